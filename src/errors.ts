@@ -1,0 +1,21 @@
+/**
+ * Errors meant for users. The CLI prints `message` (one line) and `hint`
+ * (what to do next) and exits with `exitCode`; a stack trace only with --debug.
+ */
+export class NixHugError extends Error {
+  readonly exitCode: number = 1;
+  constructor(
+    message: string,
+    /** What the user can do about it, printed after the message. */
+    readonly hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command-line input (exit code 2), found before any network request. */
+export class UsageError extends NixHugError {
+  override readonly exitCode: number = 2;
+}

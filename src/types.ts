@@ -1,0 +1,46 @@
+/**
+ * Domain types shared by every module: what a repository is, what its files
+ * are, and how a selection of files is described. Data flows
+ * URL → RepoRef → pinned rev → RepoFile[] → expression → store path.
+ */
+
+/** The two kinds of Hugging Face repositories nix-hug handles. */
+export type RepoType = 'model' | 'dataset';
+
+/** A repository on the Hub, fully identified. */
+export interface RepoRef {
+  type: RepoType;
+  /** `org/name`, exactly as the Hub spells it. */
+  id: string;
+}
+
+/** The LFS part of a file: what the pointer in git says. */
+export interface LfsInfo {
+  /** sha256 of the file's bytes, 64 lowercase hex digits (the pointer's `oid sha256:`). */
+  sha256: string;
+  /** Size of the file's bytes. */
+  size: number;
+}
+
+/** One file of a repository at a commit (folders are never listed). */
+export interface RepoFile {
+  /** Path inside the repository, `/`-separated, no leading `/`. */
+  path: string;
+  /** Size in bytes of the content (for LFS files: of the real file, not the pointer). */
+  size: number;
+  /** Git blob sha1 as the tree API reports it. */
+  oid: string;
+  lfs: LfsInfo | null;
+}
+
+/**
+ * A selection of files, as the Nix library takes it (SPEC §2):
+ * `include`/`exclude` are anchored regexes (Nix `builtins.match` syntax) that
+ * select among LFS files; `files` lists exact paths among all files and
+ * cannot be combined with the others.
+ */
+export interface Filters {
+  include?: string[];
+  exclude?: string[];
+  files?: string[];
+}
