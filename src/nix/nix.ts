@@ -1,0 +1,224 @@
+/**
+ * Runs Nix: finds it, checks its version, and builds an expression file with
+ * the settings nix-hug needs, streaming Nix's internal-json log to a callback.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { NixHugError } from '../errors.js';
+
+export const MIN_NIX = { major: 2, minor: 8 } as const;
+
+export interface NixInfo {
+  /** e.g. `2.8.0`. */
+  version: string;
+  major: number;
+  minor: number;
+  /** Lix reports `nix (Lix, like Nix) 2.91.1`. */
+  isLix: boolean;
+}
+
+const INSTALL_HINT =
+  'install Nix (https://nixos.org/download; on Debian/Ubuntu: apt-get install nix-bin) and make sure `nix` is on PATH';
+
+/** Parses `nix --version` output. */
+export function parseNixVersion(text: string): NixInfo | null {
+  const m = /^nix \(([^)]*)\) (\d+)\.(\d+)(\.\d+)?\S*/m.exec(text.trim());
+  if (!m) return null;
+  return {
+    version: `${m[2]}.${m[3]}${m[4] ?? ''}`,
+    major: Number(m[2]),
+    minor: Number(m[3]),
+    isLix: /lix/i.test(m[1] ?? ''),
+  };
+}
+
+interface Captured {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, capturing its output (small outputs only). */
+export function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Captured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+export async function detectNix(env: NodeJS.ProcessEnv): Promise<NixInfo> {
+  let out: Captured;
+  try {
+    out = await capture('nix', ['--version'], env);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NixHugError('`nix` was not found on PATH', INSTALL_HINT);
+    }
+    throw err;
+  }
+  const info = parseNixVersion(out.stdout);
+  if (out.code !== 0 || !info) {
+    throw new NixHugError(`could not tell the Nix version from \`nix --version\`: ${out.stdout.trim() || out.stderr.trim()}`, INSTALL_HINT);
+  }
+  if (!info.isLix && (info.major < MIN_NIX.major || (info.major === MIN_NIX.major && info.minor < MIN_NIX.minor))) {
+    throw new NixHugError(`Nix ${info.version} is too old: nix-hug needs Nix ${MIN_NIX.major}.${MIN_NIX.minor} or newer`, INSTALL_HINT);
+  }
+  return info;
+}
+
+/**
+ * The environment nix runs in. `GIT_LFS_SKIP_SMUDGE=1`: Nix < 2.20 runs
+ * `git archive`, which would apply a host's git-lfs filter and download every
+ * weight at evaluation time (NIX-NOTES.md).
+ */
+export function nixEnv(base: NodeJS.ProcessEnv, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...base, GIT_LFS_SKIP_SMUDGE: '1', ...extra };
+}
+
+/** Flags every nix-hug call of `nix` shares. */
+export const COMMON_FLAGS = ['--extra-experimental-features', 'nix-command flakes'];
+
+/** One line of `--log-format internal-json` (after the `@nix ` prefix). */
+export interface NixLogEvent {
+  action: 'start' | 'stop' | 'result' | 'msg' | string;
+  id?: number;
+  type?: number;
+  level?: number;
+  text?: string;
+  msg?: string;
+  fields?: Array<string | number>;
+}
+
+export interface BuildOptions {
+  /** The `.nix` file to build (its value must be a derivation or a list of them). */
+  file: string;
+  env: NodeJS.ProcessEnv;
+  /** Parallel builds (each LFS file is one fixed-output download). */
+  maxJobs: number;
+  onEvent?: (event: NixLogEvent) => void;
+  /** Plain (non-JSON) stderr lines, e.g. `trace:` output. */
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+  extraArgs?: string[];
+}
+
+export interface BuildResult {
+  outPaths: string[];
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+export function stripAnsi(s: string): string {
+  return s.replace(ANSI, '');
+}
+
+/** `nix build --no-link --json -f FILE`, with Nix's log parsed as it comes. */
+export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
+  const args = [
+    ...COMMON_FLAGS,
+    'build',
+    '--no-link',
+    '--json',
+    '--log-format',
+    'internal-json',
+    '-v',
+    '--max-jobs',
+    String(opts.maxJobs),
+    // builtin:fetchurl downloads run in-process; allow as many connections as jobs.
+    '--option',
+    'http-connections',
+    String(Math.max(25, opts.maxJobs)),
+    ...(opts.extraArgs ?? []),
+    '-f',
+    opts.file,
+  ];
+  const child = spawn('nix', args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const onAbort = () => child.kill('SIGTERM');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const errors: string[] = [];
+  const traces: string[] = [];
+  const lines = createInterface({ input: child.stderr });
+  lines.on('line', (line) => {
+    if (line.startsWith('@nix ')) {
+      let ev: NixLogEvent;
+      try {
+        ev = JSON.parse(line.slice(5)) as NixLogEvent;
+      } catch {
+        return;
+      }
+      if (ev.action === 'msg' && typeof ev.msg === 'string') {
+        const msg = stripAnsi(ev.msg);
+        if (ev.level === 0) errors.push(msg);
+        else if (msg.startsWith('trace:')) traces.push(msg);
+      }
+      opts.onEvent?.(ev);
+    } else {
+      const plain = stripAnsi(line);
+      if (plain.startsWith('trace:')) traces.push(plain);
+      else if (plain.trim()) errors.push(plain);
+      opts.onLine?.(plain);
+    }
+  });
+
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new NixHugError('`nix` was not found on PATH', INSTALL_HINT));
+      else reject(err);
+    });
+    child.on('close', (c) => resolve(c));
+  });
+  opts.signal?.removeEventListener('abort', onAbort);
+  if (opts.signal?.aborted) throw new NixHugError('interrupted');
+  if (code !== 0) throw new NixBuildError(errors, traces);
+  let parsed: Array<{ outputs?: Record<string, string> }>;
+  try {
+    parsed = JSON.parse(stdout) as typeof parsed;
+  } catch {
+    throw new NixHugError(`unexpected output from nix build: ${stdout.slice(0, 200)}`);
+  }
+  return { outPaths: parsed.flatMap((p) => Object.values(p.outputs ?? {})) };
+}
+
+/** A failed `nix build`: Nix's own error text, plus any `trace:` lines from the library. */
+export class NixBuildError extends NixHugError {
+  constructor(
+    readonly nixErrors: string[],
+    readonly traces: string[],
+  ) {
+    super(summarizeNixError(nixErrors), hintForNixError(nixErrors.join('\n')));
+  }
+}
+
+/** The useful part of Nix's error: the `error:` paragraph, on as few lines as it takes. */
+function summarizeNixError(errors: string[]): string {
+  const text = errors.join('\n').trim();
+  if (!text) return 'nix build failed';
+  const idx = text.lastIndexOf('error:');
+  const body = (idx >= 0 ? text.slice(idx + 'error:'.length) : text).trim();
+  return `nix build failed: ${body.split('\n').map((l) => l.trim()).filter(Boolean).join(' ')}`;
+}
+
+function hintForNixError(text: string): string | undefined {
+  if (/hash mismatch in fixed-output derivation/.test(text)) {
+    return 'the Hub served bytes that do not match the pinned sha256; retry later, or re-pin with `nix-hug fetch`';
+  }
+  if (/cannot be represented as a Nix string/.test(text)) {
+    return 'git-lfs replaced pointer files with real files during fetchGit: set GIT_LFS_SKIP_SMUDGE=1 in the environment of nix (or use Nix >= 2.20)';
+  }
+  if (/Authentication failed|could not read Username|401|403/.test(text)) {
+    return 'the repository needs a token: set HF_TOKEN (and request access on the repo page if it is gated)';
+  }
+  if (/unable to download|Couldn't connect|Could not resolve host|Connection refused/i.test(text)) {
+    return 'the Hub could not be reached from nix: check your network or HF_ENDPOINT, then run the command again';
+  }
+  return undefined;
+}

@@ -1,0 +1,121 @@
+/**
+ * `fetch --out DIR`: a writable copy of a fetched snapshot outside the store,
+ * written to a temporary sibling and renamed into place, so an interrupted
+ * copy never leaves a half-written DIR.
+ */
+import { cp, chmod, mkdir, readdir, rename, rm, stat, writeFile, lstat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { NixHugError, UsageError } from './errors.js';
+import type { Filters, RepoType } from './types.js';
+
+/** What `.nix-hug.json` records beside the files. */
+export interface OutMetadata {
+  repoId: string;
+  type: RepoType;
+  rev: string;
+  filters: Filters | null;
+  storePath: string;
+  exportedAt: string;
+}
+
+const SYSTEM_DIRS = ['/bin', '/boot', '/dev', '/etc', '/home', '/nix', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var'];
+
+/** Refuses directories whose replacement would hurt (SPEC §1). */
+export function checkOutDir(dir: string, env: NodeJS.ProcessEnv): string {
+  const abs = resolve(dir);
+  const home = resolve(env.HOME ?? homedir());
+  const refuse = (why: string) =>
+    new UsageError(`refusing --out ${dir}: ${why}`, 'choose a new or empty directory of your own, e.g. --out ./models/NAME');
+  if (abs === '/') return throwIt(refuse('it is the root directory'));
+  if (abs === home) return throwIt(refuse('it is your home directory'));
+  if (SYSTEM_DIRS.includes(abs) || /^\/lib[^/]*$/.test(abs)) return throwIt(refuse('it is a system directory'));
+  if (abs === '/nix/store' || abs.startsWith('/nix/store/')) return throwIt(refuse('it is inside the Nix store'));
+  return abs;
+}
+
+function throwIt(err: Error): never {
+  throw err;
+}
+
+async function isNonEmptyDir(p: string): Promise<boolean | null> {
+  try {
+    const s = await stat(p);
+    if (!s.isDirectory()) return true;
+    return (await readdir(p)).length > 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** Makes every file and folder of the copy writable by its owner (store files are read-only). */
+async function makeWritable(root: string): Promise<void> {
+  const entries = await readdir(root, { withFileTypes: true });
+  await chmod(root, 0o755);
+  for (const e of entries) {
+    const p = join(root, e.name);
+    if (e.isDirectory()) await makeWritable(p);
+    else if (e.isFile()) {
+      const mode = (await lstat(p)).mode;
+      await chmod(p, (mode & 0o111 ? 0o755 : 0o644));
+    }
+  }
+}
+
+export interface CopyOutOptions {
+  storePath: string;
+  dir: string;
+  override: boolean;
+  metadata: OutMetadata;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/**
+ * Copies the snapshot with every link followed (real, writable files), then
+ * renames it into place; with `override`, the old DIR is moved aside first and
+ * removed only once the new one is in place.
+ */
+export async function copyOut(opts: CopyOutOptions): Promise<string> {
+  const target = checkOutDir(opts.dir, opts.env);
+  const existing = await isNonEmptyDir(target);
+  if (existing && !opts.override) {
+    throw new UsageError(`--out ${opts.dir} exists and is not empty`, 'pass --override to replace it, or choose another directory');
+  }
+  const parent = dirname(target);
+  await mkdir(parent, { recursive: true });
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = join(parent, `.${basename(target)}.nix-hug-tmp-${tag}`);
+  const cleanup = () => rm(tmp, { recursive: true, force: true });
+  const onSignal = () => void cleanup();
+  opts.signal?.addEventListener('abort', onSignal, { once: true });
+  try {
+    await cp(opts.storePath, tmp, { recursive: true, dereference: true, errorOnExist: true, force: false });
+    if (opts.signal?.aborted) throw new NixHugError('interrupted');
+    await makeWritable(tmp);
+    await writeFile(join(tmp, '.nix-hug.json'), JSON.stringify(opts.metadata, null, 2) + '\n');
+    if (existing !== null) {
+      const old = join(parent, `.${basename(target)}.nix-hug-old-${tag}`);
+      await rename(target, old);
+      try {
+        await rename(tmp, target);
+      } catch (err) {
+        await rename(old, target); // put the old one back: never lose the user's data
+        throw err;
+      }
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(tmp, target);
+    }
+    return target;
+  } catch (err) {
+    await cleanup();
+    if (err instanceof NixHugError) throw err;
+    throw new NixHugError(`could not copy ${opts.storePath} to ${target}: ${(err as Error).message}`, 'check that the directory is writable and has room');
+  } finally {
+    opts.signal?.removeEventListener('abort', onSignal);
+  }
+}
+
