@@ -64,6 +64,25 @@ async function makeWritable(root: string): Promise<void> {
   }
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Temporary siblings left by a copy that was killed (SIGKILL, power loss) are removed on the next run. */
+async function removeStaleTemps(parent: string, base: string): Promise<void> {
+  const prefix = `.${base}.nix-hug-`;
+  for (const name of await readdir(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(?:tmp|old)-(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length));
+    if (m && !pidAlive(Number(m[1]))) await rm(join(parent, name), { recursive: true, force: true });
+  }
+}
+
 export interface CopyOutOptions {
   storePath: string;
   dir: string;
@@ -86,6 +105,7 @@ export async function copyOut(opts: CopyOutOptions): Promise<string> {
   }
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
+  await removeStaleTemps(parent, basename(target));
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmp = join(parent, `.${basename(target)}.nix-hug-tmp-${tag}`);
   const cleanup = () => rm(tmp, { recursive: true, force: true });

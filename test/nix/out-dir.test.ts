@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, readFileSync, lstatSync, readdirSync, chmodSync, statSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { copyOut, checkOutDir, type OutMetadata } from '../../src/out-dir.ts';
+
+const meta: OutMetadata = {
+  repoId: 'org/repo',
+  type: 'model',
+  rev: 'a'.repeat(40),
+  filters: null,
+  storePath: '/nix/store/x-hf-model',
+  exportedAt: '2026-01-01T00:00:00.000Z',
+};
+
+/** A read-only snapshot like the library builds: a real file, a folder, and a link to a "blob" elsewhere. */
+function fakeSnapshot(root: string): string {
+  const blob = join(root, 'blob');
+  writeFileSync(blob, 'weights');
+  const snap = join(root, 'snap');
+  mkdirSync(join(snap, 'sub'), { recursive: true });
+  writeFileSync(join(snap, 'config.json'), '{}');
+  writeFileSync(join(snap, 'sub', 'a b.txt'), 'x');
+  symlinkSync(blob, join(snap, 'model.safetensors'));
+  for (const p of [join(snap, 'config.json'), join(snap, 'sub', 'a b.txt'), blob]) chmodSync(p, 0o444);
+  chmodSync(join(snap, 'sub'), 0o555);
+  chmodSync(snap, 0o555);
+  return snap;
+}
+
+test('--out copies real, writable files and writes .nix-hug.json', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'out-'));
+  try {
+    const snap = fakeSnapshot(root);
+    const dest = join(root, 'dest', 'model');
+    await copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env });
+    assert.equal(readFileSync(join(dest, 'model.safetensors'), 'utf8'), 'weights');
+    assert.ok(lstatSync(join(dest, 'model.safetensors')).isFile(), 'links are followed');
+    assert.ok(statSync(join(dest, 'sub', 'a b.txt')).mode & 0o200, 'files are writable');
+    assert.deepEqual(JSON.parse(readFileSync(join(dest, '.nix-hug.json'), 'utf8')), meta);
+    assert.deepEqual(readdirSync(join(root, 'dest')), ['model'], 'no temporary sibling left behind');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('--out refuses a non-empty directory without --override and keeps it intact; replaces it with --override', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'out-'));
+  try {
+    const snap = fakeSnapshot(root);
+    const dest = join(root, 'dest');
+    mkdirSync(dest);
+    writeFileSync(join(dest, 'mine.txt'), 'keep me');
+    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env }), /not empty.*|exists/);
+    assert.equal(readFileSync(join(dest, 'mine.txt'), 'utf8'), 'keep me');
+    await copyOut({ storePath: snap, dir: dest, override: true, metadata: meta, env: process.env });
+    assert.ok(!existsSync(join(dest, 'mine.txt')));
+    assert.equal(readFileSync(join(dest, 'config.json'), 'utf8'), '{}');
+    assert.deepEqual(readdirSync(root).sort(), ['blob', 'dest', 'snap']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a failed copy leaves neither the target nor a temporary sibling', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'out-'));
+  try {
+    const snap = join(root, 'snap');
+    mkdirSync(snap);
+    symlinkSync(join(root, 'missing'), join(snap, 'dangling'));
+    await assert.rejects(copyOut({ storePath: snap, dir: join(root, 'dest'), override: false, metadata: meta, env: process.env }), /could not copy/);
+    assert.deepEqual(readdirSync(root), ['snap']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('stale temporaries of a killed copy are cleaned on the next run', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'out-'));
+  try {
+    const snap = fakeSnapshot(root);
+    const stale = join(root, '.dest.nix-hug-tmp-999999999-abcd1234');
+    mkdirSync(stale);
+    writeFileSync(join(stale, 'half'), 'x');
+    await copyOut({ storePath: snap, dir: join(root, 'dest'), override: false, metadata: meta, env: process.env });
+    assert.ok(!existsSync(stale));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('system directories, $HOME, / and the store are refused', () => {
+  const env = { HOME: '/home/someone' };
+  for (const dir of ['/', '/home/someone', '/etc', '/usr', '/lib64', '/lib', '/nix', '/nix/store', '/nix/store/abc-x', '/tmp', '/var', '/root']) {
+    assert.throws(() => checkOutDir(dir, env), /refusing --out/, dir);
+  }
+  assert.equal(checkOutDir('/tmp/models/x', env), '/tmp/models/x');
+  assert.equal(checkOutDir('/home/someone/models', env), '/home/someone/models');
+});

@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DownloadTracker } from '../../src/nix/progress.ts';
+
+test('the tracker follows LFS downloads from internal-json events and ignores other transfers', () => {
+  const t = new DownloadTracker(2, 300);
+  assert.equal(t.onEvent({ action: 'start', id: 1, type: 101, fields: ['http://h/org/r/resolve/abc/a.bin'] }), true);
+  assert.equal(t.onEvent({ action: 'start', id: 2, type: 101, fields: ['http://h/api/models/org/r/tree/abc'] }), false);
+  t.onEvent({ action: 'result', id: 1, type: 105, fields: [50, 100, 0, 0] });
+  let s = t.snapshot();
+  assert.deepEqual([s.filesDone, s.filesTotal, s.bytesDone, s.bytesTotal], [0, 2, 50, 300]);
+  t.onEvent({ action: 'result', id: 1, type: 105, fields: [100, 100, 0, 0] });
+  t.onEvent({ action: 'stop', id: 1 });
+  t.onEvent({ action: 'start', id: 3, type: 101, fields: ['http://h/org/r/resolve/abc/b.bin'] });
+  t.onEvent({ action: 'result', id: 3, type: 105, fields: [20, 200, 0, 0] });
+  s = t.snapshot();
+  assert.deepEqual([s.filesDone, s.filesTotal, s.bytesDone, s.bytesTotal, s.active.length], [1, 2, 120, 300, 1]);
+  t.onEvent({ action: 'stop', id: 3 });
+  s = t.snapshot();
+  assert.deepEqual([s.filesDone, s.bytesDone, s.active.length], [2, 300, 0]);
+});
