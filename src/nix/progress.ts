@@ -40,30 +40,31 @@ export class DownloadTracker {
     private readonly counts: (url: string) => boolean = (url) => url.includes('/resolve/'),
   ) {}
 
-  /** Feeds one log event; returns true when the snapshot changed. */
-  onEvent(ev: NixLogEvent): boolean {
+  /** Feeds one log event; returns the download it changed (`finished` once it stopped), or null. */
+  onEvent(ev: NixLogEvent): DownloadState | null {
     if (ev.action === 'start' && ev.type === ACT_FILE_TRANSFER && typeof ev.id === 'number') {
       const url = String(ev.fields?.[0] ?? '');
-      if (!this.counts(url)) return false;
-      this.downloads.set(ev.id, { url, done: 0, expected: 0, finished: false });
-      return true;
+      if (!this.counts(url)) return null;
+      const d = { url, done: 0, expected: 0, finished: false };
+      this.downloads.set(ev.id, d);
+      return d;
     }
-    if (typeof ev.id !== 'number') return false;
+    if (typeof ev.id !== 'number') return null;
     const d = this.downloads.get(ev.id);
-    if (!d || d.finished) return false;
+    if (!d) return null;
     if (ev.action === 'result' && ev.type === RES_PROGRESS) {
       d.done = Number(ev.fields?.[0] ?? d.done);
       d.expected = Number(ev.fields?.[1] ?? d.expected);
-      return true;
+      return d;
     }
     if (ev.action === 'stop') {
       d.finished = true;
       this.finishedFiles++;
       this.finishedBytes += Math.max(d.done, d.expected);
       this.downloads.delete(ev.id);
-      return true;
+      return d;
     }
-    return false;
+    return null;
   }
 
   snapshot(): ProgressSnapshot {

@@ -1,16 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DownloadTracker } from '../../src/nix/progress.ts';
+import { pathFromResolveUrl } from '../../src/ui/download-progress.ts';
 
 test('the tracker follows LFS downloads from internal-json events and ignores other transfers', () => {
   const t = new DownloadTracker(2, 300);
-  assert.equal(t.onEvent({ action: 'start', id: 1, type: 101, fields: ['http://h/org/r/resolve/abc/a.bin'] }), true);
-  assert.equal(t.onEvent({ action: 'start', id: 2, type: 101, fields: ['http://h/api/models/org/r/tree/abc'] }), false);
+  assert.equal(t.onEvent({ action: 'start', id: 1, type: 101, fields: ['http://h/org/r/resolve/abc/a.bin'] })?.url, 'http://h/org/r/resolve/abc/a.bin');
+  assert.equal(t.onEvent({ action: 'start', id: 2, type: 101, fields: ['http://h/api/models/org/r/tree/abc'] }), null);
   t.onEvent({ action: 'result', id: 1, type: 105, fields: [50, 100, 0, 0] });
   let s = t.snapshot();
   assert.deepEqual([s.filesDone, s.filesTotal, s.bytesDone, s.bytesTotal], [0, 2, 50, 300]);
   t.onEvent({ action: 'result', id: 1, type: 105, fields: [100, 100, 0, 0] });
-  t.onEvent({ action: 'stop', id: 1 });
+  assert.equal(t.onEvent({ action: 'stop', id: 1 })?.finished, true);
   t.onEvent({ action: 'start', id: 3, type: 101, fields: ['http://h/org/r/resolve/abc/b.bin'] });
   t.onEvent({ action: 'result', id: 3, type: 105, fields: [20, 200, 0, 0] });
   s = t.snapshot();
@@ -18,4 +19,9 @@ test('the tracker follows LFS downloads from internal-json events and ignores ot
   t.onEvent({ action: 'stop', id: 3 });
   s = t.snapshot();
   assert.deepEqual([s.filesDone, s.bytesDone, s.active.length], [2, 300, 0]);
+});
+
+test('the file path of a download comes from its resolve URL, percent-decoded', () => {
+  assert.equal(pathFromResolveUrl('http://h/org/r/resolve/0123/sub%20dir/%C3%BC.bin'), 'sub dir/ü.bin');
+  assert.equal(pathFromResolveUrl('http://h/datasets/org/r/resolve/main/a.parquet'), 'a.parquet');
 });
