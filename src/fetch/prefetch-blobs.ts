@@ -90,11 +90,16 @@ export async function prefetchBlobs(opts: PrefetchOptions): Promise<void> {
         opts.onFileDone?.(blob);
       }
     };
-    const results = await Promise.allSettled(
-      Array.from({ length: Math.min(opts.parallel ?? 4, queue.length) }, () => worker().catch((err: unknown) => { stop.abort(); throw err; })),
+    let firstError: unknown = null;
+    await Promise.all(
+      Array.from({ length: Math.min(opts.parallel ?? 4, queue.length) }, () =>
+        worker().catch((err: unknown) => {
+          firstError ??= err;
+          stop.abort();
+        }),
+      ),
     );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (firstError) throw firstError;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
