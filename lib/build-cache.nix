@@ -1,0 +1,60 @@
+# buildCache { models ? [], datasets ? [], hash ? null }
+# An HF_HUB_CACHE directory holding fetched repositories (see docs/library.md):
+#   models--ORG--REPO/refs/main               the commit, no trailing newline
+#   models--ORG--REPO/snapshots/COMMIT/...    the snapshot
+#   datasets--ORG--NAME/...                   likewise
+# No `trees/`, no `blobs/` (neither huggingface_hub nor huggingface.js needs
+# them: snapshot files resolve directly to their store paths), no `hub/`.
+# hash = null: a cheap tree of links into the fetched results.
+# hash = "sha256-…" | "": a self-contained fixed-output copy checked against it.
+{ runCommand }:
+
+let
+  inherit (builtins) attrNames concatMap concatStringsSep elemAt filter foldl' genList isString
+    length listToAttrs map toJSON;
+
+  lines = xs: concatStringsSep "" (map (x: x + "\n") xs);
+
+  check = isDataset: listName: item:
+    if !(builtins.isAttrs item && item ? repoId && item ? revision && item ? isDataset && item ? outPath) then
+      throw "nix-hug buildCache: every entry of `${listName}` must be a result of fetch${if isDataset then "Dataset" else "Model"} (got ${builtins.typeOf item})"
+    else if item.isDataset != isDataset then
+      throw "nix-hug buildCache: ${item.repoId} is a ${if item.isDataset then "dataset" else "model"}; list it under `${if item.isDataset then "datasets" else "models"}`"
+    else item;
+
+  folderOf = item: (if item.isDataset then "datasets--" else "models--") + item.org + "--" + item.repo;
+in
+
+{ models ? [ ], datasets ? [ ], hash ? null }:
+
+let
+  items = map (check false "models") models ++ map (check true "datasets") datasets;
+
+  # One snapshot per (folder, revision); the same result listed twice is fine,
+  # two different results for one revision (e.g. other filters) are not.
+  snapshots = foldl' (acc: item:
+    let key = "${folderOf item}/${item.revision}"; in
+    if acc ? ${key} then
+      (if acc.${key}.outPath == item.outPath then acc
+       else throw "nix-hug buildCache: ${item.repoId} at ${item.revision} is listed twice with different contents (different filters?); fetch it once with the files you need")
+    else acc // { ${key} = item; }) { } items;
+
+  # refs/main of each folder: the revision listed last.
+  mains = foldl' (acc: item: acc // { ${folderOf item} = item.revision; }) { } items;
+
+  hashed = hash != null;
+in
+if hash != null && !(isString hash) then throw "nix-hug buildCache: hash must be a string like \"sha256-…\" (or \"\" to be told the right one), or null"
+else
+runCommand "hf-hub-cache" ({
+  copy = if hashed then "1" else "";
+  passAsFile = [ "snapshotList" "refList" ];
+  # Triples of lines: folder, commit, store path.
+  snapshotList = lines (concatMap (k: let i = snapshots.${k}; in [ (folderOf i) i.revision "${i}" ]) (attrNames snapshots));
+  # Pairs of lines: folder, commit.
+  refList = lines (concatMap (f: [ f mains.${f} ]) (attrNames mains));
+} // (if hashed then {
+  outputHashMode = "recursive";
+  outputHashAlgo = "sha256";
+  outputHash = hash;
+} else { })) (builtins.readFile ./internal/build-cache.sh)

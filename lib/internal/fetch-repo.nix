@@ -1,0 +1,136 @@
+# The fetch shared by fetchModel and fetchDataset (SPEC §2):
+#  1. builtins.fetchGit of the repository at `rev` (small files + LFS pointers);
+#  2. list every file (readDir only), find LFS candidates with .gitattributes,
+#     read only those, parse pointers strictly;
+#  3. canonical manifest → check `fileTreeHash` (or take it as the original
+#     tool's hash of the raw tree listing, after a trace line);
+#  4. one fixed-output download per selected LFS file, named by its sha256;
+#  5. assemble the snapshot: git files copied, LFS files linked to their blobs.
+{ runCommand }:
+
+let
+  inherit (builtins) concatMap concatStringsSep filter foldl' head length listToAttrs map
+    match readFile substring toJSON attrNames;
+
+  repoUrl = import ./repo-url.nix;
+  listing = import ./list-files.nix;
+  gitattributes = import ./gitattributes.nix;
+  pointer = import ./lfs-pointer.nix;
+  manifest = import ./manifest.nix;
+  filtersLib = import ./filters.nix;
+  percent = import ./percent-encode.nix;
+
+  fakeHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+  lines = xs: concatStringsSep "" (map (x: x + "\n") xs);
+  dirOf' = p: let m = match "(.*)/[^/]*" p; in if m == null then null else head m;
+  unique = xs: attrNames (listToAttrs (map (x: { name = x; value = true; }) xs));
+in
+
+kind:
+
+{ url
+, rev
+, fileTreeHash
+, filters ? null
+, endpoint ? "https://huggingface.co"
+}:
+
+let
+  fnName = if kind == "dataset" then "fetchDataset" else "fetchModel";
+  endpoint' = repoUrl.stripTrailingSlashes endpoint;
+  repo = repoUrl.parse { inherit kind url; endpoint = endpoint'; };
+  rev7 = substring 0 7 rev;
+  describe = "${repo.id} at ${rev}";
+  typeName = if repo.isDataset then "dataset" else "model";
+  storeName = "hf-${typeName}-${repo.org}--${repo.name}-${rev7}";
+
+  checkedRev =
+    if builtins.isString rev && match "[0-9a-f]{40}" rev != null then rev
+    else throw "nix-hug ${fnName}: rev for ${repo.id} must be a full 40-hex commit (got ${toJSON rev}); run `nix-hug fetch ${url}` to get a pinned rev";
+
+  checkedHash =
+    if builtins.isString fileTreeHash && (fileTreeHash == "" || match "sha256-[A-Za-z0-9+/]{43}=" fileTreeHash != null) then fileTreeHash
+    else throw "nix-hug ${fnName}: fileTreeHash for ${describe} must look like \"sha256-<44 base64 characters>\" (got ${toJSON fileTreeHash}); run `nix-hug fetch ${url}` to get it";
+
+  checkout = builtins.fetchGit {
+    url = "${endpoint'}/${repo.urlPrefix}.git";
+    rev = checkedRev;
+    # Nix 2.8 otherwise fetches only `master`; the commit may be on any branch or refs/pr/N.
+    allRefs = true;
+    name = "${storeName}-git";
+  };
+  root = checkout.outPath;
+
+  files = listing.listFiles { inherit root describe; };
+
+  # .gitattributes files (regular files only: git ignores symlinked ones).
+  attrFiles = filter (f: f.type == "regular" && (f.path == ".gitattributes" || match ".*/\\.gitattributes" f.path != null)) files;
+  isLfsCandidate = gitattributes.lfsMatcher (map (f: {
+    dir = let d = dirOf' f.path; in if d == null then "" else d + "/";
+    text = readFile "${root}/${f.path}";
+  }) attrFiles);
+
+  # Only candidates are ever read: anything else may be binary.
+  classified = map (f:
+    let
+      candidate = f.type == "regular" && isLfsCandidate f.path;
+      lfs = if candidate then pointer.parse (readFile "${root}/${f.path}") else null;
+    in
+    f // { inherit candidate lfs; }) files;
+
+  notPointers = filter (f: f.candidate && f.lfs == null) classified;
+
+  manifestText = manifest.render classified;
+  manifestHash = manifest.hash manifestText;
+  hashMatches = checkedHash == manifestHash;
+  manifestFile = builtins.toFile "${storeName}-manifest.tsv" manifestText;
+
+  smudgeHint =
+    if notPointers == [ ] then ""
+    else " Also, ${toString (length notPointers)} file(s) that .gitattributes sends to LFS are not LFS pointers in the checkout (e.g. ${toJSON (head notPointers).path}): the checkout looks smudged by git-lfs; run nix with GIT_LFS_SKIP_SMUDGE=1 in its environment (the nix-hug CLI always does), or use Nix >= 2.20.";
+
+  # The original nix-hug hashed the raw body of the recursive tree listing.
+  legacyListing = import <nix/fetchurl.nix> {
+    url = "${endpoint'}/api/${typeName}s/${repo.id}/tree/${checkedRev}?recursive=true";
+    hash = checkedHash;
+    name = "${storeName}-tree.json";
+  };
+
+  selected = filter (filtersLib.selector { inherit filters describe; files = classified; }) classified;
+  selectedGit = filter (f: f.lfs == null) selected;
+  selectedLfs = filter (f: f.lfs != null) selected;
+
+  blob = sha256: path: import <nix/fetchurl.nix> {
+    url = "${endpoint'}/${repo.urlPrefix}/resolve/${checkedRev}/${percent.encodePath path}";
+    inherit sha256;
+    name = "hf-blob-${sha256}";
+  };
+
+  passthru = {
+    inherit (repo) org isDataset;
+    repo = repo.name;
+    repoId = repo.id;
+    revision = checkedRev;
+  };
+
+  drv = runCommand storeName ({
+    inherit checkout;
+    repoLabel = describe;
+    passAsFile = [ "gitFiles" "lfsLinks" "lfsDirs" "symlinks" ];
+    gitFiles = lines (map (f: f.path) selectedGit);
+    # Pairs of lines: link path, blob store path.
+    lfsLinks = lines (concatMap (f: [ f.path "${blob f.lfs.sha256 f.path}" ]) selectedLfs);
+    lfsDirs = lines (unique (filter (d: d != null) (map (f: dirOf' f.path) selectedLfs)));
+    symlinks = lines (map (f: f.path) (filter (f: f.type == "symlink") classified));
+  } // (if hashMatches then { } else { inherit legacyListing; })) (readFile ./assemble.sh);
+
+  mismatchLine =
+    "nix-hug: fileTreeHash of ${describe} is ${checkedHash}, but the repository's canonical manifest hashes to ${manifestHash} (manifest: ${manifestFile}); trying ${checkedHash} as the original nix-hug's hash of the raw tree listing.${smudgeHint}";
+
+  result = drv // passthru // { inherit passthru; };
+in
+if checkedHash == "" || checkedHash == fakeHash then
+  throw "nix-hug ${fnName}: fileTreeHash for ${describe} is a placeholder; the repository's canonical manifest hashes to ${manifestHash} (manifest: ${manifestFile}).${smudgeHint}"
+else if hashMatches then result
+else builtins.trace mismatchLine result
