@@ -4,7 +4,7 @@
 #   $checkout       the fetchGit store path
 #   $gitFilesPath   git files to copy (regular files and symlinks)
 #   $lfsLinksPath   pairs of lines: path, blob store path
-#   $lfsDirsPath    parent folders of the LFS files
+#   $dirsPath       parent folders of every selected file
 #   $symlinksPath   every git symlink of the repository (checked, selected or not)
 set -euo pipefail
 
@@ -30,17 +30,19 @@ for link in "${links[@]}"; do
   esac
 done
 
+# Folders first: `cp --parents` would give the folders it creates the
+# checkout's read-only mode, and a later batch could not write into them.
 mkdir -p "$out"
+cd "$out"
+if [ -s "$dirsPath" ]; then
+  xargs -d '\n' -a "$dirsPath" mkdir -p --
+fi
+cd "$checkout"
 if [ -s "$gitFilesPath" ]; then
   xargs -d '\n' -a "$gitFilesPath" cp -P --parents -t "$out" --
 fi
-# Copied folders keep the store's read-only mode.
-chmod -R u+w "$out"
 
 cd "$out"
-if [ -s "$lfsDirsPath" ]; then
-  xargs -d '\n' -a "$lfsDirsPath" mkdir -p --
-fi
 mapfile -t lfs < "$lfsLinksPath"
 for ((i = 0; i < ${#lfs[@]}; i += 2)); do
   ln -s -- "${lfs[i + 1]}" "${lfs[i]}"

@@ -117,11 +117,11 @@ let
   drv = runCommand storeName ({
     inherit checkout;
     repoLabel = describe;
-    passAsFile = [ "gitFiles" "lfsLinks" "lfsDirs" "symlinks" ];
+    passAsFile = [ "gitFiles" "lfsLinks" "dirs" "symlinks" ];
     gitFiles = lines (map (f: f.path) selectedGit);
     # Pairs of lines: link path, blob store path.
     lfsLinks = lines (concatMap (f: [ f.path "${blob f.lfs.sha256 f.path}" ]) selectedLfs);
-    lfsDirs = lines (unique (filter (d: d != null) (map (f: dirOf' f.path) selectedLfs)));
+    dirs = lines (unique (filter (d: d != null) (map (f: dirOf' f.path) selected)));
     symlinks = lines (map (f: f.path) (filter (f: f.type == "symlink") classified));
   } // (if hashMatches then { } else { inherit legacyListing; })) (readFile ./assemble.sh);
 
