@@ -1,0 +1,229 @@
+/**
+ * The library's pure helpers, evaluated by real Nix and checked against
+ * independent oracles: Node's base64 and byte order, Python's `quote` rule,
+ * and git's own `check-attr` for .gitattributes matching.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { nixString } from '../../src/nix/expr.ts';
+import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
+import { LIB_DIR, ok, plain, run, runNix } from '../helpers/nix-lib.ts';
+
+let nix: NixTestEnv;
+before(() => {
+  nix = nixTestEnv();
+});
+after(() => nix.cleanup());
+
+const internal = (file: string) => `(import (/. + ${nixString(join(LIB_DIR, 'internal', file))}))`;
+
+async function evalJson<T>(expr: string): Promise<T> {
+  const r = ok(await runNix(['eval', '--impure', '--json', '--expr', expr], nix.env), 'nix eval');
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Evaluates an expression that must fail; returns Nix's error text. */
+async function evalError(expr: string): Promise<string> {
+  const r = await runNix(['eval', '--impure', '--json', '--expr', expr], nix.env);
+  assert.notEqual(r.code, 0, `expected a failure, got ${r.stdout}`);
+  return plain(r.stderr);
+}
+
+const nixList = (xs: string[]) => `[ ${xs.map(nixString).join(' ')} ]`;
+
+describe('hex → base64 (SRI hashes without convertHash)', () => {
+  it('matches Node for every length 0–40 bytes and random sha256 digests', async () => {
+    const inputs = [
+      ...Array.from({ length: 41 }, (_, n) => randomBytes(n).toString('hex')),
+      ...Array.from({ length: 20 }, () => createHash('sha256').update(randomBytes(8)).digest('hex')),
+      'ff'.repeat(32),
+      '00'.repeat(32),
+    ];
+    const got = await evalJson<string[]>(`map ${internal('base64.nix')}.hexToBase64 ${nixList(inputs)}`);
+    assert.deepEqual(got, inputs.map((h) => Buffer.from(h, 'hex').toString('base64')));
+  });
+
+  it('gives the SRI hash of a string as Node computes it', async () => {
+    const text = 'a b.txt\tgit\nünï/çødé.bin\tlfs\t' + 'ab'.repeat(32) + '\t12\n';
+    const got = await evalJson<string>(`${internal('base64.nix')}.sriOfString ${nixString(text)}`);
+    assert.equal(got, `sha256-${createHash('sha256').update(text).digest('base64')}`);
+  });
+});
+
+describe('percent-encoding of resolve paths', () => {
+  // Python's urllib.parse.quote(path): keep A-Z a-z 0-9 _ . - ~ and '/', %XX (upper case) for every other byte.
+  const quote = (p: string) =>
+    [...Buffer.from(p, 'utf8')]
+      .map((b) => (/[A-Za-z0-9_.~/-]/.test(String.fromCharCode(b)) && b < 128 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`))
+      .join('');
+
+  it('encodes hostile and non-ASCII names byte by byte like quote()', async () => {
+    const paths = [
+      'config.json',
+      'a b.txt',
+      'q"uote.json',
+      '$(touch pwned).txt',
+      '`touch pwned2`.txt',
+      '${x}.json',
+      'ünï/çødé.bin',
+      'folder with space/x%y#z?.bin',
+      "it's (1)+[2]&=;,@!*.bin",
+      '日本語/モデル.safetensors',
+      'emoji 😀.bin',
+      '-leading-dash.bin',
+      '~tilde_ok-.bin',
+    ];
+    const got = await evalJson<string[]>(`map ${internal('percent-encode.nix')}.encodePath ${nixList(paths)}`);
+    assert.deepEqual(got, paths.map(quote));
+    // Two values straight from Python 3's urllib.parse.quote:
+    assert.equal(got[6], '%C3%BCn%C3%AF/%C3%A7%C3%B8d%C3%A9.bin');
+    assert.equal(got[3], '%24%28touch%20pwned%29.txt');
+  });
+});
+
+describe('byte order of paths', () => {
+  it('builtins.sort with lessThan orders strings by their UTF-8 bytes', async () => {
+    const paths = ['b', 'a/b', 'a-b', 'a.b', 'A', 'é', 'z', 'ÿ', '日本', '😀', 'a', 'a0', 'a/', '~', 'Z/x', 'ünï/ç'];
+    for (let i = 0; i < 30; i++) {
+      const cp = 0x80 + Math.floor(Math.random() * 0x10f000);
+      if (cp >= 0xd800 && cp < 0xe000) continue; // lone surrogates are not text
+      paths.push(randomBytes(6).toString('base64') + String.fromCodePoint(cp));
+    }
+    const got = await evalJson<string[]>(`builtins.sort builtins.lessThan ${nixList(paths)}`);
+    assert.deepEqual(got, [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  });
+});
+
+describe('LFS pointer parsing', () => {
+  const sha = 'a'.repeat(64);
+  const good = `version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\nsize 1234\n`;
+  it('accepts exactly the three-line pointer and rejects anything else', async () => {
+    const texts = [
+      good,
+      good.replace('1234', '0'),
+      good.trimEnd(), // no final newline
+      good.replace('sha256:', 'sha1:'),
+      good.replace(sha, 'A'.repeat(64)),
+      good.replace(sha, 'a'.repeat(63)),
+      good.replace('size 1234', 'size 01234'),
+      good.replace('size 1234', 'size -1'),
+      good.replace('spec/v1', 'spec/v2'),
+      good + 'extra line\n',
+      '{"model_type": "llama"}\n',
+      '',
+    ];
+    const got = await evalJson<Array<{ sha256: string; size: string } | null>>(`map ${internal('lfs-pointer.nix')}.parse ${nixList(texts)}`);
+    assert.deepEqual(got, [{ sha256: sha, size: '1234' }, { sha256: sha, size: '0' }, null, null, null, null, null, null, null, null, null, null]);
+  });
+});
+
+describe('repository URLs', () => {
+  const parse = (kind: string, url: string) =>
+    `(${internal('repo-url.nix')}.parse { kind = ${nixString(kind)}; url = ${nixString(url)}; endpoint = "http://127.0.0.1:8080"; })`;
+
+  it('accepts every documented form', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['model', 'org/repo', 'org/repo'],
+      ['model', 'hf:org/repo', 'org/repo'],
+      ['model', 'https://huggingface.co/org/repo', 'org/repo'],
+      ['model', 'https://huggingface.co/org/repo/tree/main/sub/dir', 'org/repo'],
+      ['model', 'https://huggingface.co/org/repo/blob/v1/config.json', 'org/repo'],
+      ['model', 'https://huggingface.co/org/Re_po.v2-x/resolve/main/a.bin', 'org/Re_po.v2-x'],
+      ['model', 'http://127.0.0.1:8080/org/repo/', 'org/repo'],
+      ['dataset', 'org/ds', 'datasets/org/ds'],
+      ['dataset', 'datasets/org/ds', 'datasets/org/ds'],
+      ['dataset', 'hf-datasets:org/ds', 'datasets/org/ds'],
+      ['dataset', 'https://huggingface.co/datasets/org/ds', 'datasets/org/ds'],
+      ['dataset', 'http://127.0.0.1:8080/datasets/org/ds/tree/main', 'datasets/org/ds'],
+    ];
+    const got = await evalJson<string[]>(`[ ${cases.map(([k, u]) => `${parse(k, u)}.urlPrefix`).join(' ')} ]`);
+    assert.deepEqual(got, cases.map((c) => c[2]));
+  });
+
+  it('refuses malformed URLs and the wrong kind with a message that says what to do', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['model', 'repo-only', /has no org\/name/],
+      ['model', 'org/re po', /spaces, quotes/],
+      ['model', 'org/${x}', /spaces, quotes/],
+      ['model', 'org/..', /not a valid org\/name/],
+      ['model', 'org/a/b', /extra path segments/],
+      ['model', 'datasets/org/ds', /names a dataset: use fetchDataset/],
+      ['dataset', 'hf:org/repo', /names a model: use fetchModel/],
+      ['model', '', /is empty/],
+    ];
+    const errors = await Promise.all(cases.map(([k, u]) => evalError(`${parse(k, u)}.id`)));
+    cases.forEach(([, u, re], i) => assert.match(errors[i]!, re, `url ${JSON.stringify(u)}: ${errors[i]}`));
+  });
+});
+
+describe('.gitattributes matching agrees with git check-attr', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nix-hug-gitattributes-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('classifies paths like git for globs, anchors, **, classes, escapes, quoting, overrides and nested files', async () => {
+    const root = [
+      '# the Hub default, in part',
+      '*.bin filter=lfs diff=lfs merge=lfs -text',
+      '*.safetensors filter=lfs diff=lfs merge=lfs -text',
+      'saved_model/**/* filter=lfs diff=lfs merge=lfs -text',
+      '*tfevents* filter=lfs diff=lfs merge=lfs -text',
+      '*.tar.* filter=lfs diff=lfs merge=lfs -text',
+      '/top.dat filter=lfs',
+      'sub/*.x filter=lfs',
+      '**/deep/*.y filter=lfs',
+      'a/**/b.z filter=lfs',
+      'file?.q filter=lfs',
+      '[ab]c.r filter=lfs',
+      '[!ab]c.s filter=lfs',
+      'x[0-9].t filter=lfs',
+      'no\\*.u filter=lfs',
+      '"quoted name.v" filter=lfs',
+      'sp[[:space:]]ace.w filter=lfs',
+      'keep.bin -filter',
+      'special.bin !filter',
+      'other.bin filter=other',
+      'dir/ filter=lfs',
+      '!neg.bin filter=lfs',
+      'only/** filter=lfs',
+      'only/keep.txt -filter',
+      'tokenizer.json filter=lfs diff=lfs merge=lfs -text',
+      '   indented.k    filter=lfs\r',
+      '[a-c-]x.m filter=lfs',
+      'multi.n filter=lfs -filter',
+    ].join('\n');
+    const nested = ['*.txt filter=lfs', '/anchored.md filter=lfs', '*.bin -filter', 'in/**/*.p filter=lfs'].join('\n');
+    const paths = [
+      'model.bin', 'a/b/model.bin', 'x.safetensors', 'saved_model/v/w.pb', 'saved_model/w.pb', 'saved_model/a/b/c.pb',
+      'run.tfevents.123', 'logs/events.out.tfevents.x', 'data.tar.gz', 'data.tar', 'top.dat', 'sub/top.dat', 'sub/a.x',
+      'sub/deep/a.x', 'a.x', 'deep/1.y', 'q/deep/1.y', 'q/deep/r/1.y', 'a/b.z', 'a/q/b.z', 'a/q/w/b.z', 'b.z', 'file1.q',
+      'file12.q', 'ac.r', 'bc.r', 'cc.r', 'ac.s', 'cc.s', 'x5.t', 'xa.t', 'no*.u', 'noX.u', 'quoted name.v', 'sp ace.w',
+      'keep.bin', 'special.bin', 'other.bin', 'dir/x', 'dir', 'neg.bin', 'only/a', 'only/b/c', 'only/keep.txt',
+      'tokenizer.json', 'x/tokenizer.json', 'indented.k', 'ax.m', '-x.m', 'dx.m', 'multi.n',
+      'nested/a.txt', 'nested/b/a.txt', 'a.txt', 'nested/anchored.md', 'nested/x/anchored.md', 'anchored.md',
+      'nested/m.bin', 'nested/q/m.bin', 'nested/in/z.p', 'nested/in/y/z.p', 'in/z.p', 'ünï/çødé.bin', 'é.txt',
+    ];
+    const repo = join(dir, 'repo');
+    ok(await run('git', ['init', '-q', repo], process.env), 'git init');
+    writeFileSync(join(repo, '.gitattributes'), root);
+    mkdirSync(join(repo, 'nested'));
+    writeFileSync(join(repo, 'nested', '.gitattributes'), nested);
+    const checkAttr = ok(await run('git', ['-C', repo, '-c', 'core.quotePath=false', 'check-attr', '-z', 'filter', '--', ...paths], process.env), 'git check-attr');
+    const fields = checkAttr.stdout.split('\0');
+    const truth = new Map<string, boolean>();
+    for (let i = 0; i + 2 < fields.length; i += 3) truth.set(fields[i]!, fields[i + 2] === 'lfs');
+
+    const matcher = `${internal('gitattributes.nix')}.lfsMatcher [ { dir = ""; text = ${nixString(root)}; } { dir = "nested/"; text = ${nixString(nested)}; } ]`;
+    const got = await evalJson<boolean[]>(`let m = ${matcher}; in map m ${nixList(paths)}`);
+    const mismatches = paths.filter((p, i) => got[i] !== truth.get(p)).map((p) => `${p}: git ${truth.get(p)}, nix-hug ${got[paths.indexOf(p)]}`);
+    assert.deepEqual(mismatches, []);
+    // Not vacuous: both verdicts occur.
+    assert.ok(got.filter(Boolean).length > 15 && got.filter((x) => !x).length > 15);
+  });
+});
