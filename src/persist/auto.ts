@@ -1,0 +1,87 @@
+/**
+ * `auto_persist` for `fetch`: before building, restore a collected snapshot
+ * from the persist store; after building, export it. Both are no-ops unless
+ * auto-persist is on. A failure here never fails the fetch: it is reported
+ * and the fetch goes on (building from the Hub, or leaving the export out).
+ */
+import { NixHugError } from '../errors.js';
+import type { Logger } from '../ui/logger.js';
+import { canPrompt, confirmOnTty } from './confirm.js';
+import { loadPersistConfig, requireStore, type PersistConfig } from './config.js';
+import { exportPath, type PersistKey } from './export-path.js';
+import { importEntries } from './import-entries.js';
+import { findExact, manifestPath, readManifest } from './manifest.js';
+import { invalidLocalPaths, pathInfo } from './store.js';
+
+export interface AutoPersistIO {
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  /** Already loaded configuration (tests, or a caller that has it); read from disk otherwise. */
+  persistConfig?: PersistConfig;
+}
+
+async function activeConfig(io: AutoPersistIO): Promise<PersistConfig | null> {
+  const cfg = io.persistConfig ?? (await loadPersistConfig(io.env));
+  if (!cfg.autoPersist) return null;
+  requireStore(cfg, 'fetch` with auto_persist');
+  return cfg;
+}
+
+function describe(err: unknown): string {
+  return err instanceof NixHugError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : String(err);
+}
+
+/**
+ * With auto-persist: the snapshot's store path when the manifest has this
+ * exact (repo, rev, filters) and the path is (now) valid — imported from the
+ * persist store if it had been collected. Null when there is nothing to
+ * restore or the restore failed (then build as usual). The caller should
+ * still run its build: it is a no-op for a valid path, and it settles the
+ * path if the library changed since the export (the restored LFS blobs then
+ * spare the downloads).
+ */
+export async function restoreIfPersisted(io: AutoPersistIO, key: PersistKey): Promise<string | null> {
+  const cfg = await activeConfig(io); // a broken configuration is an error, not a warning
+  if (!cfg) return null;
+  try {
+    const entry = findExact(await readManifest(manifestPath(cfg)), key);
+    if (!entry) return null;
+    const invalid = await invalidLocalPaths([entry.storePath], io.env);
+    if (!invalid.has(entry.storePath)) return entry.storePath;
+    io.log.info(`restoring ${entry.repoId}@${entry.rev.slice(0, 7)} from ${cfg.storeUrl}`);
+    const [outcome] = await importEntries({
+      cfg,
+      env: io.env,
+      log: io.log,
+      entries: [entry],
+      trust: { yes: false, confirm: canPrompt() ? confirmOnTty : null },
+    });
+    if (outcome?.status === 'imported' || outcome?.status === 'already-valid') return entry.storePath;
+    io.log.warn(`could not restore from the persist store, fetching from the Hub instead: ${describe(outcome?.error)}`);
+    return null;
+  } catch (err) {
+    io.log.warn(`could not restore from the persist store, fetching from the Hub instead: ${describe(err)}`);
+    return null;
+  }
+}
+
+/**
+ * With auto-persist: exports the built snapshot, unless the manifest already
+ * records this very path and the persist store still holds it.
+ */
+export async function persistAfterBuild(io: AutoPersistIO, key: PersistKey, storePath: string): Promise<void> {
+  const cfg = await activeConfig(io);
+  if (!cfg) return;
+  try {
+    const url = requireStore(cfg, 'fetch');
+    const entry = findExact(await readManifest(manifestPath(cfg)), key);
+    if (entry?.storePath === storePath && (await pathInfo([storePath], io.env, { storeUrl: url })).get(storePath)) {
+      io.log.debug(`already persisted in ${url}: ${storePath}`);
+      return;
+    }
+    await exportPath({ cfg, env: io.env, log: io.log, key, storePath, command: 'fetch' });
+    io.log.info(`persisted to ${url}`);
+  } catch (err) {
+    io.log.warn(`the snapshot was built but could not be persisted: ${describe(err)}`);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Restores manifest entries into the local Nix store. Paths already valid
+ * are reported, not copied. Signatures are verified (nix-hug's own public
+ * key is trusted for the run, on top of the user's `trusted-public-keys`);
+ * a store Nix does not trust is only imported with `--no-check-sigs` after
+ * the user said so (the prompt, or `--yes`).
+ */
+import { NixHugError } from '../errors.js';
+import type { Logger } from '../ui/logger.js';
+import type { PersistConfig } from './config.js';
+import { requireStore } from './config.js';
+import { readSigningKey } from './keys.js';
+import type { ManifestEntry } from './manifest.js';
+import { copyFrom, invalidLocalPaths, pathInfo, verifyTrust } from './store.js';
+
+export interface TrustPolicy {
+  /** `--yes`: trust an unsigned or foreign-signed store without asking. */
+  yes: boolean;
+  /**
+   * Asks the user (on a TTY) whether to trust the store for this run; null
+   * when there is no terminal to ask on.
+   */
+  confirm: ((question: string) => Promise<boolean>) | null;
+}
+
+export type ImportStatus = 'imported' | 'already-valid' | 'failed';
+
+export interface ImportOutcome {
+  entry: ManifestEntry;
+  status: ImportStatus;
+  /** How it was verified: `signed` (signatures checked) or `trusted` (the user waived the check). */
+  verified?: 'signed' | 'trusted';
+  error?: NixHugError;
+}
+
+export interface ImportOptions {
+  cfg: PersistConfig;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  entries: ManifestEntry[];
+  trust: TrustPolicy;
+}
+
+/** The refusal when nobody can confirm: the message a script sees. */
+export function untrustedRefusal(storeUrl: string, untrusted: string[]): NixHugError {
+  const which = untrusted.length === 1 ? `${untrusted[0]} is` : `${untrusted.length} paths are`;
+  return new NixHugError(
+    `refusing to import from ${storeUrl}: ${which} not signed by a key you trust, and there is no terminal to confirm`,
+    'pass --yes to trust this store for this import (or add its public key to trusted-public-keys in nix.conf)',
+  );
+}
+
+/** Imports each entry; never throws for one entry's failure (see each outcome). */
+export async function importEntries(opts: ImportOptions): Promise<ImportOutcome[]> {
+  const url = requireStore(opts.cfg, 'import');
+  const key = await readSigningKey(opts.cfg.configDir);
+  const trustedKeys = key ? [key.publicKey] : [];
+  const paths = [...new Set(opts.entries.map((e) => e.storePath))];
+  const invalid = await invalidLocalPaths(paths, opts.env);
+  const pending = paths.filter((p) => invalid.has(p));
+  const inStore = pending.length > 0 ? await pathInfo(pending, opts.env, { storeUrl: url }) : new Map();
+
+  // One decision per run: once the user trusted (or refused) the store, keep to it.
+  let decision: boolean | null = opts.trust.yes ? true : null;
+  const done = new Map<string, ImportOutcome['verified'] | NixHugError>();
+
+  const importOne = async (path: string): Promise<ImportOutcome['verified'] | NixHugError> => {
+    if (!inStore.get(path)) {
+      return new NixHugError(`${path} is not in the persist store ${url}`, 'export it again with `nix-hug export` (the store may have been cleaned)');
+    }
+    try {
+      const trust = await verifyTrust(url, [path], opts.env, trustedKeys);
+      if (trust.trusted) {
+        await copyFrom(url, [path], opts.env, { trustedKeys, noCheckSigs: false });
+        return 'signed';
+      }
+      if (decision === null) {
+        if (opts.trust.confirm === null) {
+          decision = false;
+        } else {
+          opts.log.warn(
+            `${url} holds paths not signed by a key you trust (e.g. ${trust.untrusted[0]}); importing them skips Nix's signature check (--no-check-sigs).`,
+          );
+          decision = await opts.trust.confirm(`Trust ${url} for this import? [y/N] `);
+        }
+      }
+      if (!decision) {
+        return opts.trust.confirm === null
+          ? untrustedRefusal(url, trust.untrusted)
+          : new NixHugError(`not imported: you did not trust ${url}`, 'run again and answer y, or pass --yes');
+      }
+      await copyFrom(url, [path], opts.env, { trustedKeys, noCheckSigs: true });
+      return 'trusted';
+    } catch (err) {
+      if (err instanceof NixHugError) return err;
+      throw err;
+    }
+  };
+
+  const outcomes: ImportOutcome[] = [];
+  for (const entry of opts.entries) {
+    const p = entry.storePath;
+    if (!invalid.has(p)) {
+      outcomes.push({ entry, status: 'already-valid' });
+      continue;
+    }
+    if (!done.has(p)) done.set(p, await importOne(p));
+    const result = done.get(p);
+    if (result instanceof NixHugError) outcomes.push({ entry, status: 'failed', error: result });
+    else outcomes.push({ entry, status: 'imported', ...(result ? { verified: result } : {}) });
+  }
+  return outcomes;
+}

@@ -1,0 +1,173 @@
+/**
+ * The Nix commands persistence needs: copy paths to and from a store URL,
+ * sign them, check signatures and validity. Each wraps one `nix` call and
+ * turns its failure into a NixHugError that names the store and the path.
+ */
+import { NixHugError } from '../errors.js';
+import { capture, COMMON_FLAGS, nixEnv, stripAnsi } from '../nix/nix.js';
+
+export interface PathInfo {
+  path: string;
+  narSize?: number;
+  references?: string[];
+  signatures?: string[];
+  /** Set for content-addressed paths (which need no signature). */
+  ca?: string;
+}
+
+/** Runs nix (or nix-store), returning stdout; a non-zero exit is returned to the caller. */
+async function run(cmd: 'nix' | 'nix-store', args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const full = cmd === 'nix' ? [...COMMON_FLAGS, ...args] : args;
+  try {
+    const out = await capture(cmd, full, nixEnv(env));
+    return { ...out, stderr: stripAnsi(out.stderr) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NixHugError(`\`${cmd}\` was not found on PATH`, 'install Nix and make sure it is on PATH');
+    }
+    throw err;
+  }
+}
+
+/** Nix's `error: …` text, on one line. */
+export function nixErrorText(stderr: string): string {
+  const idx = stderr.lastIndexOf('error:');
+  const body = idx >= 0 ? stderr.slice(idx + 'error:'.length) : stderr;
+  return body.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') || 'unknown error';
+}
+
+function storeHint(url: string, text: string): string {
+  if (/lacks a valid signature/.test(text)) return 'the persist store holds paths signed by no key you trust: import with --yes to trust it for this run';
+  if (/AccessDenied|credentials|InvalidAccessKeyId|NoSuchBucket/i.test(text)) return `check the S3 bucket and your AWS credentials for ${url}`;
+  if (/ssh|Permission denied|Host key/i.test(text) && /^ssh/.test(url)) return `check that \`ssh\` to the host of ${url} works without a password prompt`;
+  if (/No space left/i.test(text)) return 'free some disk space and try again';
+  return `check that ${url} is reachable and writable`;
+}
+
+/**
+ * Parses `nix path-info --json`: Nix 2.8 prints an array of objects (an
+ * invalid path as `{"path": P, "valid": false}`); newer Nix prints an object
+ * keyed by path (an invalid path as `null`). Returns path → info, or null
+ * when the path is not valid.
+ */
+export function parsePathInfoJson(text: string): Map<string, PathInfo | null> {
+  const data: unknown = JSON.parse(text);
+  const out = new Map<string, PathInfo | null>();
+  if (Array.isArray(data)) {
+    for (const item of data as Array<Record<string, unknown>>) {
+      if (typeof item?.path !== 'string') continue;
+      out.set(item.path, item.valid === false ? null : toInfo(item.path, item));
+    }
+  } else if (data && typeof data === 'object') {
+    for (const [path, item] of Object.entries(data as Record<string, Record<string, unknown> | null>)) {
+      out.set(path, item === null ? null : toInfo(path, item));
+    }
+  } else {
+    throw new Error('unexpected JSON from nix path-info');
+  }
+  return out;
+}
+
+function toInfo(path: string, item: Record<string, unknown>): PathInfo {
+  const info: PathInfo = { path };
+  if (typeof item.narSize === 'number') info.narSize = item.narSize;
+  if (Array.isArray(item.references)) info.references = item.references.filter((r): r is string => typeof r === 'string');
+  if (Array.isArray(item.signatures)) info.signatures = item.signatures.filter((s): s is string => typeof s === 'string');
+  if (typeof item.ca === 'string' && item.ca) info.ca = item.ca;
+  return info;
+}
+
+/** Paths (of `paths`) that are not valid in the local store. */
+export async function invalidLocalPaths(paths: string[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
+  if (paths.length === 0) return new Set();
+  const out = await run('nix-store', ['--check-validity', '--print-invalid', ...paths], env);
+  if (out.code !== 0) throw new NixHugError(`nix-store --check-validity failed: ${nixErrorText(out.stderr)}`);
+  return new Set(out.stdout.split('\n').filter(Boolean));
+}
+
+/** `nix path-info --json [--store URL] [--sigs] [-r] PATHS`: path → info or null (not in that store). */
+export async function pathInfo(
+  paths: string[],
+  env: NodeJS.ProcessEnv,
+  opts: { storeUrl?: string; recursive?: boolean; sigs?: boolean } = {},
+): Promise<Map<string, PathInfo | null>> {
+  if (paths.length === 0) return new Map();
+  const args = ['path-info', '--json'];
+  if (opts.storeUrl) args.push('--store', opts.storeUrl);
+  if (opts.sigs) args.push('--sigs');
+  if (opts.recursive) args.push('-r');
+  const out = await run('nix', [...args, ...paths], env);
+  if (out.code !== 0) {
+    // Newer Nix exits non-zero for a missing path; that is an answer, not a failure.
+    if (/is not valid|does not exist|don't know how to build/.test(out.stderr) && !opts.recursive) {
+      const missing = new Map<string, PathInfo | null>();
+      for (const p of paths) missing.set(p, null);
+      return missing;
+    }
+    const where = opts.storeUrl ?? 'the local store';
+    throw new NixHugError(`nix path-info failed on ${where}: ${nixErrorText(out.stderr)}`, opts.storeUrl ? storeHint(opts.storeUrl, out.stderr) : undefined);
+  }
+  try {
+    return parsePathInfoJson(out.stdout);
+  } catch {
+    throw new NixHugError(`unexpected output from nix path-info: ${out.stdout.slice(0, 200)}`);
+  }
+}
+
+/** `nix copy --to URL PATHS` (the paths' closures). */
+export async function copyTo(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const out = await run('nix', ['copy', '--to', storeUrl, ...paths], env);
+  if (out.code !== 0) {
+    throw new NixHugError(`could not copy ${paths.join(' ')} to ${storeUrl}: ${nixErrorText(out.stderr)}`, storeHint(storeUrl, out.stderr));
+  }
+}
+
+export interface CopyFromOptions {
+  /** Keys accepted for this run, on top of the user's own `trusted-public-keys`. */
+  trustedKeys: string[];
+  /** Only after the user explicitly trusted the store. */
+  noCheckSigs: boolean;
+}
+
+/** `nix copy --from URL PATHS`, verifying signatures unless the user trusted the store. */
+export async function copyFrom(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv, opts: CopyFromOptions): Promise<void> {
+  const args = ['copy', '--from', storeUrl];
+  if (opts.noCheckSigs) args.push('--no-check-sigs');
+  else if (opts.trustedKeys.length > 0) args.push('--option', 'extra-trusted-public-keys', opts.trustedKeys.join(' '));
+  const out = await run('nix', [...args, ...paths], env);
+  if (out.code !== 0) {
+    throw new NixHugError(`could not copy ${paths.join(' ')} from ${storeUrl}: ${nixErrorText(out.stderr)}`, storeHint(storeUrl, out.stderr));
+  }
+}
+
+/**
+ * Signs PATHS and their closures with the secret key: in the local store
+ * (`storeUrl` undefined) or directly in a binary cache (`nix store sign
+ * --store URL`, which rewrites the `.narinfo` files).
+ */
+export async function sign(keyFile: string, paths: string[], env: NodeJS.ProcessEnv, storeUrl?: string): Promise<void> {
+  const args = ['store', 'sign', '-r', '--key-file', keyFile];
+  if (storeUrl) args.push('--store', storeUrl);
+  const out = await run('nix', [...args, ...paths], env);
+  if (out.code !== 0) {
+    throw new NixHugError(`could not sign ${paths.join(' ')}${storeUrl ? ` in ${storeUrl}` : ''}: ${nixErrorText(out.stderr)}`);
+  }
+}
+
+export type Trust = { trusted: true } | { trusted: false; untrusted: string[] };
+
+/**
+ * Nix's own judgement of whether PATHS (with closures) in the store at URL
+ * may be imported without `--no-check-sigs`: each path content-addressed, or
+ * signed by a trusted key (the user's, plus `trustedKeys`). Reads only the
+ * `.narinfo` files (`--no-contents`). Exit status bit 2 means "untrusted".
+ */
+export async function verifyTrust(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv, trustedKeys: string[]): Promise<Trust> {
+  const args = ['store', 'verify', '--store', storeUrl, '--no-contents', '-r'];
+  if (trustedKeys.length > 0) args.push('--option', 'extra-trusted-public-keys', trustedKeys.join(' '));
+  const out = await run('nix', [...args, ...paths], env);
+  if (out.code === 0) return { trusted: true };
+  const untrusted = [...out.stderr.matchAll(/path '([^']+)' is untrusted/g)].map((m) => m[1] ?? '');
+  if (out.code === 2 && untrusted.length > 0) return { trusted: false, untrusted };
+  throw new NixHugError(`could not check the signatures of ${paths.join(' ')} in ${storeUrl}: ${nixErrorText(out.stderr)}`, storeHint(storeUrl, out.stderr));
+}
