@@ -48,6 +48,8 @@ export function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv, inp
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A child that exits without reading stdin makes this write fail with EPIPE: not an error of ours.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }
