@@ -75,20 +75,36 @@ let
   classified = map (f:
     let
       candidate = f.type == "regular" && isLfsCandidate f.path;
-      lfs = if candidate then pointer.parse (readFile "${root}/${f.path}") else null;
+      # Lazy, and forced for candidates only: never deepSeq/toJSON these records.
+      candidateText = readFile "${root}/${f.path}";
+      lfs = if candidate then pointer.parse candidateText else null;
     in
-    f // { inherit candidate lfs; }) files;
+    f // { inherit candidate lfs candidateText; }) files;
 
   notPointers = filter (f: f.candidate && f.lfs == null) classified;
 
   manifestText = manifest.render classified;
   manifestHash = manifest.hash manifestText;
-  hashMatches = checkedHash == manifestHash;
   manifestFile = builtins.toFile "${storeName}-manifest.tsv" manifestText;
 
-  smudgeHint =
-    if notPointers == [ ] then ""
-    else " Also, ${toString (length notPointers)} file(s) that .gitattributes sends to LFS are not LFS pointers in the checkout (e.g. ${toJSON (head notPointers).path}): the checkout looks smudged by git-lfs; run nix with GIT_LFS_SKIP_SMUDGE=1 in its environment (the nix-hug CLI always does), or use Nix >= 2.20.";
+  # A checkout smudged by git-lfs holds contents instead of pointers. Taking
+  # every non-pointer candidate as the LFS file its content is, if that
+  # manifest is the pinned one, the checkout was smudged and the files are
+  # known exactly (hashFile reads any bytes).
+  unsmudged = map (f:
+    if f.candidate && f.lfs == null
+    then f // { lfs = { sha256 = builtins.hashFile "sha256" "${root}/${f.path}"; size = toString (builtins.stringLength f.candidateText); }; }
+    else f) classified;
+  unsmudgedMatches = notPointers != [ ] && checkedHash == manifest.hash (manifest.render unsmudged);
+
+  hashMatches = checkedHash == manifestHash || unsmudgedMatches;
+  effective = if checkedHash == manifestHash || !unsmudgedMatches then classified else unsmudged;
+
+  smudgeFacts = "${toString (length notPointers)} file(s) that .gitattributes sends to LFS are not LFS pointers in the checkout (e.g. ${toJSON (head notPointers).path}): the checkout looks smudged by git-lfs";
+  smudgeAdvice = "run nix with GIT_LFS_SKIP_SMUDGE=1 in its environment (the nix-hug CLI always does), or use Nix >= 2.20";
+  smudgeHint = if notPointers == [ ] then "" else " Also, ${smudgeFacts}; ${smudgeAdvice}.";
+  smudgeWarning =
+    "nix-hug: warning: ${describe}: ${smudgeFacts}. They match fileTreeHash and are fetched as LFS files, but git-lfs downloaded them during evaluation, and a binary one would have aborted it: ${smudgeAdvice}.";
 
   # The original nix-hug hashed the raw body of the recursive tree listing.
   legacyListing = import <nix/fetchurl.nix> {
@@ -97,7 +113,7 @@ let
     name = "${storeName}-tree.json";
   };
 
-  selected = filter (filtersLib.selector { inherit filters describe; files = classified; }) classified;
+  selected = filter (filtersLib.selector { inherit filters describe; files = effective; }) effective;
   selectedGit = filter (f: f.lfs == null) selected;
   selectedLfs = filter (f: f.lfs != null) selected;
 
@@ -132,5 +148,6 @@ let
 in
 if checkedHash == "" || checkedHash == fakeHash then
   throw "nix-hug ${fnName}: fileTreeHash for ${describe} is a placeholder; the repository's canonical manifest hashes to ${manifestHash} (manifest: ${manifestFile}).${smudgeHint}"
+else if unsmudgedMatches && checkedHash != manifestHash then builtins.trace smudgeWarning result
 else if hashMatches then result
 else builtins.trace mismatchLine result
