@@ -9,8 +9,8 @@
 { runCommand }:
 
 let
-  inherit (builtins) concatMap concatStringsSep filter foldl' head length listToAttrs map
-    match readFile substring toJSON attrNames;
+  inherit (builtins) attrNames concatMap concatStringsSep filter head length listToAttrs map
+    match readFile substring toJSON;
 
   repoUrl = import ./repo-url.nix;
   listing = import ./list-files.nix;
@@ -40,8 +40,8 @@ let
   fnName = if kind == "dataset" then "fetchDataset" else "fetchModel";
   endpoint' = repoUrl.stripTrailingSlashes endpoint;
   repo = repoUrl.parse { inherit kind url; endpoint = endpoint'; };
-  rev7 = substring 0 7 rev;
-  describe = "${repo.id} at ${rev}";
+  rev7 = substring 0 7 checkedRev;
+  describe = "${repo.id} at ${checkedRev}";
   typeName = if repo.isDataset then "dataset" else "model";
   storeName = "hf-${typeName}-${repo.org}--${repo.name}-${rev7}";
 
