@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+/**
+ * nix-hug's entry point: argument parsing and dispatch only. Commands come
+ * from commands/registry.ts; their handlers are imported when chosen.
+ * Exit codes: 0 ok, 1 failure, 2 usage. The exit code is set, never forced
+ * with process.exit(), so piped output is never cut.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { CommandSpec, OptionSpec } from './commands/registry.js';
+
+const PROGRAM = 'nix-hug';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+// Loaded after the --version fast path (see main).
+let commander: typeof import('commander');
+let registry: typeof import('./commands/registry.js');
+let errors: typeof import('./errors.js');
+let logger: typeof import('./ui/logger.js');
+let text: typeof import('./ui/text.js');
+
+function addOption(cmd: Command, spec: OptionSpec): void {
+  const option = new commander.Option(spec.flags, spec.description);
+  if (spec.repeatable) option.argParser(collect);
+  cmd.addOption(option);
+}
+
+function examplesText(spec: CommandSpec): string {
+  if (spec.examples.length === 0) return '';
+  const width = Math.max(...spec.examples.map((e) => e.command.length));
+  const lines = spec.examples.map((e) => `  $ ${e.command.padEnd(width)}  # ${e.comment}`);
+  return `\nExamples:\n${lines.join('\n')}\n`;
+}
+
+/** Set when a handler runs; the error report needs it even when parsing failed. */
+interface RunState {
+  debug: boolean;
+}
+
+function build(state: RunState): Command {
+  const { COMMANDS, GLOBAL_OPTIONS, loadHandler } = registry;
+  const program = new commander.Command(PROGRAM)
+    .description('Pin Hugging Face models and datasets into the Nix store, declaratively.')
+    .usage('[--debug] [--version] [--help] COMMAND ...')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help (also: nix-hug COMMAND --help)')
+    .helpCommand(false)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void process.stdout.write(s),
+      writeErr: (s) => void process.stderr.write(s),
+      outputError: () => undefined, // reported by report() in our format
+    });
+  for (const o of GLOBAL_OPTIONS) addOption(program, o);
+  program.addHelpText(
+    'after',
+    `\nExamples:\n  $ nix-hug fetch openai-community/gpt2 --include '*.safetensors' > gpt2.nix\n  $ nix-hug ls datasets/rajpurkar/squad\n  $ nix-hug fetch --help\n\nEnvironment: HF_ENDPOINT, HF_TOKEN (or HF_TOKEN_PATH, HF_HOME/token), NO_COLOR,\nNIX_HUG_PERSIST_DIR, NIX_HUG_AUTO_PERSIST, NIX_HUG_MAX_RETRIES.\n`,
+  );
+
+  const declare = (parent: Command, spec: CommandSpec, path: string) => {
+    const cmd = parent.command(spec.name).summary(spec.summary).description(spec.description ?? spec.summary).helpCommand(false);
+    for (const a of spec.arguments) cmd.argument(a.required ? `<${a.name}>` : `[${a.name}]`, a.description);
+    for (const o of spec.options) addOption(cmd, o);
+    const examples = examplesText(spec);
+    if (examples) cmd.addHelpText('after', examples);
+    if (spec.subcommands) {
+      // `nix-hug store` alone: commander shows the help on stderr (a usage error, see report()).
+      for (const sub of spec.subcommands) declare(cmd, sub, `${path} ${sub.name}`);
+      return;
+    }
+    cmd.action(async (...received: unknown[]) => {
+      const command = received[received.length - 1] as Command;
+      const positional = received.slice(0, spec.arguments.length) as (string | undefined)[];
+      const options = command.opts<Record<string, unknown>>();
+      // Repeatable flags are always arrays for handlers, empty when absent.
+      for (const o of spec.options) {
+        const key = command.options.find((opt) => opt.flags === o.flags)?.attributeName();
+        if (o.repeatable && key && options[key] === undefined) options[key] = [];
+      }
+      const globals = command.optsWithGlobals<Record<string, unknown>>();
+      state.debug = globals.debug === true;
+      spec.check?.(positional, options);
+      const [handler, { createContext }] = await Promise.all([loadHandler(spec, path), import('./commands/context.js')]);
+      const ctx = createContext({ debug: state.debug, quiet: options.quiet === true });
+      await handler(ctx, ...positional, options);
+    });
+  };
+  for (const spec of COMMANDS) declare(program, spec, spec.name);
+  return program;
+}
+
+function oneLine(s: string): string {
+  return text.printable(logger.redactTokens(s.replace(/\s*\n\s*/g, ' ').trim()));
+}
+
+function report(err: unknown, state: RunState, argv: readonly string[]): number {
+  const { CommanderError } = commander;
+  const { NixHugError } = errors;
+  const { redactTokens } = logger;
+  const { COMMANDS } = registry;
+  const write = (s: string) => void process.stderr.write(s);
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+    // No command given: commander printed the help on stderr.
+    if (err.code === 'commander.help') return 2;
+    const message = err.message.replace(/^error:\s*/, '');
+    const known = new Set(COMMANDS.map((c) => c.name));
+    const command = argv.find((a) => known.has(a));
+    write(`${PROGRAM}: error: ${oneLine(message)}\n`);
+    write(`hint: see '${PROGRAM}${command ? ` ${command}` : ''} --help'\n`);
+    return 2;
+  }
+  if (err instanceof NixHugError) {
+    write(`${PROGRAM}: error: ${oneLine(err.message)}\n`);
+    if (err.hint) write(`hint: ${oneLine(err.hint)}\n`);
+    if (state.debug && err.stack) write(`${redactTokens(err.stack)}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  write(`${PROGRAM}: error: internal error: ${oneLine(message)}\n`);
+  if (state.debug && err instanceof Error && err.stack) write(`${redactTokens(err.stack)}\n`);
+  else write(`hint: run again with --debug for details, and please report it\n`);
+  return 1;
+}
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  // The fast path: no module loading at all for the most common probe.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  [commander, registry, errors, logger, text] = await Promise.all([
+    import('commander'),
+    import('./commands/registry.js'),
+    import('./errors.js'),
+    import('./ui/logger.js'),
+    import('./ui/text.js'),
+  ]);
+  const state: RunState = { debug: argv.includes('--debug') };
+  try {
+    await build(state).parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    return report(err, state, argv);
+  }
+}
+
+process.exitCode = await main();

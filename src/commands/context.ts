@@ -1,0 +1,138 @@
+/**
+ * What every command handler gets: the environment, the logger (stderr),
+ * a backpressure-aware stdout writer, colours, and a lazily built Hub client.
+ * Handlers live in src/commands/<name>.ts and export
+ * `run(ctx, ...positionalArgs, options)`; the option types are below.
+ */
+import { once } from 'node:events';
+import type { HubClient } from '../hub/client.js';
+import { createHubClient } from '../hub/client.js';
+import { hubEndpoint } from '../hub/endpoint.js';
+import type { Colors } from '../ui/color.js';
+import { colorsEnabled, makeColors } from '../ui/color.js';
+import type { Logger } from '../ui/logger.js';
+import { createLogger } from '../ui/logger.js';
+
+/** stdout for results: `write` resolves once the data is handed over (waits for 'drain'). */
+export interface OutputWriter {
+  readonly isTTY: boolean;
+  write(chunk: string | Uint8Array): Promise<void>;
+}
+
+export interface CommandContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** --debug was given: log every request and command, print stack traces. */
+  debug: boolean;
+  /** stderr talk (quiet/normal/debug; tokens redacted). */
+  logger: Logger;
+  /** Results: the expression, the listing, JSON. */
+  stdout: OutputWriter;
+  /** Colours for stdout (TTY and no NO_COLOR). */
+  colors: Colors;
+  /** The raw stderr stream, for progress displays; `stderrColors` for it. */
+  stderr: NodeJS.WriteStream;
+  stderrColors: Colors;
+  /** HF_ENDPOINT, normalised (throws UsageError when it is not an http(s) URL). */
+  endpoint(): string;
+  /** The Hub client for this run (HF_ENDPOINT, token, retry settings), created on first use. */
+  hub(): HubClient;
+}
+
+/** Flags shared by every command that selects files. Repeatable flags are arrays (empty when absent). */
+export interface FilterOptions {
+  include: string[];
+  exclude: string[];
+  file: string[];
+}
+
+export interface LsOptions extends FilterOptions {
+  ref?: string;
+  json: boolean;
+  /** Print the canonical manifest (SPEC §2) instead of the table. */
+  manifest: boolean;
+}
+
+export interface FetchOptions extends FilterOptions {
+  ref?: string;
+  out?: string;
+  override: boolean;
+  /** false with --no-build. */
+  build: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+export interface ExportOptions extends FilterOptions {
+  ref?: string;
+  quiet: boolean;
+}
+
+export interface ImportOptions {
+  ref?: string;
+  all: boolean;
+  yes: boolean;
+}
+
+export interface StoreLsOptions {
+  json: boolean;
+}
+
+export type StorePathOptions = Record<string, never>;
+
+/** A writer that never loses output when stdout is a pipe, and stops quietly when the reader goes away (EPIPE). */
+export function streamWriter(stream: NodeJS.WriteStream): OutputWriter {
+  let closed = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') closed = true;
+    else throw err;
+  });
+  return {
+    isTTY: stream.isTTY === true,
+    async write(chunk) {
+      if (closed || stream.destroyed) return;
+      if (!stream.write(chunk)) {
+        const ac = new AbortController();
+        await Promise.race([
+          once(stream, 'drain', { signal: ac.signal }),
+          once(stream, 'close', { signal: ac.signal }),
+        ]).catch(() => undefined);
+        ac.abort();
+      }
+    },
+  };
+}
+
+export interface ContextOptions {
+  env?: NodeJS.ProcessEnv;
+  debug?: boolean;
+  quiet?: boolean;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+}
+
+export function createContext(options: ContextOptions = {}): CommandContext {
+  const env = options.env ?? process.env;
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const debug = options.debug === true;
+  const stderrColors = makeColors(colorsEnabled(stderr, env));
+  const logger = createLogger({
+    level: debug ? 'debug' : options.quiet ? 'quiet' : 'normal',
+    write: (line) => void stderr.write(line),
+    colors: stderrColors,
+  });
+  let client: HubClient | null = null;
+  return {
+    env,
+    cwd: process.cwd(),
+    debug,
+    logger,
+    stdout: streamWriter(stdout),
+    colors: makeColors(colorsEnabled(stdout, env)),
+    stderr,
+    stderrColors,
+    endpoint: () => hubEndpoint(env),
+    hub: () => (client ??= createHubClient(env, logger)),
+  };
+}

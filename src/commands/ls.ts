@@ -1,0 +1,83 @@
+/**
+ * `nix-hug ls URL [--ref REF] [filters] [--json | --manifest]`: every file
+ * of the repository at the revision, with size, LFS or not, and whether
+ * `fetch` would select it; totals and the fileTreeHash at the end.
+ */
+import { buildFilters, missingFiles, selector } from '../filters.js';
+import { listRepoFiles } from '../hub/tree.js';
+import { parseTarget, resolveTarget } from '../hub/resolve.js';
+import { canonicalManifest, manifestHash } from '../manifest.js';
+import type { RepoFile } from '../types.js';
+import { humanSize } from '../ui/size.js';
+import { printable, quote } from '../ui/text.js';
+import type { CommandContext, LsOptions } from './context.js';
+
+/** Lines per write: big listings go out in pieces, each awaited (backpressure). */
+const CHUNK = 1000;
+
+export async function run(ctx: CommandContext, url: string, opts: LsOptions): Promise<void> {
+  // Everything the user typed is checked before the first request.
+  const target = parseTarget(url, opts.ref, ctx.env);
+  const filters = buildFilters(opts);
+  const client = ctx.hub();
+  const { repo, rev, ref } = await resolveTarget(client, target, ctx.logger);
+  ctx.logger.debug(`listing ${repo.type} ${repo.id} at ${rev}`);
+  const files = await listRepoFiles(client, repo, rev);
+  const manifest = canonicalManifest(files, `${repo.type} ${repo.id}`);
+  const hash = manifestHash(manifest);
+  for (const missing of missingFiles(filters, files)) {
+    ctx.logger.warn(`--file ${quote(missing)} is not a file of ${repo.type} ${repo.id} at ${ref}; fetch would refuse it`);
+  }
+  const selected = selector(filters);
+
+  if (opts.manifest) {
+    await ctx.stdout.write(manifest);
+    return;
+  }
+
+  if (opts.json) {
+    const head = JSON.stringify({ repoId: repo.id, type: repo.type, ref, rev, fileTreeHash: hash, filters }).slice(0, -1);
+    await ctx.stdout.write(`${head},"files":[`);
+    for (let i = 0; i < files.length; i += CHUNK) {
+      const part = files.slice(i, i + CHUNK).map((f) =>
+        JSON.stringify({ path: f.path, size: f.size, lfs: f.lfs ? { sha256: f.lfs.sha256, size: f.lfs.size } : null, selected: selected(f) }),
+      );
+      await ctx.stdout.write(`${i > 0 ? ',' : ''}${part.join(',')}`);
+    }
+    await ctx.stdout.write(']}\n');
+    return;
+  }
+
+  const c = ctx.colors;
+  const sizes = files.map((f) => humanSize(f.size));
+  const sizeWidth = Math.max(4, ...sizes.map((s) => s.length));
+  await ctx.stdout.write(`${c.bold(`${repo.type} ${repo.id}`)} at ${printable(ref)} (${rev})\n`);
+  await ctx.stdout.write(c.dim(`${'FETCH'}  ${'SIZE'.padStart(sizeWidth)}  LFS  PATH`) + '\n');
+  let selectedCount = 0;
+  let selectedBytes = 0;
+  let totalBytes = 0;
+  let lines: string[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i] as RepoFile;
+    const on = selected(f);
+    totalBytes += f.size;
+    if (on) {
+      selectedCount++;
+      selectedBytes += f.size;
+    }
+    const mark = on ? c.green('yes  ') : c.dim('no   ');
+    const lfs = f.lfs ? c.cyan('lfs') : '   ';
+    const path = on ? printable(f.path) : c.dim(printable(f.path));
+    lines.push(`${mark}  ${(sizes[i] ?? '').padStart(sizeWidth)}  ${lfs}  ${path}\n`);
+    if (lines.length >= CHUNK) {
+      await ctx.stdout.write(lines.join(''));
+      lines = [];
+    }
+  }
+  if (lines.length > 0) await ctx.stdout.write(lines.join(''));
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  await ctx.stdout.write(
+    `${plural(files.length, 'file')}, ${selectedCount} selected: ${humanSize(selectedBytes)} of ${humanSize(totalBytes)} ` +
+      `(${selectedBytes} of ${totalBytes} bytes)\nfileTreeHash ${hash}\n`,
+  );
+}

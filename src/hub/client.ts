@@ -1,0 +1,440 @@
+/**
+ * The Hub's HTTP API, as nix-hug needs it: repo info, revision → commit,
+ * the paginated tree, model-or-dataset detection, and an authenticated GET
+ * for downloads. Every request has a timeout, is retried with exponential
+ * backoff and jitter on 429 (honouring Retry-After), 5xx and connection
+ * errors within a bounded number of attempts and total time, and failures
+ * become one-line user errors (errors.ts). `fetch` is injectable for tests.
+ */
+import type { RepoRef, RepoType } from '../types.js';
+import type { Logger } from '../ui/logger.js';
+import { createLogger } from '../ui/logger.js';
+import { findToken } from './auth.js';
+import { hubEndpoint } from './endpoint.js';
+import {
+  describeRepo,
+  HubApiError,
+  hubApiError,
+  HubUnreachableError,
+  type RequestContext,
+  serverMessageOf,
+} from './errors.js';
+import { NixHugError } from '../errors.js';
+
+export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (NIX_HUG_MAX_RETRIES, default 5). */
+  maxRetries: number;
+  /** First backoff delay in ms, doubled each retry (NIX_HUG_RETRY_BASE_MS, default 1000). */
+  baseDelayMs: number;
+  /** Cap of one delay, Retry-After included (NIX_HUG_RETRY_MAX_DELAY_MS, default 30000). */
+  maxDelayMs: number;
+  /** No retry starts after this much time since the first attempt (NIX_HUG_RETRY_TOTAL_MS, default 120000). */
+  totalBudgetMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1000, maxDelayMs: 30_000, totalBudgetMs: 120_000 };
+/** Per request, until the body is read (downloads: until the headers) (NIX_HUG_HTTP_TIMEOUT_MS). */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Pages of one tree listing; 100,000 pages of 1000 entries is far beyond any repo. */
+export const DEFAULT_MAX_PAGES = 100_000;
+const MAX_REDIRECTS = 10;
+
+export interface HubClientOptions {
+  /** Without trailing slash (see endpoint.ts). */
+  endpoint: string;
+  token?: string | null;
+  fetch?: FetchFn;
+  logger?: Logger;
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+  maxPages?: number;
+  /** For tests: time and randomness. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+/** What `GET /api/{models|datasets}/{id}` says that nix-hug uses. */
+export interface RepoInfo {
+  id: string;
+  sha: string | null;
+  private: boolean;
+  gated: false | 'auto' | 'manual';
+}
+
+/** One entry of `GET /api/{type}s/{id}/tree/{rev}?recursive=true`. */
+export interface TreeEntry {
+  type: string;
+  path: string;
+  size: number;
+  oid: string;
+  lfs?: { oid: string; size: number; pointerSize?: number };
+  xetHash?: string;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  context?: RequestContext;
+  /** Extra headers (e.g. Range). */
+  headers?: Record<string, string>;
+  method?: 'GET' | 'HEAD';
+}
+
+/** Reads the retry policy and timeout from the environment (documented in docs/cli.md). */
+export function httpSettingsFromEnv(env: NodeJS.ProcessEnv): { retry: RetryPolicy; timeoutMs: number } {
+  const num = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new NixHugError(`${name}=${raw} is not a non-negative number`, `unset ${name} or set it to a number`);
+    return n;
+  };
+  return {
+    retry: {
+      maxRetries: Math.floor(num('NIX_HUG_MAX_RETRIES', DEFAULT_RETRY.maxRetries)),
+      baseDelayMs: num('NIX_HUG_RETRY_BASE_MS', DEFAULT_RETRY.baseDelayMs),
+      maxDelayMs: num('NIX_HUG_RETRY_MAX_DELAY_MS', DEFAULT_RETRY.maxDelayMs),
+      totalBudgetMs: num('NIX_HUG_RETRY_TOTAL_MS', DEFAULT_RETRY.totalBudgetMs),
+    },
+    timeoutMs: num('NIX_HUG_HTTP_TIMEOUT_MS', DEFAULT_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS,
+  };
+}
+
+/** The client for this environment: HF_ENDPOINT, the token, retry settings. */
+export function createHubClient(env: NodeJS.ProcessEnv, logger: Logger, fetchImpl?: FetchFn): HubClient {
+  const endpoint = hubEndpoint(env);
+  const found = findToken(env);
+  if (found) {
+    logger.addSecret(found.token);
+    logger.debug(`using the Hugging Face token from ${found.from}`);
+  }
+  const { retry, timeoutMs } = httpSettingsFromEnv(env);
+  return new HubClient({ endpoint, token: found?.token ?? null, logger, retry, timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+}
+
+/** `Link: <url>; rel="next", …` → the next URL, if any. */
+export function nextLink(header: string | null): string | null {
+  if (!header) return null;
+  for (const m of header.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
+    const params = m[2] ?? '';
+    if (/;\s*rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?(\s*;|\s*$)/i.test(params)) return m[1] ?? null;
+  }
+  return null;
+}
+
+/** Retry-After in ms: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, now: number): number | null {
+  if (value === null || value.trim() === '') return null;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const date = Date.parse(v);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+function apiPath(type: RepoType): string {
+  return type === 'dataset' ? 'datasets' : 'models';
+}
+
+/** Why a fetch threw: the deepest `code` (ECONNREFUSED…) or name. */
+function networkCode(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    const cause = (e as { cause?: unknown }).cause;
+    if (!cause) break;
+    e = cause;
+  }
+  if (err instanceof Error) return err.name === 'TypeError' ? 'network error' : err.name;
+  return 'network error';
+}
+
+class Retry extends Error {
+  constructor(
+    readonly reason: string,
+    readonly retryAfterMs: number | null,
+    readonly fail: () => Error,
+  ) {
+    super(reason);
+  }
+}
+
+export class HubClient {
+  readonly endpoint: string;
+  private readonly origin: string;
+  private readonly token: string | null;
+  private readonly fetchFn: FetchFn;
+  private readonly logger: Logger;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly maxPages: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: () => number;
+
+  constructor(options: HubClientOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, '');
+    this.origin = new URL(this.endpoint).origin;
+    this.token = options.token ?? null;
+    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.logger = options.logger ?? createLogger({ level: 'quiet' });
+    if (this.token) this.logger.addSecret(this.token);
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+  }
+
+  get hasToken(): boolean {
+    return this.token !== null;
+  }
+
+  /** `GET /api/{models|datasets}/{id}`. */
+  async repoInfo(repo: RepoRef): Promise<RepoInfo> {
+    const url = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.id}`;
+    const body = await this.getJson(url, { what: 'reading the repository information', repo });
+    const o = (body ?? {}) as Record<string, unknown>;
+    const gated = o.gated === 'auto' || o.gated === 'manual' ? o.gated : false;
+    return {
+      id: typeof o.id === 'string' ? o.id : repo.id,
+      sha: typeof o.sha === 'string' ? o.sha : null,
+      private: o.private === true,
+      gated,
+    };
+  }
+
+  /** A branch, tag, commit or `refs/pr/N` → the 40-hex commit. */
+  async resolveRevision(repo: RepoRef, rev: string): Promise<string> {
+    const url = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.id}/revision/${encodeURIComponent(rev)}`;
+    const ctx: RequestContext = { what: `resolving the revision ${rev}`, repo, rev };
+    const body = await this.getJson(url, ctx);
+    const sha = body && typeof body === 'object' && 'sha' in body ? (body as { sha: unknown }).sha : undefined;
+    if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) {
+      throw new NixHugError(
+        `the Hub did not return a commit for revision '${rev}' of ${describeRepo(repo)}`,
+        `check HF_ENDPOINT (${this.endpoint}); run with --debug to see the requests`,
+      );
+    }
+    return sha;
+  }
+
+  /**
+   * Every entry of the tree at `rev` (files and folders), following every
+   * `Link: <…>; rel="next"` page. Pages are fetched one at a time as the
+   * caller consumes them.
+   */
+  async *listTree(repo: RepoRef, rev: string): AsyncGenerator<TreeEntry, void, undefined> {
+    let url: string | null = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.id}/tree/${encodeURIComponent(rev)}?recursive=true`;
+    const seen = new Set<string>();
+    const ctx: RequestContext = { what: 'listing the files', repo, rev };
+    for (let page = 1; url !== null; page++) {
+      if (page > this.maxPages) {
+        throw new NixHugError(`the file list of ${describeRepo(repo)} has more than ${this.maxPages} pages`, 'this is not a listing nix-hug can handle; check HF_ENDPOINT');
+      }
+      if (seen.has(url)) {
+        throw new NixHugError(`the Hub's file list of ${describeRepo(repo)} loops (page ${page} repeats an earlier page)`, 'retry later; check HF_ENDPOINT');
+      }
+      seen.add(url);
+      const current: string = url;
+      const { entries, next } = await this.request(current, ctx, {}, async (res) => {
+        const text = await res.text();
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw new NixHugError(`the Hub sent an unreadable file list for ${describeRepo(repo)} (not JSON)`, 'retry later; check HF_ENDPOINT');
+        }
+        if (!Array.isArray(parsed)) throw new NixHugError(`the Hub sent an unexpected file list for ${describeRepo(repo)} (not a list)`, 'retry later; check HF_ENDPOINT');
+        const link = nextLink(res.headers.get('link'));
+        return { entries: parsed as TreeEntry[], next: link === null ? null : new URL(link, current).href };
+      });
+      yield* entries;
+      url = next;
+    }
+  }
+
+  /**
+   * Model or dataset? Asks for both; a gated repo counts as existing. Both
+   * exist: the model wins, with a note on how to ask for the dataset.
+   */
+  async detectType(id: string): Promise<RepoType> {
+    const exists = async (type: RepoType): Promise<boolean> => {
+      try {
+        await this.repoInfo({ type, id });
+        return true;
+      } catch (err) {
+        if (err instanceof HubApiError && err.isGated) return true;
+        if (err instanceof HubApiError && err.isRepoNotFound) return false;
+        throw err;
+      }
+    };
+    const [model, dataset] = await Promise.allSettled([exists('model'), exists('dataset')]);
+    if (model.status === 'fulfilled' && model.value) {
+      if (dataset.status === 'fulfilled' && dataset.value) {
+        this.logger.warn(`both a model and a dataset are named ${id}; using the model (for the dataset, write datasets/${id})`);
+      }
+      return 'model';
+    }
+    if (dataset.status === 'fulfilled' && dataset.value) return 'dataset';
+    if (model.status === 'rejected') throw model.reason;
+    if (dataset.status === 'rejected') throw dataset.reason;
+    throw new NixHugError(
+      `repository ${id} not found on ${this.endpoint}: it is neither a model nor a dataset`,
+      this.token ? 'check the name; if it is private, check that your token can read it' : 'check the name; for a private repo set HF_TOKEN',
+    );
+  }
+
+  /**
+   * An authenticated GET (or HEAD) with retries, for downloads: the response
+   * is returned as soon as its headers arrive (the body is the caller's to
+   * stream). Redirects are followed here, and the token is sent only to the
+   * endpoint's origin. Error statuses throw HubApiError.
+   */
+  async get(url: string, options: GetOptions = {}): Promise<Response> {
+    const ctx = options.context ?? { what: 'downloading' };
+    return this.request(url, ctx, options, async (res) => res, false);
+  }
+
+  private async getJson(url: string, ctx: RequestContext): Promise<unknown> {
+    return this.request(url, ctx, {}, async (res) => {
+      const text = await res.text();
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new NixHugError(`the Hub sent an answer that is not JSON while ${ctx.what} for ${describeRepo(ctx.repo)}`, `check HF_ENDPOINT (${this.endpoint})`);
+      }
+    });
+  }
+
+  private headersFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
+    const headers: Record<string, string> = { 'user-agent': 'nix-hug', ...extra };
+    if (this.token && new URL(url).origin === this.origin) headers.authorization = `Bearer ${this.token}`;
+    return headers;
+  }
+
+  /**
+   * One logical request with retries. `consume` reads the successful
+   * response; with `timeBody` the timeout also covers it (a dropped or stalled
+   * body is retried like a failed connection).
+   */
+  private async request<T>(
+    url: string,
+    ctx: RequestContext,
+    options: GetOptions,
+    consume: (res: Response) => Promise<T>,
+    timeBody = true,
+  ): Promise<T> {
+    const started = this.now();
+    const errEnv = { endpoint: this.endpoint, hasToken: this.token !== null };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(url, ctx, options, consume, timeBody, attempt, errEnv);
+      } catch (err) {
+        if (!(err instanceof Retry)) throw err;
+        const elapsed = this.now() - started;
+        const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+        const delay =
+          err.retryAfterMs !== null
+            ? Math.min(this.retry.maxDelayMs, err.retryAfterMs)
+            : Math.round(backoff * (0.5 + this.random() * 0.5));
+        if (attempt > this.retry.maxRetries || elapsed + delay > this.retry.totalBudgetMs) throw err.fail();
+        this.logger.debug(`retrying in ${delay} ms (attempt ${attempt + 1} of ${this.retry.maxRetries + 1}): ${err.reason}`);
+        await this.sleep(delay);
+        if (options.signal?.aborted) throw options.signal.reason;
+      }
+    }
+  }
+
+  private async attempt<T>(
+    url: string,
+    ctx: RequestContext,
+    options: GetOptions,
+    consume: (res: Response) => Promise<T>,
+    timeBody: boolean,
+    attempt: number,
+    errEnv: { endpoint: string; hasToken: boolean },
+  ): Promise<T> {
+    const method = options.method ?? 'GET';
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error('timeout'));
+    }, this.timeoutMs);
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const t0 = this.now();
+    let current = url;
+    let keepListener = false;
+    const unreachable = (err: unknown): Retry => {
+      const code = timedOut ? 'TIMEOUT' : networkCode(err);
+      const reason = timedOut ? `no answer within ${this.timeoutMs} ms from ${current}` : `${code} from ${current}`;
+      this.logger.debug(`${method} ${current} failed after ${this.now() - t0} ms: ${code}`);
+      return new Retry(reason, null, () => {
+        const tries = attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
+        const message = timedOut
+          ? `the Hub at ${this.endpoint} did not answer within ${Math.round(this.timeoutMs / 1000)} s while ${ctx.what} for ${describeRepo(ctx.repo)}${tries}`
+          : `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${code}${tries}`;
+        return new HubUnreachableError(current, code, message, 'check your network or HF_ENDPOINT', { cause: err });
+      });
+    };
+    try {
+      let res: Response;
+      for (let hop = 0; ; hop++) {
+        try {
+          res = await this.fetchFn(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal, redirect: 'manual' });
+        } catch (err) {
+          if (options.signal?.aborted) throw options.signal.reason;
+          throw unreachable(err);
+        }
+        this.logger.debug(`${method} ${current} -> ${res.status} in ${this.now() - t0} ms`);
+        const location = res.headers.get('location');
+        if (res.status >= 300 && res.status < 400 && location) {
+          if (hop >= MAX_REDIRECTS) throw new NixHugError(`too many redirects while ${ctx.what} for ${describeRepo(ctx.repo)}`, `check HF_ENDPOINT (${this.endpoint})`);
+          await res.body?.cancel();
+          current = new URL(location, current).href;
+          continue;
+        }
+        break;
+      }
+      if (!timeBody) clearTimeout(timer);
+      if (res.ok) {
+        // A streamed body stays abortable by the caller's signal.
+        if (!timeBody) keepListener = true;
+        try {
+          return await consume(res);
+        } catch (err) {
+          if (err instanceof NixHugError) throw err;
+          if (options.signal?.aborted) throw options.signal.reason;
+          throw unreachable(err); // the body broke off: retry like a failed connection
+        }
+      }
+      let body = '';
+      try {
+        body = method === 'HEAD' ? '' : await res.text();
+      } catch {
+        // the error body is optional
+      }
+      const facts = {
+        status: res.status,
+        url: current,
+        requestId: res.headers.get('x-request-id'),
+        errorCode: res.headers.get('x-error-code'),
+        serverMessage: serverMessageOf(res.headers, body),
+        attempts: attempt,
+      };
+      if (res.status === 429 || res.status >= 500) {
+        const retryAfter = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+        throw new Retry(`HTTP ${res.status} from ${current}`, retryAfter, () => hubApiError(facts, ctx, errEnv));
+      }
+      throw hubApiError(facts, ctx, errEnv);
+    } finally {
+      clearTimeout(timer);
+      if (!keepListener) options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Every way a user can name a repository (SPEC §1), parsed into
+ * `{ type, id, ref }` before any network request. Anything ambiguous or
+ * unsafe is a UsageError: the id ends up in URLs, file names and Nix
+ * expressions, so only what the Hub itself allows in names gets through.
+ */
+import { UsageError } from '../errors.js';
+import type { RepoType } from '../types.js';
+import { quote } from '../ui/text.js';
+
+export interface ParsedRepoUrl {
+  /** null for a bare `org/repo`: ask the Hub whether it is a model or a dataset. */
+  type: RepoType | null;
+  /** `org/name`. */
+  id: string;
+  /** The REF of a `/tree/REF`, `/blob/REF` or `/resolve/REF` URL (percent-decoded). */
+  ref?: string;
+}
+
+export interface ParseRepoUrlOptions {
+  /** The configured HF_ENDPOINT: URLs on its host are accepted like huggingface.co ones. */
+  endpoint?: string;
+}
+
+/** Hosts whose URLs name Hub repositories, whatever HF_ENDPOINT says. */
+const HUB_HOSTS = new Set(['huggingface.co', 'www.huggingface.co', 'hf.co']);
+
+/** Page kinds after `org/repo/` whose next segment is a revision. */
+const REV_PAGES = new Set(['tree', 'blob', 'resolve']);
+
+/** Longest repository name the Hub accepts (huggingface_hub's validate_repo_id). */
+const MAX_NAME_LENGTH = 96;
+
+const FORMS_HINT =
+  'name a repository as org/repo, hf:org/repo, datasets/org/name, hf-datasets:org/name, ' +
+  'or https://huggingface.co/org/repo (datasets: https://huggingface.co/datasets/org/name)';
+
+function invalid(input: string, reason: string, hint: string = FORMS_HINT): UsageError {
+  return new UsageError(`invalid repository ${quote(input)}: ${reason}`, hint);
+}
+
+/** Characters no form accepts anywhere; checked first so the reason is precise. */
+function checkForbiddenCharacters(input: string): void {
+  if (input === '') throw invalid(input, 'it is empty');
+  const control = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(input);
+  if (control) throw invalid(input, 'it contains a control character');
+  if (/\s/.test(input)) throw invalid(input, 'it contains whitespace');
+  if (/["'`]/.test(input)) throw invalid(input, 'it contains a quote');
+  if (input.includes('${')) throw invalid(input, "it contains '${'");
+  if (input.includes('\\')) throw invalid(input, 'it contains a backslash');
+}
+
+/**
+ * One part of a repo id (namespace or name), with the Hub's rules as
+ * huggingface_hub's `validate_repo_id` states them: `[A-Za-z0-9._-]`, starts
+ * and ends with a letter, digit or `_`, no `--` or `..`, at most 96 characters.
+ */
+function checkNamePart(input: string, part: string, what: 'organization' | 'name'): void {
+  if (part === '') throw invalid(input, `the ${what} is empty`);
+  if (part === '.' || part === '..') throw invalid(input, `'${part}' is not a repository ${what}`);
+  const bad = /[^A-Za-z0-9._-]/u.exec(part);
+  if (bad) throw invalid(input, `character ${quote(bad[0])} is not allowed in a repository ${what} (letters, digits, '-', '_' and '.' only)`);
+  if (part.length > MAX_NAME_LENGTH) throw invalid(input, `the ${what} is longer than ${MAX_NAME_LENGTH} characters`);
+  if (!/^[A-Za-z0-9_]/.test(part) || !/[A-Za-z0-9_]$/.test(part)) {
+    throw invalid(input, `the ${what} ${quote(part)} must start and end with a letter, a digit or '_'`);
+  }
+  if (part.includes('--') || part.includes('..')) throw invalid(input, `the ${what} ${quote(part)} contains '--' or '..'`);
+}
+
+/** `org/name` with both parts valid; the name may not end in `.git`. */
+function checkRepoId(input: string, org: string, name: string): void {
+  checkNamePart(input, org, 'organization');
+  checkNamePart(input, name, 'name');
+  if (name.toLowerCase().endsWith('.git')) throw invalid(input, "a repository name cannot end in '.git'");
+}
+
+function parseBareId(input: string, body: string, type: RepoType | null): ParsedRepoUrl {
+  if (/[?#]/.test(body)) throw invalid(input, 'a repository id cannot have a query string or fragment');
+  const parts = body.split('/');
+  if (parts.length === 1) {
+    throw invalid(input, 'a repository id has two parts, org/name', `did you mean ${quote(`${body}/${body}`)}? ${FORMS_HINT}`);
+  }
+  if (parts.length !== 2) {
+    const dots = parts.some((p) => p === '.' || p === '..');
+    throw invalid(input, dots ? "'.' and '..' are not allowed" : parts.includes('') ? 'it has an empty part' : 'a repository id has exactly two parts, org/name');
+  }
+  const [org = '', name = ''] = parts;
+  checkRepoId(input, org, name);
+  return { type, id: `${org}/${name}` };
+}
+
+/** host[:port] as the WHATWG URL parser normalises it (lowercase, default port dropped). */
+function normalisedHost(scheme: string, authority: string): string | null {
+  try {
+    const u = new URL(`${scheme}://${authority}/`);
+    if (u.username || u.password) return null;
+    return u.host;
+  } catch {
+    return null;
+  }
+}
+
+function endpointParts(endpoint: string | undefined): { host: string; prefix: string } | null {
+  if (!endpoint) return null;
+  try {
+    const u = new URL(endpoint);
+    return { host: u.host, prefix: u.pathname.replace(/\/+$/, '') };
+  } catch {
+    return null;
+  }
+}
+
+function parseWebUrl(input: string, options: ParseRepoUrlOptions): ParsedRepoUrl {
+  const m = /^(https?):\/\/([^/?#]*)([^?#]*)/i.exec(input);
+  if (!m) throw invalid(input, 'not a URL');
+  const scheme = (m[1] ?? '').toLowerCase();
+  const authority = m[2] ?? '';
+  let path = m[3] ?? '';
+  const host = normalisedHost(scheme, authority);
+  const ep = endpointParts(options.endpoint);
+  let onHub = host !== null && HUB_HOSTS.has(host);
+  if (!onHub && host !== null && ep && host === ep.host) {
+    if (ep.prefix && path !== ep.prefix && !path.startsWith(`${ep.prefix}/`)) {
+      throw invalid(input, `URLs on ${ep.host} must start with the HF_ENDPOINT path ${quote(ep.prefix)}`);
+    }
+    path = path.slice(ep.prefix.length);
+    onHub = true;
+  }
+  if (!onHub) {
+    const known = ['huggingface.co', ...(ep ? [ep.host] : [])].join(' or ');
+    throw invalid(input, `unknown host ${quote(authority)}: only URLs on ${known} name Hub repositories`, `set HF_ENDPOINT to use another Hub or mirror; ${FORMS_HINT}`);
+  }
+
+  // Segments of the raw path: the URL parser would silently resolve `..`.
+  const segments = path.split('/').slice(1);
+  if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop();
+  if (segments.some((s) => s === '.' || s === '..')) throw invalid(input, "'.' and '..' are not allowed in the URL");
+  if (segments.some((s) => s === '')) throw invalid(input, 'the URL path has an empty segment');
+
+  let type: RepoType = 'model';
+  if (segments[0] === 'datasets') {
+    type = 'dataset';
+    segments.shift();
+  } else if (segments[0] === 'spaces') {
+    throw invalid(input, 'Spaces are not supported, only models and datasets', FORMS_HINT);
+  }
+  if (segments.length < 2) throw invalid(input, 'the URL does not name a repository (org/name)');
+  const org = segments[0] ?? '';
+  let name = segments[1] ?? '';
+  const rest = segments.slice(2);
+  // A clone URL: https://huggingface.co/org/repo.git
+  if (rest.length === 0 && name.toLowerCase().endsWith('.git') && name.length > 4) name = name.slice(0, -4);
+  checkRepoId(input, org, name);
+
+  const result: ParsedRepoUrl = { type, id: `${org}/${name}` };
+  if (rest.length === 0) return result;
+  const page = rest[0] ?? '';
+  if (!REV_PAGES.has(page)) {
+    throw invalid(input, `unsupported page ${quote(page)} in the URL`, 'use the repository URL or a /tree/REF, /blob/REF or /resolve/REF URL');
+  }
+  const rawRef = rest[1];
+  if (rawRef === undefined) throw invalid(input, `the URL has no revision after /${page}/`);
+  let ref: string;
+  try {
+    ref = decodeURIComponent(rawRef);
+  } catch {
+    throw invalid(input, `the revision ${quote(rawRef)} is not valid percent-encoding`);
+  }
+  result.ref = validateRef(ref, `in ${quote(input)}`);
+  return result;
+}
+
+/**
+ * Parses a repository URL in any form of SPEC §1; throws UsageError (exit 2)
+ * for anything else.
+ */
+export function parseRepoUrl(input: string, options: ParseRepoUrlOptions = {}): ParsedRepoUrl {
+  checkForbiddenCharacters(input);
+  if (/^https?:\/\//i.test(input)) return parseWebUrl(input, options);
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(input)) {
+    throw invalid(input, 'only http:// and https:// URLs are supported');
+  }
+  if (input.startsWith('hf:')) return parseBareId(input, input.slice(3), 'model');
+  if (input.startsWith('hf-datasets:')) return parseBareId(input, input.slice('hf-datasets:'.length), 'dataset');
+  if (input.startsWith('datasets/')) return parseBareId(input, input.slice('datasets/'.length), 'dataset');
+  const prefix = /^([^/]*):/.exec(input);
+  if (prefix) throw invalid(input, `unknown prefix ${quote(`${prefix[1] ?? ''}:`)} (use hf: or hf-datasets:)`);
+  return parseBareId(input, input, null);
+}
+
+/**
+ * A revision given with --ref or in a page URL: a branch, tag, commit or
+ * `refs/pr/N`. Git's ref-name rules (check-ref-format), plus no quotes and
+ * no `${`, so the value is safe in any message, URL or file name.
+ */
+export function validateRef(ref: string, where = 'given with --ref'): string {
+  const bad = (reason: string) =>
+    new UsageError(`invalid revision ${quote(ref)} ${where}: ${reason}`, 'give a branch or tag name (e.g. main, v1.0), a 40-hex commit, or refs/pr/N');
+  if (ref === '') throw bad('it is empty');
+  if (ref.length > 255) throw bad('it is longer than 255 characters');
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(ref)) throw bad('it contains a control character');
+  if (/\s/.test(ref)) throw bad('it contains whitespace');
+  if (ref.includes('..')) throw bad("it contains '..'");
+  const ch = /[~^:?*[\\"'`]/.exec(ref);
+  if (ch) throw bad(`character ${quote(ch[0])} is not allowed`);
+  if (ref.includes('${') || ref.includes('@{')) throw bad("it contains '${' or '@{'");
+  if (ref === '@') throw bad("'@' alone is not a revision");
+  if (ref.startsWith('-')) throw bad("it starts with '-'");
+  const parts = ref.split('/');
+  if (parts.some((p) => p === '')) throw bad("it has an empty path component (leading, trailing or double '/')");
+  if (parts.some((p) => p.startsWith('.') || p.endsWith('.lock'))) throw bad("a component starts with '.' or ends with '.lock'");
+  if (ref.endsWith('.')) throw bad("it ends with '.'");
+  return ref;
+}
+
+/** The id's two parts. */
+export function splitRepoId(id: string): { org: string; name: string } {
+  const i = id.indexOf('/');
+  return { org: id.slice(0, i), name: id.slice(i + 1) };
+}
