@@ -47,12 +47,13 @@ in
 if hash != null && !(isString hash) then throw "nix-hug buildCache: hash must be a string like \"sha256-…\" (or \"\" to be told the right one), or null"
 else
 runCommand "hf-hub-cache" ({
-  copy = if hashed then "1" else "";
-  passAsFile = [ "snapshotList" "refList" ];
+  # Env names carry a prefix: nixpkgs' stdenv setup runs in the same shell.
+  hfCopy = if hashed then "1" else "";
+  passAsFile = [ "hfSnapshots" "hfRefs" ];
   # Triples of lines: folder, commit, store path.
-  snapshotList = lines (concatMap (k: let i = snapshots.${k}; in [ (folderOf i) i.revision "${i}" ]) (attrNames snapshots));
+  hfSnapshots = lines (concatMap (k: let i = snapshots.${k}; in [ (folderOf i) i.revision "${i}" ]) (attrNames snapshots));
   # Pairs of lines: folder, commit.
-  refList = lines (concatMap (f: [ f mains.${f} ]) (attrNames mains));
+  hfRefs = lines (concatMap (f: [ f mains.${f} ]) (attrNames mains));
 } // (if hashed then {
   outputHashMode = "recursive";
   outputHashAlgo = "sha256";

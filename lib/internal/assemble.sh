@@ -1,23 +1,23 @@
 # Assembles a snapshot: git files copied from the checkout, selected LFS files
 # as links to their blob store paths. Every file name arrives as data (lines
 # of the passAsFile lists); nothing here evaluates a name.
-#   $checkout       the fetchGit store path
-#   $gitFilesPath   git files to copy (regular files and symlinks)
-#   $lfsLinksPath   pairs of lines: path, blob store path
-#   $dirsPath       parent folders of every selected file
-#   $symlinksPath   every git symlink of the repository (checked, selected or not)
+#   $hfCheckout       the fetchGit store path
+#   $hfGitFilesPath   git files to copy (regular files and symlinks)
+#   $hfLfsLinksPath   pairs of lines: path, blob store path
+#   $hfFoldersPath    parent folders of every selected file
+#   $hfSymlinksPath   every git symlink of the repository (checked, selected or not)
 set -euo pipefail
 
 fail() {
-  printf 'nix-hug: %s: %s\n' "$repoLabel" "$1" >&2
+  printf 'nix-hug: %s: %s\n' "$hfLabel" "$1" >&2
   exit 1
 }
 
 # Git symlinks must point inside the repository (resolved physically, so that
 # a chain through another link cannot escape either).
-cd "$checkout"
+cd "$hfCheckout"
 root=$(realpath -e .)
-mapfile -t links < "$symlinksPath"
+mapfile -t links < "$hfSymlinksPath"
 for link in "${links[@]}"; do
   target=$(readlink -- "$link")
   case "$target" in
@@ -34,16 +34,16 @@ done
 # checkout's read-only mode, and a later batch could not write into them.
 mkdir -p "$out"
 cd "$out"
-if [ -s "$dirsPath" ]; then
-  xargs -d '\n' -a "$dirsPath" mkdir -p --
+if [ -s "$hfFoldersPath" ]; then
+  xargs -d '\n' -a "$hfFoldersPath" mkdir -p --
 fi
-cd "$checkout"
-if [ -s "$gitFilesPath" ]; then
-  xargs -d '\n' -a "$gitFilesPath" cp -P --parents -t "$out" --
+cd "$hfCheckout"
+if [ -s "$hfGitFilesPath" ]; then
+  xargs -d '\n' -a "$hfGitFilesPath" cp -P --parents -t "$out" --
 fi
 
 cd "$out"
-mapfile -t lfs < "$lfsLinksPath"
+mapfile -t lfs < "$hfLfsLinksPath"
 for ((i = 0; i < ${#lfs[@]}; i += 2)); do
   ln -s -- "${lfs[i + 1]}" "${lfs[i]}"
 done

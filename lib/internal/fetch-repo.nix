@@ -130,16 +130,17 @@ let
     revision = checkedRev;
   };
 
+  # Env names carry a prefix: nixpkgs' stdenv setup runs in the same shell.
   drv = runCommand storeName ({
-    inherit checkout;
-    repoLabel = describe;
-    passAsFile = [ "gitFiles" "lfsLinks" "dirs" "symlinks" ];
-    gitFiles = lines (map (f: f.path) selectedGit);
+    hfCheckout = checkout;
+    hfLabel = describe;
+    passAsFile = [ "hfGitFiles" "hfLfsLinks" "hfFolders" "hfSymlinks" ];
+    hfGitFiles = lines (map (f: f.path) selectedGit);
     # Pairs of lines: link path, blob store path.
-    lfsLinks = lines (concatMap (f: [ f.path "${blob f.lfs.sha256 f.path}" ]) selectedLfs);
-    dirs = lines (unique (filter (d: d != null) (map (f: dirOf' f.path) selected)));
-    symlinks = lines (map (f: f.path) (filter (f: f.type == "symlink") classified));
-  } // (if hashMatches then { } else { inherit legacyListing; })) (readFile ./assemble.sh);
+    hfLfsLinks = lines (concatMap (f: [ f.path "${blob f.lfs.sha256 f.path}" ]) selectedLfs);
+    hfFolders = lines (unique (filter (d: d != null) (map (f: dirOf' f.path) selected)));
+    hfSymlinks = lines (map (f: f.path) (filter (f: f.type == "symlink") classified));
+  } // (if hashMatches then { } else { hfLegacyListing = legacyListing; })) (readFile ./assemble.sh);
 
   mismatchLine =
     "nix-hug: fileTreeHash of ${describe} is ${checkedHash}, but the repository's canonical manifest hashes to ${manifestHash} (manifest: ${manifestFile}); trying ${checkedHash} as the original nix-hug's hash of the raw tree listing.${smudgeHint}";
