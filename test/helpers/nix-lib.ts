@@ -5,10 +5,10 @@
  * synchronous spawn would deadlock it.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fileTreeHash } from '../../src/manifest.ts';
 import { nixString, renderFilters } from '../../src/nix/expr.ts';
 import type { Filters, RepoType } from '../../src/types.ts';
 
@@ -107,6 +107,8 @@ export function ok<T extends NixRun>(r: T, what: string): T {
 
 export interface TreeEntry {
   path: string;
+  size: number;
+  oid: string;
   lfs: { sha256: string; size: number } | null;
 }
 
@@ -117,9 +119,9 @@ export async function hubFiles(hubUrl: string, type: RepoType, id: string, rev: 
   for (let page = 0; url !== null && page < 1000; page++) {
     const res: Response = await fetch(url);
     if (!res.ok) throw new Error(`tree listing ${url}: HTTP ${res.status}`);
-    const items = (await res.json()) as Array<{ type: string; path: string; lfs?: { oid: string; size: number } }>;
+    const items = (await res.json()) as Array<{ type: string; path: string; size: number; oid: string; lfs?: { oid: string; size: number } }>;
     for (const i of items) {
-      if (i.type === 'file') files.push({ path: i.path, lfs: i.lfs ? { sha256: i.lfs.oid, size: i.lfs.size } : null });
+      if (i.type === 'file') files.push({ path: i.path, size: i.size, oid: i.oid, lfs: i.lfs ? { sha256: i.lfs.oid, size: i.lfs.size } : null });
     }
     const link = res.headers.get('link');
     const next = link ? /<([^>]+)>;\s*rel="next"/.exec(link) : null;
@@ -128,16 +130,9 @@ export async function hubFiles(hubUrl: string, type: RepoType, id: string, rev: 
   return files;
 }
 
-/** The canonical manifest of SPEC §2 and its `fileTreeHash`, from tree entries. */
-export function canonicalManifest(files: TreeEntry[]): { text: string; hash: string } {
-  const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path, 'utf8'), Buffer.from(b.path, 'utf8')));
-  const text = sorted.map((f) => (f.lfs ? `${f.path}\tlfs\t${f.lfs.sha256}\t${f.lfs.size}\n` : `${f.path}\tgit\n`)).join('');
-  return { text, hash: `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}` };
-}
-
-/** fileTreeHash of a repo at a rev, as the CLI computes it from the Hub. */
+/** fileTreeHash of a repo at a rev, computed by the CLI's own code from the Hub's listing. */
 export async function hubFileTreeHash(hubUrl: string, type: RepoType, id: string, rev: string): Promise<string> {
-  return canonicalManifest(await hubFiles(hubUrl, type, id, rev)).hash;
+  return fileTreeHash(await hubFiles(hubUrl, type, id, rev), id);
 }
 
 // ---- What a built snapshot holds ---------------------------------------------
