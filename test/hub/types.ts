@@ -106,6 +106,10 @@ export interface RepoState {
 export interface RunningHub {
   /** `http://127.0.0.1:PORT`, no trailing slash: use as HF_ENDPOINT. */
   url: string;
+  /** Origin of the LFS CDN (another port: another origin), no trailing slash. */
+  cdnUrl: string;
+  /** Where the bare git repos (`git/{models|datasets}/ORG/NAME.git`) and LFS objects (`lfs/SHA256`) live. */
+  dataDir: string;
   repo(id: string, type?: RepoType): RepoState;
   /** Every request served, in order. */
   requests: RequestRecord[];

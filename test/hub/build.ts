@@ -1,0 +1,360 @@
+/**
+ * Builds one fixture repository from its RepoSpec: the file state of every
+ * commit, the LFS objects in the store, and a bare git repository written by
+ * a single `git fast-import` process. Fixed identity and dates make the
+ * commit ids a function of the description alone.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { RepoType } from '../../src/types.ts';
+import { lfsContent, lfsContentStream, rememberLfsSha256 } from './content.ts';
+import { coveredByLfs, defaultGitattributes, exactPathLine, lfsPatterns } from './gitattributes.ts';
+import {
+  commitBody,
+  compareTreeNames,
+  gitObjectId,
+  lfsPointer,
+  parseLfsPointer,
+  treeId,
+  type FileMode,
+} from './git-objects.ts';
+import type { FileSpec, RepoSpec } from './types.ts';
+
+export const COMMITTER = { name: 'Hub Emulator', email: 'emulator@hub.invalid' };
+/** Commit N of every repo is dated BASE_TIME + N hours (2023-11-14T22:13:20Z + N h). */
+export const BASE_TIME = 1_700_000_000;
+
+export interface LfsRef {
+  sha256: string;
+  size: number;
+  pointerSize: number;
+}
+
+/** One file as committed. */
+export interface Entry {
+  mode: FileMode;
+  /** Git blob id. */
+  oid: string;
+  /** The blob as stored in git (the pointer for LFS files). */
+  blob: Buffer;
+  /** Set when the blob is an LFS pointer (the Hub parses pointers, so a `rawBlob` pointer counts too). */
+  lfs: LfsRef | null;
+}
+
+/** A tree API entry. */
+export interface TreeItem {
+  type: 'file' | 'directory';
+  path: string;
+  oid: string;
+  size: number;
+  lfs?: LfsRef;
+  /** Parent folder ('' for the root). */
+  parent: string;
+}
+
+export interface BuiltCommit {
+  sha: string;
+  tree: string;
+  time: number;
+  files: Map<string, Entry>;
+  /** Every file and folder, depth-first in git tree order (a folder before its content). */
+  listing: TreeItem[];
+  /** Folder path ('' = root) → its tree id. */
+  dirs: Map<string, string>;
+}
+
+export interface BuiltRepo {
+  spec: RepoSpec;
+  type: RepoType;
+  id: string;
+  /** Bare repository path. */
+  gitDir: string;
+  commits: BuiltCommit[];
+  bySha: Map<string, BuiltCommit>;
+  /** Branches and tags by name, PRs as `refs/pr/N` → commit sha. */
+  refs: Map<string, string>;
+  branches: Map<string, string>;
+}
+
+export interface LfsStore {
+  dir: string;
+  /** sha256 → size of the objects in the store. */
+  objects: Map<string, number>;
+  /** `${size}\0${seed}` → sha256, to skip regenerating identical content. */
+  generated: Map<string, string>;
+}
+
+export function gitDirFor(dataDir: string, type: RepoType, id: string): string {
+  return join(dataDir, 'git', type === 'dataset' ? 'datasets' : 'models', `${id}.git`);
+}
+
+function validatePath(path: string, repo: string): void {
+  const parts = path.split('/');
+  if (path === '' || parts.some((p) => p === '' || p === '.' || p === '..')) {
+    throw new Error(`hub fixture ${repo}: invalid file path ${JSON.stringify(path)}`);
+  }
+}
+
+/** Puts bytes into the LFS store (if new) and returns the pointer facts. */
+function storeBytes(store: LfsStore, bytes: Buffer): LfsRef {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (!store.objects.has(sha256)) {
+    writeFileSync(join(store.dir, sha256), bytes);
+    store.objects.set(sha256, bytes.length);
+  }
+  return { sha256, size: bytes.length, pointerSize: lfsPointer(sha256, bytes.length).length };
+}
+
+const SMALL = 4 << 20;
+
+async function storeGenerated(store: LfsStore, seed: string, size: number): Promise<LfsRef> {
+  const key = `${size}\0${seed}`;
+  let sha256 = store.generated.get(key);
+  if (sha256 === undefined) {
+    if (size <= SMALL) {
+      sha256 = storeBytes(store, lfsContent(seed, size)).sha256;
+    } else {
+      // Large: stream to a temp file while hashing, then rename to its sha256.
+      const tmp = join(store.dir, `.tmp-${process.pid}-${store.generated.size}-${Date.now()}`);
+      const hash = createHash('sha256');
+      const src = lfsContentStream(seed, size);
+      src.on('data', (c: Buffer) => hash.update(c));
+      await pipeline(src, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
+      sha256 = hash.digest('hex');
+      renameSync(tmp, join(store.dir, sha256));
+      store.objects.set(sha256, size);
+    }
+    store.generated.set(key, sha256);
+    rememberLfsSha256(seed, size, sha256);
+  }
+  return { sha256, size, pointerSize: lfsPointer(sha256, size).length };
+}
+
+async function toEntry(store: LfsStore, path: string, spec: FileSpec): Promise<Entry> {
+  let mode: FileMode = '100644';
+  let blob: Buffer;
+  let lfs: LfsRef | null = null;
+  if (typeof spec === 'string') blob = Buffer.from(spec, 'utf8');
+  else if (spec instanceof Uint8Array) blob = Buffer.from(spec);
+  else if ('lfs' in spec) {
+    lfs = await storeGenerated(store, spec.lfs.seed ?? path, spec.lfs.size);
+    blob = lfsPointer(lfs.sha256, lfs.size);
+  } else if ('lfsBytes' in spec) {
+    lfs = storeBytes(store, Buffer.from(spec.lfsBytes));
+    blob = lfsPointer(lfs.sha256, lfs.size);
+  } else if ('rawBlob' in spec) {
+    blob = typeof spec.rawBlob === 'string' ? Buffer.from(spec.rawBlob, 'utf8') : Buffer.from(spec.rawBlob);
+    const p = parseLfsPointer(blob);
+    if (p) lfs = { ...p, pointerSize: blob.length };
+  } else {
+    mode = '120000';
+    blob = Buffer.from(spec.symlink, 'utf8');
+  }
+  return { mode, oid: gitObjectId('blob', blob), blob, lfs };
+}
+
+interface DirNode {
+  dirs: Map<string, DirNode>;
+  files: Map<string, Entry>;
+}
+
+/** Tree ids and the depth-first listing of a file state. */
+function indexTree(files: Map<string, Entry>): { tree: string; listing: TreeItem[]; dirs: Map<string, string> } {
+  const root: DirNode = { dirs: new Map(), files: new Map() };
+  for (const [path, entry] of files) {
+    const parts = path.split('/');
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      let next = node.dirs.get(part);
+      if (!next) {
+        next = { dirs: new Map(), files: new Map() };
+        node.dirs.set(part, next);
+      }
+      node = next;
+    }
+    node.files.set(parts[parts.length - 1] as string, entry);
+  }
+  const dirs = new Map<string, string>();
+  // Returns the tree id and the listing of the folder's content.
+  const walk = (node: DirNode, prefix: string): { oid: string; items: TreeItem[] } => {
+    type Child = { name: string; mode: FileMode | '40000'; entry?: Entry; node?: DirNode };
+    const children: Child[] = [
+      ...[...node.dirs].map(([name, n]) => ({ name, mode: '40000' as const, node: n })),
+      ...[...node.files].map(([name, e]) => ({ name, mode: e.mode, entry: e })),
+    ].sort(compareTreeNames);
+    const items: TreeItem[] = [];
+    const forHash: { name: string; mode: FileMode | '40000'; oid: string }[] = [];
+    const parent = prefix.slice(0, -1);
+    for (const c of children) {
+      const path = prefix + c.name;
+      if (c.node) {
+        const sub = walk(c.node, `${path}/`);
+        items.push({ type: 'directory', path, oid: sub.oid, size: 0, parent }, ...sub.items);
+        forHash.push({ name: c.name, mode: '40000', oid: sub.oid });
+      } else if (c.entry) {
+        const e = c.entry;
+        const item: TreeItem = { type: 'file', path, oid: e.oid, size: e.lfs ? e.lfs.size : e.blob.length, parent };
+        if (e.lfs) item.lfs = e.lfs;
+        items.push(item);
+        forHash.push({ name: c.name, mode: e.mode, oid: e.oid });
+      }
+    }
+    const oid = treeId(forHash);
+    dirs.set(parent, oid);
+    return { oid, items };
+  };
+  const { oid, items } = walk(root, '');
+  return { tree: oid, listing: items, dirs };
+}
+
+function fiPath(path: string): string {
+  // fast-import needs C quoting for paths with controls or a leading quote.
+  // eslint-disable-next-line no-control-regex
+  if (!/[\x00-\x1f\x7f"\\]/.test(path)) return path;
+  let out = '"';
+  for (const byte of Buffer.from(path, 'utf8')) {
+    if (byte === 0x22) out += '\\"';
+    else if (byte === 0x5c) out += '\\\\';
+    else if (byte < 0x20 || byte === 0x7f) out += `\\${byte.toString(8).padStart(3, '0')}`;
+    else out += String.fromCharCode(byte);
+  }
+  return Buffer.from(`${out}"`, 'latin1').toString('utf8');
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: Buffer[] }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      if (err.length < 10_000) err += d.toString();
+    });
+    child.stdin.on('error', () => undefined); // reported through the exit code
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
+    for (const chunk of opts.input ?? []) child.stdin.write(chunk);
+    child.stdin.end();
+  });
+}
+
+/** A bare repository with HEAD → main, serving any reachable commit. */
+function initBare(gitDir: string): void {
+  for (const d of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) {
+    mkdirSync(join(gitDir, d), { recursive: true });
+  }
+  writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/main\n');
+  writeFileSync(
+    join(gitDir, 'config'),
+    '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n' +
+      '[uploadpack]\n\tallowAnySHA1InWant = true\n\tallowFilter = true\n[http]\n\treceivepack = false\n',
+  );
+  writeFileSync(join(gitDir, 'description'), 'hub emulator fixture\n');
+}
+
+export async function buildRepo(spec: RepoSpec, dataDir: string, store: LfsStore): Promise<BuiltRepo> {
+  const type: RepoType = spec.type ?? 'model';
+  if (!/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(spec.id)) throw new Error(`hub fixture: invalid repo id ${spec.id}`);
+  if (spec.commits.length === 0) throw new Error(`hub fixture ${spec.id}: no commits`);
+  const gitDir = gitDirFor(dataDir, type, spec.id);
+  if (existsSync(gitDir)) throw new Error(`hub fixture ${spec.id}: defined twice`);
+  initBare(gitDir);
+
+  const branchTip = new Map<string, number>(); // branch → commit index
+  const refs = new Map<string, string>();
+  const commits: BuiltCommit[] = [];
+  const stream: Buffer[] = [];
+  const push = (s: string | Buffer) => stream.push(typeof s === 'string' ? Buffer.from(s, 'utf8') : s);
+  const autoAttrs = (spec.gitattributes ?? 'hub') === 'hub';
+  const parentsOf: number[][] = [];
+
+  for (let i = 0; i < spec.commits.length; i++) {
+    const c = spec.commits[i]!;
+    const branch = c.branch ?? 'main';
+    const parentIdx = branchTip.get(branch) ?? branchTip.get('main');
+    const parent = parentIdx === undefined ? undefined : commits[parentIdx];
+    const files = new Map<string, Entry>(parent?.files ?? []);
+    const newLfs: string[] = [];
+    for (const [path, fs] of Object.entries(c.files)) {
+      validatePath(path, spec.id);
+      if (fs === null) {
+        files.delete(path);
+        continue;
+      }
+      const entry = await toEntry(store, path, fs);
+      files.set(path, entry);
+      if (entry.lfs && (typeof fs !== 'object' || !('rawBlob' in fs))) newLfs.push(path);
+    }
+    if (autoAttrs && !('.gitattributes' in c.files)) {
+      const current = files.get('.gitattributes')?.blob.toString('utf8') ?? (parent ? '' : defaultGitattributes());
+      const patterns = lfsPatterns(current);
+      const extra = newLfs.filter((p) => !coveredByLfs(patterns, p)).map(exactPathLine);
+      const next = current + extra.join('');
+      if (next !== '' && next !== files.get('.gitattributes')?.blob.toString('utf8')) {
+        files.set('.gitattributes', await toEntry(store, '.gitattributes', next));
+      }
+    }
+    const { tree, listing, dirs } = indexTree(files);
+    const time = BASE_TIME + i * 3600;
+    const message = `${c.message ?? (i === 0 ? 'initial commit' : `commit ${i}`)}\n`;
+    const parents = parent ? [parent.sha] : [];
+    const sha = gitObjectId('commit', commitBody(tree, parents, { ...COMMITTER, time }, message));
+    commits.push({ sha, tree, time, files, listing, dirs });
+    parentsOf.push(parentIdx === undefined ? [] : [parentIdx]);
+    branchTip.set(branch, i);
+    refs.set(branch, sha);
+
+    const who = `${COMMITTER.name} <${COMMITTER.email}> ${time} +0000\n`;
+    const msg = Buffer.from(message, 'utf8');
+    push(`commit refs/heads/${branch}\nmark :${i + 1}\nauthor ${who}committer ${who}data ${msg.length}\n`);
+    push(msg);
+    push('\n');
+    if (parentIdx !== undefined) push(`from :${parentIdx + 1}\n`);
+    else push('deleteall\n');
+    const before = parent?.files ?? new Map<string, Entry>();
+    for (const path of before.keys()) if (!files.has(path)) push(`D ${fiPath(path)}\n`);
+    for (const [path, e] of files) {
+      const old = before.get(path);
+      if (old && old.oid === e.oid && old.mode === e.mode) continue;
+      push(`M ${e.mode} inline ${fiPath(path)}\ndata ${e.blob.length}\n`);
+      push(e.blob);
+      push('\n');
+    }
+    push('\n');
+    for (const tag of c.tags ?? []) {
+      push(`reset refs/tags/${tag}\nfrom :${i + 1}\n\n`);
+      if (!refs.has(tag)) refs.set(tag, sha);
+    }
+    for (const pr of c.prs ?? []) {
+      push(`reset refs/pr/${pr}\nfrom :${i + 1}\n\n`);
+      refs.set(`refs/pr/${pr}`, sha);
+    }
+  }
+  // Branch names win over tag names, as in git's ref resolution on the Hub.
+  const branches = new Map<string, string>();
+  for (const [b, idx] of branchTip) {
+    branches.set(b, commits[idx]!.sha);
+    refs.set(b, commits[idx]!.sha);
+  }
+  push('done\n');
+
+  const marks = join(gitDir, 'fast-import.marks');
+  await run('git', ['fast-import', '--quiet', '--done', `--export-marks=${marks}`], {
+    env: { ...process.env, GIT_DIR: gitDir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+    input: stream,
+  });
+  const written = new Map<number, string>();
+  for (const line of readFileSync(marks, 'utf8').split('\n')) {
+    const m = /^:(\d+) ([0-9a-f]{40})$/.exec(line);
+    if (m) written.set(Number(m[1]), m[2] as string);
+  }
+  commits.forEach((c, i) => {
+    if (written.get(i + 1) !== c.sha) {
+      throw new Error(`hub fixture ${spec.id}: commit ${i} is ${written.get(i + 1)} in git, ${c.sha} computed (emulator bug)`);
+    }
+  });
+  return { spec, type, id: spec.id, gitDir, commits, bySha: new Map(commits.map((c) => [c.sha, c])), refs, branches };
+}
