@@ -1,0 +1,347 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HubClient, httpSettingsFromEnv, nextLink, parseRetryAfter, type FetchFn, type HubClientOptions } from '../../src/hub/client.ts';
+import { HubApiError, HubUnreachableError } from '../../src/hub/errors.ts';
+import { listRepoFiles } from '../../src/hub/tree.ts';
+import { findToken, tokenFilePath } from '../../src/hub/auth.ts';
+import { hubEndpoint } from '../../src/hub/endpoint.ts';
+import { createLogger } from '../../src/ui/logger.ts';
+import { NixHugError, UsageError } from '../../src/errors.ts';
+
+const EP = 'https://hub.test';
+const SHA = 'c'.repeat(40);
+const TOKEN = 'hf_abcdefghijklmnopqrstuvwxyz012345';
+
+interface Call {
+  url: string;
+  auth: string | null;
+  method: string;
+}
+
+function json(body: unknown, init: ResponseInit = {}): Response {
+  return new Response(JSON.stringify(body), { status: 200, ...init, headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+}
+
+function errorResponse(status: number, code: string | null, message = 'nope', headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ error: message }), { status, headers: { ...(code ? { 'x-error-code': code } : {}), 'x-request-id': 'req-1', ...headers } });
+}
+
+/** A fake Hub: `route(url, call#)` answers each request. */
+function fakeHub(route: (url: string, n: number, init?: RequestInit) => Response | Promise<Response>) {
+  const calls: Call[] = [];
+  const fetch: FetchFn = async (url, init) => {
+    const headers = new Headers(init?.headers);
+    calls.push({ url, auth: headers.get('authorization'), method: init?.method ?? 'GET' });
+    return route(url, calls.length, init);
+  };
+  return { fetch, calls };
+}
+
+function client(fetch: FetchFn, extra: Partial<HubClientOptions> = {}) {
+  const delays: number[] = [];
+  let clock = 0;
+  const lines: string[] = [];
+  const c = new HubClient({
+    endpoint: EP,
+    fetch,
+    retry: { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000, totalBudgetMs: 60_000 },
+    sleep: async (ms) => {
+      delays.push(ms);
+      clock += ms;
+    },
+    now: () => clock,
+    random: () => 0.5,
+    logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
+    ...extra,
+  });
+  return { c, delays, lines };
+}
+
+const model = { type: 'model' as const, id: 'org/repo' };
+
+describe('HubClient retries', () => {
+  it('retries 5xx with exponential backoff and jitter, then succeeds', async () => {
+    const hub = fakeHub((_u, n) => (n < 3 ? errorResponse(503, null, 'busy') : json({ sha: SHA })));
+    const { c, delays } = client(hub.fetch);
+    assert.equal(await c.resolveRevision(model, 'main'), SHA);
+    assert.equal(hub.calls.length, 3);
+    // base 100 ms doubling, jitter factor 0.5 + 0.5*0.5 = 0.75
+    assert.deepEqual(delays, [75, 150]);
+  });
+
+  it('gives up after the retry budget with a one-line error naming the repo', async () => {
+    const hub = fakeHub(() => errorResponse(500, null, 'internal'));
+    const { c } = client(hub.fetch);
+    await assert.rejects(c.resolveRevision(model, 'main'), (err: unknown) => {
+      assert.ok(err instanceof HubApiError);
+      assert.equal(err.status, 500);
+      assert.equal(err.attempts, 4);
+      assert.match(err.message, /model org\/repo: HTTP 500: internal \(gave up after 4 attempts\)/);
+      assert.ok(err.hint);
+      return true;
+    });
+    assert.equal(hub.calls.length, 4);
+  });
+
+  it('honours Retry-After on 429, capped at the maximum delay', async () => {
+    const hub = fakeHub((_u, n) => (n === 1 ? errorResponse(429, null, 'slow down', { 'retry-after': '0.25' }) : n === 2 ? errorResponse(429, null, 'x', { 'retry-after': '3600' }) : json({ sha: SHA })));
+    const { c, delays } = client(hub.fetch);
+    assert.equal(await c.resolveRevision(model, 'main'), SHA);
+    assert.deepEqual(delays, [250, 1000]);
+  });
+
+  it('429 past the budget says rate limited', async () => {
+    const hub = fakeHub(() => errorResponse(429, null, 'slow down', { 'retry-after': '1' }));
+    const { c } = client(hub.fetch);
+    await assert.rejects(c.repoInfo(model), /rate-limited the requests for model org\/repo .*gave up after 4 attempts/);
+  });
+
+  it('stops when the total time budget would be exceeded', async () => {
+    const hub = fakeHub(() => errorResponse(502, null));
+    const { c, delays } = client(hub.fetch, { retry: { maxRetries: 10, baseDelayMs: 100, maxDelayMs: 10_000, totalBudgetMs: 500 } });
+    await assert.rejects(c.repoInfo(model), HubApiError);
+    // 75 + 150 = 225; the next (300) would end at 525 > 500.
+    assert.deepEqual(delays, [75, 150]);
+  });
+
+  it('retries connection errors and reports the Hub unreachable', async () => {
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const hub = fakeHub(() => {
+      throw refused;
+    });
+    const { c } = client(hub.fetch);
+    await assert.rejects(c.resolveRevision(model, 'main'), (err: unknown) => {
+      assert.ok(err instanceof HubUnreachableError);
+      assert.equal(err.code, 'ECONNREFUSED');
+      assert.match(err.message, /cannot reach the Hub at https:\/\/hub\.test .*model org\/repo: ECONNREFUSED/);
+      assert.equal(err.hint, 'check your network or HF_ENDPOINT');
+      return true;
+    });
+    assert.equal(hub.calls.length, 4);
+  });
+
+  it('retries a body that breaks off mid-way', async () => {
+    const hub = fakeHub((_u, n) => {
+      if (n === 1) {
+        const body = new ReadableStream<Uint8Array>({
+          start(ctrl) {
+            ctrl.enqueue(new TextEncoder().encode('{"sha":"'));
+            ctrl.error(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
+          },
+        });
+        return new Response(body, { status: 200 });
+      }
+      return json({ sha: SHA });
+    });
+    const { c } = client(hub.fetch);
+    assert.equal(await c.resolveRevision(model, 'main'), SHA);
+    assert.equal(hub.calls.length, 2);
+  });
+
+  it('times out a request that never answers, and retries it', async () => {
+    const hub = fakeHub((_u, n, init) =>
+      n === 1
+        ? new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)))
+        : json({ sha: SHA }),
+    );
+    const { c } = client(hub.fetch, { timeoutMs: 50 });
+    assert.equal(await c.resolveRevision(model, 'main'), SHA);
+    const never = fakeHub((_u, _n, init) => new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))));
+    const { c: c2 } = client(never.fetch, { timeoutMs: 20, retry: { maxRetries: 1 } });
+    await assert.rejects(c2.repoInfo(model), (err: unknown) => err instanceof HubUnreachableError && err.code === 'TIMEOUT' && /did not answer within/.test(err.message));
+  });
+
+  it('does not retry 4xx answers', async () => {
+    const hub = fakeHub(() => errorResponse(404, 'RevisionNotFound', 'Invalid rev id: nope'));
+    const { c } = client(hub.fetch);
+    await assert.rejects(c.resolveRevision(model, 'nope'), (err: unknown) => {
+      assert.ok(err instanceof HubApiError);
+      assert.equal(err.errorCode, 'RevisionNotFound');
+      assert.equal(err.requestId, 'req-1');
+      assert.equal(err.message, "revision 'nope' not found in model org/repo");
+      return true;
+    });
+    assert.equal(hub.calls.length, 1);
+  });
+});
+
+describe('HubClient requests', () => {
+  it('percent-encodes the revision and sends the token only to the endpoint', async () => {
+    const hub = fakeHub((url) => (url.startsWith(EP) ? json({ sha: SHA }) : json({})));
+    const { c, lines } = client(hub.fetch, { token: TOKEN });
+    await c.resolveRevision(model, 'refs/pr/1');
+    assert.equal(hub.calls[0]?.url, `${EP}/api/models/org/repo/revision/refs%2Fpr%2F1`);
+    assert.equal(hub.calls[0]?.auth, `Bearer ${TOKEN}`);
+    await c.get('https://cdn.elsewhere.test/blob');
+    assert.equal(hub.calls[1]?.auth, null);
+    assert.ok(lines.some((l) => l.includes('GET https://hub.test/api/models/org/repo/revision/refs%2Fpr%2F1 -> 200')));
+    assert.ok(lines.every((l) => !l.includes(TOKEN)));
+  });
+
+  it('follows redirects itself and drops the token when leaving the endpoint', async () => {
+    const hub = fakeHub((url) =>
+      url.startsWith(EP) ? new Response(null, { status: 302, headers: { location: 'https://cdn.test/x?sig=1' } }) : new Response('bytes', { status: 200 }),
+    );
+    const { c } = client(hub.fetch, { token: TOKEN });
+    const res = await c.get(`${EP}/org/repo/resolve/${SHA}/w.bin`);
+    assert.equal(await res.text(), 'bytes');
+    assert.deepEqual(hub.calls.map((x) => [x.url, x.auth]), [
+      [`${EP}/org/repo/resolve/${SHA}/w.bin`, `Bearer ${TOKEN}`],
+      ['https://cdn.test/x?sig=1', null],
+    ]);
+  });
+
+  it('refuses a revision answer without a commit', async () => {
+    const { c } = client(fakeHub(() => json({ sha: 'main' })).fetch);
+    await assert.rejects(c.resolveRevision(model, 'main'), NixHugError);
+  });
+});
+
+describe('HubClient.listTree', () => {
+  const entry = (i: number) => ({ type: 'file', path: `f/${String(i).padStart(5, '0')}.txt`, size: i, oid: 'o' });
+
+  it('follows every Link rel="next" page (absolute and relative)', async () => {
+    const hub = fakeHub((url) => {
+      const u = new URL(url);
+      const page = Number(u.searchParams.get('cursor') ?? '0');
+      const items = [0, 1, 2].map((k) => entry(page * 3 + k));
+      if (page === 0) items.unshift({ type: 'directory', path: 'f', size: 0, oid: 'd' } as ReturnType<typeof entry>);
+      const headers: Record<string, string> = {};
+      if (page === 0) headers.link = `<${EP}/api/models/org/repo/tree/${SHA}?recursive=true&cursor=1>; rel="next"`;
+      if (page === 1) headers.link = `</api/models/org/repo/tree/${SHA}?recursive=true&cursor=2>; rel="prev", </api/models/org/repo/tree/${SHA}?recursive=true&cursor=2>; rel="next"`;
+      return json(items, { headers });
+    });
+    const { c } = client(hub.fetch);
+    const files = await listRepoFiles(c, model, SHA);
+    assert.deepEqual(files.map((f) => f.size), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.equal(hub.calls.length, 3);
+    assert.equal(hub.calls[0]?.url, `${EP}/api/models/org/repo/tree/${SHA}?recursive=true`);
+  });
+
+  it('retries a failed page without restarting the listing', async () => {
+    let failed = false;
+    const hub = fakeHub((url) => {
+      const page = Number(new URL(url).searchParams.get('cursor') ?? '0');
+      if (page === 1 && !failed) {
+        failed = true;
+        return errorResponse(503, null);
+      }
+      return json([entry(page)], { headers: page < 2 ? { link: `<${EP}/t?cursor=${page + 1}>; rel="next"` } : {} });
+    });
+    const { c } = client(hub.fetch);
+    const files = await listRepoFiles(c, model, SHA);
+    assert.deepEqual(files.map((f) => f.size), [0, 1, 2]);
+    assert.deepEqual(hub.calls.map((x) => new URL(x.url).searchParams.get('cursor')), [null, '1', '1', '2']);
+  });
+
+  it('bounds the number of pages and detects loops', async () => {
+    const endless = fakeHub((url) => {
+      const n = Number(new URL(url).searchParams.get('cursor') ?? '0');
+      return json([entry(n)], { headers: { link: `<${EP}/t?cursor=${n + 1}>; rel="next"` } });
+    });
+    const { c } = client(endless.fetch, { maxPages: 5 });
+    await assert.rejects(listRepoFiles(c, model, SHA), /more than 5 pages/);
+    const loop = fakeHub(() => json([entry(1)], { headers: { link: `<${EP}/t?cursor=same>; rel="next"` } }));
+    await assert.rejects(listRepoFiles(client(loop.fetch).c, model, SHA), /loops/);
+  });
+
+  it('refuses a listing that names a file twice', async () => {
+    const hub = fakeHub((url) => {
+      const last = url.includes('cursor');
+      return json([entry(1)], { headers: last ? {} : { link: `<${EP}/t?cursor=1>; rel="next"` } });
+    });
+    await assert.rejects(listRepoFiles(client(hub.fetch).c, model, SHA), /twice/);
+  });
+});
+
+describe('errors users see', () => {
+  const cases: [string, Response, RegExp, RegExp][] = [
+    ['repo not found', errorResponse(401, 'RepoNotFound', 'Repository not found'), /^model org\/repo not found on https:\/\/hub\.test$/, /check the name; for a private repo set HF_TOKEN/],
+    ['gated without token', errorResponse(401, 'GatedRepo', 'gated'), /model org\/repo is gated/, /request access at https:\/\/hub\.test\/org\/repo and set HF_TOKEN/],
+    ['gated, not granted', errorResponse(403, 'GatedRepo', 'not in the authorized list'), /your token has not been granted access to the gated model org\/repo/, /request access at https:\/\/hub\.test\/org\/repo/],
+    ['entry not found', errorResponse(404, 'EntryNotFound'), /not found in model org\/repo/, /nix-hug ls/],
+  ];
+  for (const [name, res, message, hint] of cases) {
+    it(name, async () => {
+      const { c } = client(fakeHub(() => res.clone()).fetch);
+      await assert.rejects(c.repoInfo(model), (err: unknown) => {
+        assert.ok(err instanceof HubApiError);
+        assert.match(err.message, message);
+        assert.match(err.hint ?? '', hint);
+        return true;
+      });
+    });
+  }
+});
+
+describe('detectType', () => {
+  const hubWith = (models: string[], datasets: string[], gated: string[] = []) =>
+    fakeHub((url) => {
+      const m = /\/api\/(models|datasets)\/(.+)$/.exec(new URL(url).pathname);
+      const [, kind, id] = m ?? [];
+      if (gated.includes(`${kind}:${id}`)) return errorResponse(401, 'GatedRepo');
+      const list = kind === 'models' ? models : datasets;
+      return list.includes(id ?? '') ? json({ id }) : errorResponse(401, 'RepoNotFound', 'Repository not found');
+    });
+
+  it('finds a model, a dataset, a gated model', async () => {
+    assert.equal(await client(hubWith(['a/m'], []).fetch).c.detectType('a/m'), 'model');
+    assert.equal(await client(hubWith([], ['a/d']).fetch).c.detectType('a/d'), 'dataset');
+    assert.equal(await client(hubWith([], [], ['models:a/g']).fetch).c.detectType('a/g'), 'model');
+  });
+
+  it('prefers the model when both exist, with a note', async () => {
+    const { c, lines } = client(hubWith(['a/x'], ['a/x']).fetch);
+    assert.equal(await c.detectType('a/x'), 'model');
+    assert.ok(lines.some((l) => l.includes('both a model and a dataset are named a/x') && l.includes('datasets/a/x')));
+  });
+
+  it('neither: a clear error', async () => {
+    await assert.rejects(client(hubWith([], []).fetch).c.detectType('a/none'), /repository a\/none not found on https:\/\/hub\.test: it is neither a model nor a dataset/);
+  });
+});
+
+describe('settings', () => {
+  it('Link parsing', () => {
+    assert.equal(nextLink('<https://h/x?cursor=abc>; rel="next"'), 'https://h/x?cursor=abc');
+    assert.equal(nextLink('<https://h/a>; rel="prev", <https://h/b>; rel=next'), 'https://h/b');
+    assert.equal(nextLink('<https://h/a>; rel="prev"'), null);
+    assert.equal(nextLink(null), null);
+  });
+
+  it('Retry-After parsing', () => {
+    assert.equal(parseRetryAfter('2', 0), 2000);
+    assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4000), 6000);
+    assert.equal(parseRetryAfter('soon', 0), null);
+  });
+
+  it('retry settings from the environment', () => {
+    const s = httpSettingsFromEnv({ NIX_HUG_MAX_RETRIES: '1', NIX_HUG_RETRY_BASE_MS: '5', NIX_HUG_RETRY_MAX_DELAY_MS: '7', NIX_HUG_RETRY_TOTAL_MS: '9', NIX_HUG_HTTP_TIMEOUT_MS: '11' });
+    assert.deepEqual(s, { retry: { maxRetries: 1, baseDelayMs: 5, maxDelayMs: 7, totalBudgetMs: 9 }, timeoutMs: 11 });
+    assert.throws(() => httpSettingsFromEnv({ NIX_HUG_MAX_RETRIES: 'lots' }), NixHugError);
+  });
+
+  it('HF_ENDPOINT', () => {
+    assert.equal(hubEndpoint({}), 'https://huggingface.co');
+    assert.equal(hubEndpoint({ HF_ENDPOINT: 'http://127.0.0.1:9/' }), 'http://127.0.0.1:9');
+    assert.throws(() => hubEndpoint({ HF_ENDPOINT: 'ftp://x' }), UsageError);
+    assert.throws(() => hubEndpoint({ HF_ENDPOINT: 'not a url' }), UsageError);
+  });
+
+  it('token lookup order', () => {
+    const files: Record<string, string> = { '/tp': ' hf_from_path \n', '/hh/token': 'hf_from_home\n', '/home/u/.cache/huggingface/token': 'hf_default', '/x/huggingface/token': 'hf_xdg' };
+    const read = (p: string) => {
+      const v = files[p];
+      if (v === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+      return v;
+    };
+    assert.equal(findToken({ HF_TOKEN: ' hf_env ', HF_TOKEN_PATH: '/tp' }, read)?.token, 'hf_env');
+    assert.equal(findToken({ HF_TOKEN_PATH: '/tp', HF_HOME: '/hh' }, read)?.token, 'hf_from_path');
+    assert.equal(findToken({ HF_HOME: '/hh', HOME: '/home/u' }, read)?.token, 'hf_from_home');
+    assert.equal(findToken({ HOME: '/home/u' }, read)?.token, 'hf_default');
+    assert.equal(findToken({ HOME: '/home/u', XDG_CACHE_HOME: '/x' }, read)?.token, 'hf_xdg');
+    assert.equal(findToken({ HOME: '/nobody' }, read), null);
+    assert.equal(findToken({ HF_TOKEN: '  ', HOME: '/nobody' }, read), null);
+    assert.equal(tokenFilePath({ HOME: '/home/u' }), '/home/u/.cache/huggingface/token');
+  });
+});
