@@ -19,3 +19,11 @@ export class NixHugError extends Error {
 export class UsageError extends NixHugError {
   override readonly exitCode: number = 2;
 }
+
+/** The user stopped the command (SIGINT/SIGTERM); temporary files were removed. */
+export class InterruptedError extends NixHugError {
+  override readonly exitCode: number = 130;
+  constructor(what: string) {
+    super(`interrupted while ${what}; nothing was left half-done`, 'run the command again to continue');
+  }
+}

@@ -2,9 +2,8 @@
  * Renders the pinned, paste-ready Nix expression `fetch` prints (SPEC §1),
  * with every string escaped so that it means exactly its bytes in Nix.
  */
+import { DEFAULT_ENDPOINT } from '../hub/endpoint.js';
 import type { Filters, RepoType } from '../types.js';
-
-export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
 export interface PinnedRepo {
   type: RepoType;

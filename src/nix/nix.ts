@@ -104,8 +104,8 @@ export interface BuildOptions {
   /** Parallel builds (each LFS file is one fixed-output download). */
   maxJobs: number;
   onEvent?: (event: NixLogEvent) => void;
-  /** Plain (non-JSON) stderr lines, e.g. `trace:` output. */
-  onLine?: (line: string) => void;
+  /** `trace:` lines from the library (e.g. a fileTreeHash mismatch), as they come. */
+  onTrace?: (line: string) => void;
   signal?: AbortSignal;
   extraArgs?: string[];
 }
@@ -158,16 +158,20 @@ export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
         return;
       }
       if (ev.action === 'msg' && typeof ev.msg === 'string') {
+        // builtins.trace prints at error level: tell the two apart by the prefix.
         const msg = stripAnsi(ev.msg);
-        if (ev.level === 0) errors.push(msg);
-        else if (msg.startsWith('trace:')) traces.push(msg);
+        if (msg.startsWith('trace:')) {
+          traces.push(msg);
+          opts.onTrace?.(msg);
+        } else if (ev.level === 0) errors.push(msg);
       }
       opts.onEvent?.(ev);
     } else {
       const plain = stripAnsi(line);
-      if (plain.startsWith('trace:')) traces.push(plain);
-      else if (plain.trim()) errors.push(plain);
-      opts.onLine?.(plain);
+      if (plain.startsWith('trace:')) {
+        traces.push(plain);
+        opts.onTrace?.(plain);
+      } else if (plain.trim()) errors.push(plain);
     }
   });
 

@@ -1,0 +1,57 @@
+/**
+ * `nix-hug fetch URL`: pin a repository, build it with the library (unless
+ * --no-build), optionally copy it out, and print the expression (or JSON).
+ */
+import { UsageError } from '../errors.js';
+import { buildPinned, pinRepo } from '../fetch/pipeline.js';
+import { onInterrupt } from '../interrupt.js';
+import { checkOutDir, copyOut } from '../out-dir.js';
+import type { CommandContext, FetchOptions } from './context.js';
+
+/** What `--json` prints. */
+export interface FetchJson {
+  url: string;
+  type: 'model' | 'dataset';
+  rev: string;
+  fileTreeHash: string;
+  filters: import('../types.js').Filters | null;
+  storePath: string | null;
+  expression: string;
+}
+
+export async function run(ctx: CommandContext, url: string, opts: FetchOptions): Promise<void> {
+  // Input errors before any request.
+  if (opts.out !== undefined) {
+    if (!opts.build) throw new UsageError('--out needs a build: it copies the built store path', 'drop --no-build, or drop --out');
+    checkOutDir(opts.out, ctx.env);
+  }
+  const interrupt = onInterrupt();
+  try {
+    const pinned = await pinRepo(ctx, url, opts);
+    const { pin } = pinned;
+    let storePath: string | null = null;
+    if (opts.build) {
+      storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal });
+      ctx.logger.info(`built ${storePath}`);
+      if (opts.out !== undefined) {
+        const dir = await copyOut({
+          storePath,
+          dir: opts.out,
+          override: opts.override,
+          env: ctx.env,
+          signal: interrupt.signal,
+          metadata: { repoId: pin.id, type: pin.type, rev: pin.rev, filters: pin.filters, storePath, exportedAt: new Date().toISOString() },
+        });
+        ctx.logger.info(`copied to ${dir}`);
+      }
+    }
+    if (opts.json) {
+      const json: FetchJson = { url: pin.id, type: pin.type, rev: pin.rev, fileTreeHash: pin.fileTreeHash, filters: pin.filters, storePath, expression: pinned.expression };
+      await ctx.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    } else {
+      await ctx.stdout.write(pinned.expression + '\n');
+    }
+  } finally {
+    interrupt.dispose();
+  }
+}

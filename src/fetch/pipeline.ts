@@ -1,0 +1,175 @@
+/**
+ * The two halves of `fetch`, shared with `export`: **pin** (URL → commit →
+ * file list → fileTreeHash → expression; only Hub API requests) and **build**
+ * (the expression through `nix build` with the library → a store path).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InterruptedError, NixHugError } from '../errors.js';
+import { buildFilters, missingFiles, selector } from '../filters.js';
+import { findToken } from '../hub/auth.js';
+import type { RepoInfo } from '../hub/client.js';
+import { parseTarget, resolveTarget } from '../hub/resolve.js';
+import { listRepoFiles } from '../hub/tree.js';
+import { fileTreeHash } from '../manifest.js';
+import { renderFetchExpression, type PinnedRepo } from '../nix/expr.js';
+import { buildFile } from '../nix/library.js';
+import { capture, detectNix, nixBuild, nixEnv } from '../nix/nix.js';
+import { blobStorePath } from '../nix/store-path.js';
+import type { RepoFile } from '../types.js';
+import { DownloadProgress } from '../ui/download-progress.js';
+import { humanSize } from '../ui/size.js';
+import { quote } from '../ui/text.js';
+import type { CommandContext, FilterOptions } from '../commands/context.js';
+import { prefetchBlobs } from './prefetch-blobs.js';
+
+export interface PinOptions extends FilterOptions {
+  ref?: string;
+}
+
+export interface PinnedFetch {
+  pin: PinnedRepo;
+  /** The ref as the user gave it (or `main`). */
+  ref: string;
+  info: RepoInfo;
+  /** Every file of the repo at `pin.rev`. */
+  files: RepoFile[];
+  /** The LFS files the filters select: what the build downloads. */
+  selectedLfs: RepoFile[];
+  /** `nix-hug-lib.fetchModel { … }`, exactly as printed. */
+  expression: string;
+}
+
+/** Resolves, lists and hashes: everything the expression needs, without downloading a weight. */
+export async function pinRepo(ctx: CommandContext, url: string, opts: PinOptions): Promise<PinnedFetch> {
+  const target = parseTarget(url, opts.ref, ctx.env);
+  const filters = buildFilters(opts);
+  const client = ctx.hub();
+  const { repo, rev, ref } = await resolveTarget(client, target, ctx.logger);
+  const [info, files] = await Promise.all([client.repoInfo(repo), listRepoFiles(client, repo, rev)]);
+  const what = `${repo.type} ${repo.id}`;
+  const missing = missingFiles(filters, files);
+  if (missing.length > 0) {
+    throw new NixHugError(
+      `--file ${missing.map(quote).join(', ')}: no such file in ${what} at ${ref}`,
+      `list the files with \`nix-hug ls ${repo.type === 'dataset' ? 'datasets/' : ''}${repo.id} --ref ${ref}\``,
+    );
+  }
+  const pin: PinnedRepo = { type: repo.type, id: repo.id, rev, fileTreeHash: fileTreeHash(files, what), filters, endpoint: ctx.endpoint() };
+  const selected = selector(filters);
+  return { pin, ref, info, files, selectedLfs: files.filter((f) => f.lfs !== null && selected(f)), expression: renderFetchExpression(pin) };
+}
+
+/** Which of these store paths are not valid (not in the store) yet. */
+async function invalidPaths(paths: string[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
+  const invalid = new Set<string>();
+  for (let i = 0; i < paths.length; i += 500) {
+    const chunk = paths.slice(i, i + 500);
+    const r = await capture('nix-store', ['--check-validity', '--print-invalid', ...chunk], env);
+    if (r.code !== 0) throw new NixHugError(`nix-store --check-validity failed: ${r.stderr.trim()}`, 'check your Nix installation');
+    for (const line of r.stdout.split('\n')) if (line) invalid.add(line);
+  }
+  return invalid;
+}
+
+/** The resolve URL the library downloads an LFS file from (SPEC §2). */
+export function resolveUrl(pin: PinnedRepo, path: string): string {
+  const prefix = pin.type === 'dataset' ? 'datasets/' : '';
+  return `${pin.endpoint}/${prefix}${pin.id}/resolve/${pin.rev}/${path.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** git's own config through the environment: the token reaches git for this run only, never a file or argv. */
+function gitAuthEnv(env: NodeJS.ProcessEnv, token: string): NodeJS.ProcessEnv {
+  const n = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;
+  return {
+    GIT_CONFIG_COUNT: String(n + 1),
+    [`GIT_CONFIG_KEY_${n}`]: 'http.extraHeader',
+    [`GIT_CONFIG_VALUE_${n}`]: `Authorization: Bearer ${token}`,
+    GIT_TERMINAL_PROMPT: '0',
+  };
+}
+
+export interface BuildPinnedOptions {
+  quiet: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Builds the pinned expression with the library: predicts which LFS blobs
+ * are missing from the store, downloads them itself when the repo needs a
+ * token, then runs `nix build` with a download display. Returns the store path.
+ */
+export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts: BuildPinnedOptions): Promise<string> {
+  const { pin, info } = pinned;
+  const what = `${pin.type} ${pin.id}`;
+  const env = ctx.env;
+  const nix = await detectNix(env);
+  ctx.logger.debug(`using Nix ${nix.version}${nix.isLix ? ' (Lix)' : ''}`);
+
+  const blobs = new Map(pinned.selectedLfs.map((f) => [blobStorePath(f.lfs!.sha256), f]));
+  const missing = await invalidPaths([...blobs.keys()], nixEnv(env));
+  const toDownload = [...missing].map((p) => blobs.get(p)!);
+  const bytes = toDownload.reduce((n, f) => n + f.size, 0);
+  ctx.logger.info(
+    `${what} at ${pin.rev.slice(0, 12)}: ${pinned.selectedLfs.length} LFS file(s) selected, ` +
+      (toDownload.length ? `${toDownload.length} to download (${humanSize(bytes)})` : 'all already in the Nix store'),
+  );
+
+  let extraEnv: NodeJS.ProcessEnv = {};
+  const needsToken = info.private || info.gated !== false;
+  if (needsToken) {
+    const token = findToken(env)?.token;
+    if (!token) {
+      throw new NixHugError(
+        `${what} is ${info.private ? 'private' : 'gated'}: a Hugging Face token is needed to download it`,
+        `${info.gated ? `request access at ${pin.endpoint}/${pin.type === 'dataset' ? 'datasets/' : ''}${pin.id}, then ` : ''}set HF_TOKEN (or log in with \`hf auth login\`)`,
+      );
+    }
+    // Nix would send no Bearer token: download with it here, verified, into the predicted store paths.
+    await prefetchBlobs({
+      blobs: toDownload.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
+      get: (url, signal) => ctx.hub().get(url, { ...(signal ? { signal } : {}), context: { what: `downloading a file`, repo: { type: pin.type, id: pin.id } } }),
+      env: nixEnv(env),
+      repoId: pin.id,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onFileDone: (b) => ctx.logger.info(`  downloaded ${b.path} (${humanSize(b.lfs.size)})`),
+    }).catch((err: unknown) => {
+      if (opts.signal?.aborted) throw new InterruptedError(`downloading ${what}`);
+      throw err;
+    });
+    extraEnv = gitAuthEnv(env, token);
+  }
+
+  const dir = await mkdtemp(join(tmpdir(), 'nix-hug-build-'));
+  const progress = new DownloadProgress({
+    files: needsToken ? 0 : toDownload.length,
+    bytes: needsToken ? 0 : bytes,
+    stream: ctx.stderr,
+    mode: opts.quiet ? 'quiet' : ctx.stderr.isTTY ? 'bar' : 'lines',
+    formatBytes: humanSize,
+  });
+  try {
+    const file = join(dir, 'build.nix');
+    await writeFile(file, buildFile(env, pinned.expression));
+    progress.start();
+    const result = await nixBuild({
+      file,
+      env: nixEnv(env, extraEnv),
+      // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
+      maxJobs: Math.max(2, Math.min(16, toDownload.length)),
+      onEvent: (ev) => progress.onEvent(ev),
+      onTrace: (line) => ctx.logger.warn(line.replace(/^trace:\s*/, '')),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }).catch((err: unknown) => {
+      if (opts.signal?.aborted) throw new InterruptedError(`building ${what}`);
+      throw err;
+    });
+    const out = result.outPaths[0];
+    if (!out) throw new NixHugError(`nix build of ${what} produced no store path`, 'run again with --debug and report the output');
+    return out;
+  } finally {
+    progress.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
