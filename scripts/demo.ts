@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { scanCacheDir } from '@huggingface/hub';
+import { downloadFileToCacheDir, scanCacheDir } from '@huggingface/hub';
 import { startHub } from '../test/hub/server.ts';
 import { demoHubOptions, TINY_LLAMA, TINY_SQUAD } from '../test/hub/fixtures/demo.ts';
 
@@ -98,11 +98,18 @@ try {
       for (const f of rev.files) process.stderr.write(`  ${rev.commitOid.slice(0, 8)} [${rev.refs.join(',')}] ${f.path.slice(rev.path.length + 1)} (${f.blob.size} bytes)\n`);
     }
   }
-  const llama = info.repos.find((r) => r.id.name === TINY_LLAMA);
-  const snapshot = llama?.revisions[0]?.path;
-  if (!snapshot) throw new Error('the model is missing from the cache');
-  const config = JSON.parse(readFileSync(join(snapshot, 'config.json'), 'utf8')) as { model_type: string };
-  say(`Offline read OK: ${TINY_LLAMA} config.json says model_type=${config.model_type}; weights at ${realpathSync(join(snapshot, 'model.safetensors'))}`);
+  // scanCacheDir lists top-level files only; nested ones are found by path, offline (any network use fails).
+  const offline = (() => Promise.reject(new Error('network used while offline'))) as typeof fetch;
+  const rev = (id: string) => info.repos.find((r) => r.id.name === id)?.revisions[0]?.commitOid;
+  const squadRev = rev(TINY_SQUAD);
+  const llamaRev = rev(TINY_LLAMA);
+  if (!squadRev || !llamaRev) throw new Error('a repository is missing from the cache');
+  const parquet = await downloadFileToCacheDir({ repo: { type: 'dataset', name: TINY_SQUAD }, path: 'data/train-00000-of-00001.parquet', revision: squadRev, cacheDir: cache, fetch: offline });
+  process.stderr.write(`downloadFileToCacheDir (offline) found ${parquet}\n`);
+  const configPath = await downloadFileToCacheDir({ repo: { type: 'model', name: TINY_LLAMA }, path: 'config.json', revision: llamaRev, cacheDir: cache, fetch: offline });
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { model_type: string };
+  const weights = realpathSync(join(configPath, '..', 'model.safetensors'));
+  say(`Offline read OK: ${TINY_LLAMA} config.json says model_type=${config.model_type}; weights at ${weights}`);
   process.stderr.write(`\nUse it:  HF_HUB_CACHE=${cache} HF_HUB_OFFLINE=1 python -c "from transformers import AutoConfig; print(AutoConfig.from_pretrained('${TINY_LLAMA}'))"\n`);
 } finally {
   await hub.close();
