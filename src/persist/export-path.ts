@@ -2,6 +2,7 @@
  * Exports a built snapshot: copies its closure to the persist store, signs
  * it with nix-hug's key, and records the manifest entry (newest wins).
  */
+import { InterruptedError } from '../errors.js';
 import type { Logger } from '../ui/logger.js';
 import type { Filters, RepoType } from '../types.js';
 import type { PersistConfig } from './config.js';
@@ -33,6 +34,8 @@ export interface ExportOptions {
   /** `command` names the command in the "not configured" error. */
   command?: string;
   now?: Date;
+  /** Aborted (Ctrl-C): the manifest is not touched, whatever the copy did. */
+  signal?: AbortSignal;
 }
 
 export async function exportPath(opts: ExportOptions): Promise<ManifestEntry> {
@@ -48,6 +51,8 @@ export async function exportPath(opts: ExportOptions): Promise<ManifestEntry> {
     await sign(signingKey.secretFile, [opts.storePath], opts.env);
     await copyTo(url, [opts.storePath], opts.env);
   }
+  // Nix got the same SIGINT and stopped; if the copy finished anyway, the paths are in the cache unrecorded (harmless).
+  if (opts.signal?.aborted) throw new InterruptedError(`exporting ${opts.key.repoId}`);
   const entry: ManifestEntry = {
     repoId: opts.key.repoId,
     type: opts.key.type,

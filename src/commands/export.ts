@@ -1,0 +1,42 @@
+/**
+ * `nix-hug export URL [--ref REF] [filters]`: builds like fetch, copies the
+ * snapshot to the persist store (signed with nix-hug's key), records it in
+ * the manifest, and prints its store path.
+ */
+import { InterruptedError } from '../errors.js';
+import { buildPinned, pinRepo } from '../fetch/pipeline.js';
+import { onInterrupt } from '../interrupt.js';
+import { loadPersistConfig, requireStore } from '../persist/config.js';
+import { exportPath } from '../persist/export-path.js';
+import { manifestPath, readManifest } from '../persist/manifest.js';
+import type { CommandContext, ExportOptions } from './context.js';
+import { describeFilters } from './store.js';
+
+export async function run(ctx: CommandContext, url: string, opts: ExportOptions): Promise<void> {
+  // A missing or broken configuration is reported before any request or build.
+  const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
+  const storeUrl = requireStore(cfg, 'export');
+  await readManifest(manifestPath(cfg)); // a corrupt manifest stops us before a long build, not after
+  const interrupt = onInterrupt();
+  try {
+    const pinned = await pinRepo(ctx, url, opts);
+    const { pin } = pinned;
+    const storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal });
+    ctx.logger.info(`built ${storePath}`);
+    if (interrupt.signal.aborted) throw new InterruptedError(`exporting ${pin.id}`);
+    ctx.logger.info(`copying to ${storeUrl}`);
+    const entry = await exportPath({
+      cfg,
+      env: ctx.env,
+      log: ctx.logger,
+      key: { repoId: pin.id, type: pin.type, rev: pin.rev, filters: pin.filters },
+      storePath,
+      signal: interrupt.signal,
+    });
+    const filters = describeFilters(entry.filters);
+    ctx.logger.info(`exported ${pin.type} ${pin.id}@${pin.rev.slice(0, 7)}${filters === '-' ? '' : ` [${filters}]`} to ${storeUrl} (signed)`);
+    await ctx.stdout.write(`${storePath}\n`);
+  } finally {
+    interrupt.dispose();
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `nix-hug import URL [--ref REF] | --all [--yes]`: restores exported
+ * snapshots from the persist store into the Nix store. Without --ref the
+ * latest export of the repo wins; REF may be a commit (or a prefix of an
+ * exported one) or a branch/tag, resolved on the Hub. Prints the restored
+ * store paths on stdout, a line per entry on stderr, and fails (exit 1) if
+ * any entry failed.
+ */
+import { NixHugError } from '../errors.js';
+import { parseRepoUrl, validateRef } from '../hub/repo-id.js';
+import { canPrompt, confirmOnTty } from '../persist/confirm.js';
+import { loadPersistConfig, requireStore } from '../persist/config.js';
+import { importEntries, type ImportOutcome } from '../persist/import-entries.js';
+import { entriesFor, manifestPath, readManifest, type ManifestEntry } from '../persist/manifest.js';
+import type { RepoType } from '../types.js';
+import { printable, quote } from '../ui/text.js';
+import type { CommandContext, ImportOptions } from './context.js';
+import { describeFilters } from './store.js';
+
+const HEX40 = /^[0-9a-f]{40}$/;
+const HEX_PREFIX = /^[0-9a-f]{7,39}$/;
+
+/** The entries `import URL [--ref REF]` means. */
+async function select(ctx: CommandContext, url: string, refOption: string | undefined, all: ManifestEntry[], file: string): Promise<ManifestEntry[]> {
+  const parsed = parseRepoUrl(url, { endpoint: ctx.endpoint() });
+  const ref = refOption !== undefined ? validateRef(refOption) : parsed.ref;
+  // A bare org/repo: the manifest says what was exported; a model wins, as with fetch.
+  let type: RepoType | null = parsed.type;
+  if (type === null) {
+    const hasModel = entriesFor(all, parsed.id, 'model').length > 0;
+    const hasDataset = entriesFor(all, parsed.id, 'dataset').length > 0;
+    type = hasModel || !hasDataset ? 'model' : 'dataset';
+    if (hasModel && hasDataset) ctx.logger.warn(`both a model and a dataset ${quote(parsed.id)} were exported; importing the model (use datasets/${parsed.id} for the dataset)`);
+  }
+  const what = `${type} ${quote(parsed.id)}`;
+  const candidates = entriesFor(all, parsed.id, type);
+  if (candidates.length === 0) {
+    throw new NixHugError(`no export of ${what} is recorded in ${file}`, `export it first with \`nix-hug export ${type === 'dataset' ? 'datasets/' : ''}${parsed.id}\`, or see \`nix-hug store ls\``);
+  }
+  if (ref === undefined) return candidates.slice(0, 1);
+
+  let rev: string;
+  let matches: ManifestEntry[];
+  if (HEX40.test(ref)) {
+    rev = ref;
+    matches = candidates.filter((e) => e.rev === ref);
+  } else if (HEX_PREFIX.test(ref) && candidates.some((e) => e.rev.startsWith(ref))) {
+    const revs = new Set(candidates.filter((e) => e.rev.startsWith(ref)).map((e) => e.rev));
+    if (revs.size > 1) throw new NixHugError(`${quote(ref)} is a prefix of ${revs.size} exported commits of ${what}`, 'give more digits of the commit');
+    rev = [...revs][0] ?? ref;
+    matches = candidates.filter((e) => e.rev === rev);
+  } else {
+    rev = await ctx.hub().resolveRevision({ type, id: parsed.id }, ref);
+    ctx.logger.debug(`${what}: ${ref} is commit ${rev}`);
+    matches = candidates.filter((e) => e.rev === rev);
+  }
+  if (matches.length === 0) {
+    const exported = [...new Set(candidates.map((e) => e.rev.slice(0, 7)))].join(', ');
+    throw new NixHugError(
+      `no export of ${what} at ${quote(ref)}${rev !== ref ? ` (commit ${rev})` : ''}`,
+      `exported commits: ${exported}; export this one with \`nix-hug export ${url} --ref ${ref}\``,
+    );
+  }
+  return matches.slice(0, 1); // candidates are newest first: the latest export of that commit
+}
+
+function label(e: ManifestEntry): string {
+  const filters = describeFilters(e.filters);
+  return `${e.type} ${printable(e.repoId)}@${e.rev.slice(0, 7)}${filters === '-' ? '' : ` [${printable(filters)}]`}`;
+}
+
+export async function run(ctx: CommandContext, url: string | undefined, opts: ImportOptions): Promise<void> {
+  const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
+  const storeUrl = requireStore(cfg, 'import');
+  const file = manifestPath(cfg);
+  const all = await readManifest(file);
+  let entries: ManifestEntry[];
+  if (opts.all || url === undefined) {
+    entries = [...all].sort((a, b) => a.repoId.localeCompare(b.repoId) || Date.parse(b.exportedAt) - Date.parse(a.exportedAt));
+    if (entries.length === 0) {
+      ctx.logger.info(`nothing to import: no exports are recorded in ${file}`);
+      return;
+    }
+  } else {
+    entries = await select(ctx, url, opts.ref, all, file);
+  }
+
+  ctx.logger.info(`importing ${entries.length === 1 ? '1 entry' : `${entries.length} entries`} from ${storeUrl}`);
+  const outcomes = await importEntries({
+    cfg,
+    env: ctx.env,
+    log: ctx.logger,
+    entries,
+    trust: { yes: opts.yes, confirm: canPrompt(process.stdin, ctx.stderr) ? confirmOnTty : null },
+  });
+  await summarize(ctx, outcomes);
+}
+
+async function summarize(ctx: CommandContext, outcomes: ImportOutcome[]): Promise<void> {
+  const c = ctx.stderrColors;
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  for (const o of outcomes) {
+    if (o.status === 'imported') {
+      const how = o.verified === 'signed' ? 'signature verified' : 'trusted without signature check';
+      ctx.logger.info(`${c.green('imported')}  ${label(o.entry)} → ${o.entry.storePath} (${how})`);
+    } else if (o.status === 'already-valid') {
+      ctx.logger.info(`${c.cyan('valid')}     ${label(o.entry)} → ${o.entry.storePath} (already in the Nix store)`);
+    } else if (failed.length > 1) {
+      ctx.logger.info(`${c.red('failed')}    ${label(o.entry)}: ${o.error?.message ?? 'unknown error'}`);
+    }
+  }
+  const paths = outcomes.filter((o) => o.status !== 'failed').map((o) => o.entry.storePath);
+  if (paths.length > 0) await ctx.stdout.write([...new Set(paths)].join('\n') + '\n');
+  if (outcomes.length > 1) {
+    const n = (s: ImportOutcome['status']) => outcomes.filter((o) => o.status === s).length;
+    ctx.logger.info(`${n('imported')} imported, ${n('already-valid')} already valid, ${failed.length} failed`);
+  }
+  const first = failed[0];
+  if (failed.length === 1 && first?.error) {
+    // One failure: its own message and hint are the clearest report.
+    throw new NixHugError(`${label(first.entry)}: ${first.error.message}`, first.error.hint);
+  }
+  if (failed.length > 1) {
+    throw new NixHugError(`${failed.length} of ${outcomes.length} entries could not be imported`, first?.error?.hint ?? 'see the lines above');
+  }
+}

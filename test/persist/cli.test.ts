@@ -1,0 +1,307 @@
+/**
+ * export / import / store through the built CLI, against the Hub emulator
+ * and real Nix: what a user runs and sees (stdout, stderr, exit code, the
+ * bytes in the store). Each run uses repos and LFS contents of its own, as
+ * the Nix store is shared with every other test.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, lstatSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { startHub } from '../hub/server.ts';
+import type { RepoSpec, RunningHub } from '../hub/types.ts';
+import { cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
+import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
+import { STUB_DIR } from '../helpers/nix-lib.ts';
+import { collect, isValid } from './helpers/nix-fixture.ts';
+
+const RUN = randomBytes(4).toString('hex');
+const id = (name: string) => `persist-${RUN}/${name}`;
+const lfs = (name: string, size: number) => ({ lfs: { size, seed: `persist-cli-${RUN}-${name}` } });
+
+const repos: RepoSpec[] = [
+  {
+    id: id('roundtrip'),
+    commits: [
+      {
+        files: {
+          'config.json': '{"model_type":"llama"}\n',
+          'weights/model.safetensors': lfs('roundtrip-st', 40_000),
+          'model.bin': lfs('roundtrip-bin', 12_345),
+          'tokenizer/vocab.txt': 'a\nb\n',
+        },
+      },
+    ],
+  },
+  {
+    id: id('all'),
+    commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': lfs('all-a', 3000), 'b.bin': lfs('all-b', 2000) } }],
+  },
+  {
+    id: id('refs'),
+    commits: [
+      { files: { 'config.json': '{"v":1}\n', 'w.bin': lfs('refs-1', 1000) }, tags: ['v1'] },
+      { files: { 'config.json': '{"v":2}\n', 'w.bin': lfs('refs-2', 1000) } },
+    ],
+  },
+  { id: id('unsigned'), commits: [{ files: { 'config.json': '{}\n', 'w.bin': lfs('unsigned', 1500) } }] },
+  { id: id('corrupt'), commits: [{ files: { 'config.json': '{}\n' } }] },
+];
+
+let hub: RunningHub;
+let nix: NixTestEnv;
+
+before(async () => {
+  requireBuild();
+  hub = await startHub({ repos });
+  nix = nixTestEnv();
+});
+after(async () => {
+  await hub?.close();
+  nix?.cleanup();
+});
+
+/** A user: fresh HOME and config dir, a persist directory of its own. */
+function user(extra: NodeJS.ProcessEnv = {}) {
+  const c = cliEnv({ HF_ENDPOINT: hub.url, NIX_HUG_NIXPKGS: STUB_DIR, NIX_CONFIG: nix.env.NIX_CONFIG, ...extra });
+  const persist = join(c.env.HOME!, 'persist');
+  const env = { NIX_HUG_PERSIST_DIR: persist, ...c.env };
+  return { env, persist, home: c.env.HOME!, cleanup: c.cleanup, run: (...args: string[]) => runCli(args, env) };
+}
+
+/** Every regular file under `root` (links followed), by relative path. */
+function readTree(root: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(root, p), readFileSync(p));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** The snapshot and the blob store paths its LFS links point to. */
+function closureOf(snapshot: string): string[] {
+  const blobs: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) blobs.push(readlinkSync(p).split('/').slice(0, 4).join('/'));
+      else if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(snapshot);
+  return [snapshot, ...blobs];
+}
+
+function expectedFiles(repoId: string, rev?: string): Map<string, Buffer> {
+  const files = hub.repo(repoId).filesAt(rev);
+  return new Map([...files].map(([p, b]) => [p, Buffer.from(b)]));
+}
+
+test('export → nix-store --delete → store ls says gc\'d → import: valid again, bytes identical, no prompt', async () => {
+  const u = user();
+  try {
+    const exp = await u.run('export', id('roundtrip'));
+    assert.equal(exp.code, 0, exp.stderr);
+    const storePath = exp.stdout.trim();
+    assert.match(storePath, /^\/nix\/store\/[0-9a-z]{32}-/);
+    assert.match(exp.stderr, /exported model .*roundtrip@[0-9a-f]{7} to file:\/\/.*\/persist \(signed\)/);
+    const before = readTree(storePath);
+    const want = expectedFiles(id('roundtrip'));
+    for (const [p, bytes] of want) assert.deepEqual(before.get(p), bytes, p);
+
+    const path = await u.run('store', 'path');
+    assert.equal(path.code, 0, path.stderr);
+    assert.equal(path.stdout, `${u.persist}\n`);
+
+    let ls = await u.run('store', 'ls');
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, new RegExp(`${id('roundtrip')}\\s+model\\s+[0-9a-f]{7}\\s+-\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+valid\\n`));
+
+    await collect(nix.env, closureOf(storePath).slice(1));
+    assert.equal(await isValid(nix.env, storePath), false);
+
+    ls = await u.run('store', 'ls');
+    assert.match(ls.stdout, new RegExp(`${id('roundtrip')}\\s+model.*\\s+gc'd\\n`));
+    const lsJson = await u.run('store', 'ls', '--json');
+    const parsed = JSON.parse(lsJson.stdout) as { store: string; entries: Array<{ repoId: string; storePath: string; valid: boolean }> };
+    assert.equal(parsed.store, `file://${u.persist}`);
+    assert.deepEqual(parsed.entries.map((e) => [e.repoId, e.storePath, e.valid]), [[id('roundtrip'), storePath, false]]);
+
+    hub.resetStats();
+    // No TTY here and no --yes: a signed export needs neither.
+    const imp = await u.run('import', id('roundtrip'));
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.equal(imp.stdout, `${storePath}\n`);
+    assert.match(imp.stderr, /imported .* \(signature verified\)/);
+    assert.deepEqual(hub.requests, [], 'import of the latest export asks nothing of the Hub');
+    assert.equal(await isValid(nix.env, storePath), true);
+    assert.deepEqual(readTree(storePath), before);
+
+    const again = await u.run('import', id('roundtrip'));
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /already in the Nix store/);
+  } finally {
+    u.cleanup();
+  }
+});
+
+test('import --all restores every entry; one entry per selection; a second run reports them as valid', async () => {
+  const u = user();
+  try {
+    const whole = await u.run('export', id('all'));
+    const some = await u.run('export', id('all'), '--include', '*.safetensors');
+    const someAgain = await u.run('export', id('all'), '--include', '*.safetensors');
+    for (const r of [whole, some, someAgain]) assert.equal(r.code, 0, r.stderr);
+    assert.notEqual(whole.stdout, some.stdout);
+    const manifest = JSON.parse(readFileSync(join(u.persist, 'nix-hug-manifest.json'), 'utf8')) as { entries: unknown[] };
+    assert.equal(manifest.entries.length, 2, 're-exporting the same selection replaces its entry');
+
+    const paths = [whole.stdout.trim(), some.stdout.trim()];
+    await collect(nix.env, paths.flatMap((p) => closureOf(p).slice(1)));
+    const ls = await u.run('store', 'ls');
+    assert.equal((ls.stdout.match(/gc'd/g) ?? []).length, 2, ls.stdout);
+    assert.match(ls.stdout, /include \.\*\\\.safetensors/);
+
+    const imp = await u.run('import', '--all');
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.match(imp.stderr, /2 imported, 0 already valid, 0 failed/);
+    assert.deepEqual(imp.stdout.trim().split('\n').sort(), [...paths].sort());
+    for (const p of paths) assert.equal(await isValid(nix.env, p), true);
+    assert.deepEqual(readTree(whole.stdout.trim()), expectedFiles(id('all')));
+
+    const again = await u.run('import', '--all', '--yes');
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /0 imported, 2 already valid, 0 failed/);
+  } finally {
+    u.cleanup();
+  }
+});
+
+test('import --ref: the latest export without REF, a tag resolved on the Hub, a commit or its prefix; a clear error otherwise', async () => {
+  const u = user();
+  try {
+    const state = hub.repo(id('refs'));
+    const [c1, c2] = state.commits as [string, string];
+    const old = await u.run('export', id('refs'), '--ref', 'v1');
+    const cur = await u.run('export', id('refs'));
+    for (const r of [old, cur]) assert.equal(r.code, 0, r.stderr);
+    await collect(nix.env, [...closureOf(old.stdout.trim()).slice(1), ...closureOf(cur.stdout.trim()).slice(1)]);
+
+    const latest = await u.run('import', id('refs'));
+    assert.equal(latest.code, 0, latest.stderr);
+    assert.equal(latest.stdout, cur.stdout);
+    assert.equal(await isValid(nix.env, old.stdout.trim()), false);
+
+    hub.resetStats();
+    const byTag = await u.run('import', id('refs'), '--ref', 'v1');
+    assert.equal(byTag.code, 0, byTag.stderr);
+    assert.equal(byTag.stdout, old.stdout);
+    assert.ok(hub.requests.some((r) => r.url.includes('/revision/v1')), 'a tag is resolved on the Hub');
+    assert.equal(readFileSync(join(old.stdout.trim(), 'config.json'), 'utf8'), '{"v":1}\n');
+
+    hub.resetStats();
+    for (const ref of [c1, c1.slice(0, 9)]) {
+      const r = await u.run('import', id('refs'), '--ref', ref);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, old.stdout);
+    }
+    assert.deepEqual(hub.requests, [], 'commits are matched without the Hub');
+
+    const none = await u.run('import', id('refs'), '--ref', 'refs/pr/9');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /refs\/pr\/9/);
+
+    const unknown = await u.run('import', id('roundtrip'));
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no export of model '.*roundtrip' is recorded in .*nix-hug-manifest\.json/);
+    assert.match(unknown.stderr, /hint: export it first with `nix-hug export/);
+    assert.ok(c2);
+  } finally {
+    u.cleanup();
+  }
+});
+
+test('a cache without signatures (as the original nix-hug wrote it) is refused without a TTY and --yes; --yes imports it', async () => {
+  const u = user();
+  try {
+    const exp = await u.run('export', id('unsigned'));
+    assert.equal(exp.code, 0, exp.stderr);
+    const storePath = exp.stdout.trim();
+    let stripped = 0;
+    for (const name of readdirSync(u.persist).filter((n) => n.endsWith('.narinfo'))) {
+      const p = join(u.persist, name);
+      const text = readFileSync(p, 'utf8');
+      if (/^Sig:/m.test(text)) stripped++;
+      writeFileSync(p, text.replace(/^Sig:.*\n/gm, ''));
+    }
+    assert.ok(stripped > 0);
+    await collect(nix.env, closureOf(storePath).slice(1));
+
+    const refused = await u.run('import', id('unsigned'));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /refusing to import from file:\/\/.*: .* is not signed by a key you trust, and there is no terminal to confirm/);
+    assert.match(refused.stderr, /hint: pass --yes/);
+    assert.equal(refused.stdout, '');
+    assert.equal(await isValid(nix.env, storePath), false);
+
+    const yes = await u.run('import', id('unsigned'), '-y');
+    assert.equal(yes.code, 0, yes.stderr);
+    assert.match(yes.stderr, /trusted without signature check/);
+    assert.equal(await isValid(nix.env, storePath), true);
+    assert.deepEqual(readTree(storePath), expectedFiles(id('unsigned')));
+  } finally {
+    u.cleanup();
+  }
+});
+
+test('without a persist store, export/import/store say how to configure one, before any request', async () => {
+  const u = user({ NIX_HUG_PERSIST_DIR: '' });
+  try {
+    hub.resetStats();
+    for (const args of [['export', id('corrupt')], ['import', id('corrupt')], ['import', '--all'], ['store', 'ls'], ['store', 'path']]) {
+      const r = await u.run(...args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, /needs a persist store, and none is configured/);
+      assert.match(r.stderr, new RegExp(`hint: set persist_dir in ${u.home}/\\.config/nix-hug/config .*NIX_HUG_PERSIST_DIR`));
+    }
+    assert.deepEqual(hub.requests, []);
+
+    mkdirSync(join(u.home, '.config', 'nix-hug'), { recursive: true });
+    writeFileSync(join(u.home, '.config', 'nix-hug', 'config'), '# mine\npersist_dir = ~/p\nauto_persist = sure\n');
+    const bad = await u.run('store', 'path');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, new RegExp(`error: ${u.home}/\\.config/nix-hug/config:3: auto_persist must be true or false, found \`sure\``));
+  } finally {
+    u.cleanup();
+  }
+});
+
+test('a corrupt manifest: a clear error naming it from every command, and the file is left untouched', async () => {
+  const u = user();
+  try {
+    mkdirSync(u.persist, { recursive: true });
+    const file = join(u.persist, 'nix-hug-manifest.json');
+    const text = '{"version": 1, "entries": [ {"repoId": "x/y", ';
+    writeFileSync(file, text);
+    hub.resetStats();
+    for (const args of [['export', id('corrupt')], ['import', id('corrupt')], ['import', '--all'], ['store', 'ls']]) {
+      const r = await u.run(...args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, new RegExp(`error: the manifest ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is corrupt: not valid JSON`));
+      assert.match(r.stderr, /hint: it was left untouched/);
+    }
+    assert.deepEqual(hub.requests, [], 'export stops before building');
+    assert.equal(readFileSync(file, 'utf8'), text);
+    assert.deepEqual(readdirSync(u.persist), ['nix-hug-manifest.json']);
+  } finally {
+    u.cleanup();
+    rmSync(u.persist, { recursive: true, force: true });
+  }
+});
