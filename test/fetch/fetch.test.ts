@@ -1,0 +1,316 @@
+/**
+ * `nix-hug fetch` end to end, as a user runs it: the built CLI against the
+ * Hub emulator, real Nix building with the library (on the nixpkgs
+ * stand-in). Blob contents are seeded per run, so "what was downloaded" is
+ * measured on a store that has never seen them.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHub } from '../hub/server.ts';
+import type { RepoSpec, RunningHub } from '../hub/types.ts';
+import { CLI, cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
+import { nixTestEnv } from '../helpers/nix-env.ts';
+import { LIB_DIR, STUB_DIR, run } from '../helpers/nix-lib.ts';
+import { blobStorePath } from '../../src/nix/store-path.ts';
+
+const RUN = randomBytes(6).toString('hex');
+const TOKEN = `hf_fetchTestToken${RUN}`;
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const seeded = (name: string, size: number) => ({ lfs: { size, seed: `${RUN}-${name}` } });
+
+const MODEL: RepoSpec = {
+  id: 'fetch/model',
+  commits: [
+    {
+      files: {
+        'config.json': '{"model_type":"llama"}\n',
+        'sub dir/tokenizer.json': '{"v":1}\n',
+        'model.safetensors': seeded('st', 300_000),
+        'model.onnx': seeded('onnx', 200_000),
+        'extra/opt.bin': seeded('bin', 1_000),
+      },
+      tags: ['v1'],
+    },
+    { branch: 'dev', files: { 'dev.txt': 'dev\n' } },
+  ],
+};
+const GATED: RepoSpec = { id: 'fetch/gated', gated: 'manual', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('gated', 5_000) } }] };
+const BIG: RepoSpec = { id: 'fetch/big', commits: [{ files: { 'config.json': '{}\n', 'big.safetensors': seeded('big', 96 << 20) } }] };
+const DATASET: RepoSpec = { id: 'fetch/data', type: 'dataset', commits: [{ files: { 'README.md': '# d\n', 'data/train.parquet': seeded('pq', 4_000) } }] };
+
+let hub: RunningHub;
+let nixEnv: ReturnType<typeof nixTestEnv>;
+let cli: ReturnType<typeof cliEnv>;
+
+function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...cli.env, ...nixEnv.env, HOME: cli.env.HOME, HF_ENDPOINT: hub.url, NIX_HUG_NIXPKGS: STUB_DIR, ...extra };
+}
+
+/** Bytes and requests the CDN served for these LFS files since the last reset. */
+function cdnHits(): string[] {
+  return hub.requests.filter((r) => r.route === 'cdn' && r.method === 'GET').map((r) => r.url);
+}
+const blobSha = (repo: RepoSpec, path: string) => {
+  const bytes = hub.repo(repo.id, repo.type).filesAt().get(path);
+  assert.ok(bytes, `${path} in fixture`);
+  return sha(bytes);
+};
+
+interface FetchJson {
+  url: string;
+  type: string;
+  rev: string;
+  fileTreeHash: string;
+  filters: unknown;
+  storePath: string | null;
+  expression: string;
+}
+
+async function fetchJson(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<FetchJson> {
+  const r = await runCli(['fetch', ...args, '--json'], env(extra));
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as FetchJson;
+}
+
+before(async () => {
+  requireBuild();
+  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
+  nixEnv = nixTestEnv();
+  cli = cliEnv();
+});
+after(async () => {
+  await hub?.close();
+  nixEnv?.cleanup();
+  cli?.cleanup();
+});
+
+describe('fetch', () => {
+  it('prints the pinned expression; pasted into a file with the library it builds the same store path', async () => {
+    hub.resetStats();
+    const r = await runCli(['fetch', 'fetch/model', '--include', '*.safetensors'], env());
+    assert.equal(r.code, 0, r.stderr);
+    const rev = hub.repo('fetch/model').refs.main;
+    assert.equal(
+      r.stdout,
+      [
+        'nix-hug-lib.fetchModel {',
+        '  url = "fetch/model";',
+        `  endpoint = "${hub.url}";`,
+        `  rev = "${rev}";`,
+        '  filters = { include = [ ".*\\\\.safetensors" ]; };',
+        /fileTreeHash = "(sha256-[A-Za-z0-9+/=]{44})";/.exec(r.stdout)![0].replace(/^/, '  '),
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const built = /built (\/nix\/store\/\S+)/.exec(r.stderr)?.[1];
+    assert.ok(built, r.stderr);
+    assert.doesNotMatch(r.stderr, /does not match|mismatch/i, 'the library agrees with the CLI on fileTreeHash');
+
+    // Only the selected weights came from the CDN.
+    const hits = cdnHits();
+    assert.equal(hits.length, 1, hits.join('\n'));
+    assert.ok(hits[0]!.includes(blobSha(MODEL, 'model.safetensors')), hits[0]);
+
+    const dir = mkdtempSync(join(tmpdir(), 'fetch-paste-'));
+    try {
+      const file = join(dir, 'model.nix');
+      writeFileSync(file, `let nix-hug-lib = import ${LIB_DIR} { pkgs = import ${STUB_DIR} { }; }; in\n${r.stdout}`);
+      const b = await run('nix', ['build', '--no-link', '--json', '-f', file], env());
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal((JSON.parse(b.stdout) as Array<{ outputs: { out: string } }>)[0]!.outputs.out, built);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    assert.equal(readFileSync(join(built, 'config.json'), 'utf8'), '{"model_type":"llama"}\n');
+    assert.equal(readFileSync(join(built, 'sub dir/tokenizer.json'), 'utf8'), '{"v":1}\n');
+    assert.equal(readlinkSync(join(built, 'model.safetensors')), blobStorePath(blobSha(MODEL, 'model.safetensors')));
+    assert.ok(!existsSync(join(built, 'model.onnx')) && !existsSync(join(built, 'extra/opt.bin')), 'unselected LFS files are left out');
+  });
+
+  it('a re-run with everything in the store downloads nothing', async () => {
+    hub.resetStats();
+    const r = await runCli(['fetch', 'fetch/model', '--include', '*.safetensors'], env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(hub.cdnBytes(), 0);
+    assert.deepEqual(hub.requests.filter((q) => q.route === 'resolve' || q.route === 'cdn'), []);
+    assert.match(r.stderr, /all already in the Nix store/);
+  });
+
+  it('--exclude and --file change what is downloaded', async () => {
+    hub.resetStats();
+    const ex = await fetchJson(['fetch/model', '--exclude', '*.onnx']);
+    assert.deepEqual(ex.filters, { exclude: ['.*\\.onnx'] });
+    let hits = cdnHits();
+    assert.equal(hits.length, 1, hits.join('\n')); // extra/opt.bin; the safetensors is already stored
+    assert.ok(hits[0]!.includes(blobSha(MODEL, 'extra/opt.bin')));
+    assert.ok(existsSync(join(ex.storePath!, 'extra/opt.bin')) && !existsSync(join(ex.storePath!, 'model.onnx')));
+
+    hub.resetStats();
+    const one = await fetchJson(['fetch/model', '--file', 'model.onnx', '--file', 'config.json']);
+    hits = cdnHits();
+    assert.equal(hits.length, 1);
+    assert.ok(hits[0]!.includes(blobSha(MODEL, 'model.onnx')));
+    assert.deepEqual(readdirSync(one.storePath!).sort(), ['config.json', 'model.onnx']);
+    assert.deepEqual(one.filters, { files: ['model.onnx', 'config.json'] });
+  });
+
+  it('--json has exactly the SPEC keys; --no-build pins without downloading or building', async () => {
+    hub.resetStats();
+    const j = await fetchJson(['fetch/model', '--no-build']);
+    assert.deepEqual(Object.keys(j).sort(), ['expression', 'fileTreeHash', 'filters', 'rev', 'storePath', 'type', 'url']);
+    assert.equal(j.storePath, null);
+    assert.equal(j.url, 'fetch/model');
+    assert.equal(j.type, 'model');
+    assert.equal(hub.cdnBytes(), 0);
+    assert.ok(j.expression.startsWith('nix-hug-lib.fetchModel {'));
+  });
+
+  it('resolves branches, tags, commits and page URLs', async () => {
+    const refs = hub.repo('fetch/model').refs;
+    const cases: Array<[string[], string]> = [
+      [['fetch/model', '--ref', 'dev'], refs.dev!],
+      [['fetch/model', '--ref', 'v1'], refs.v1!],
+      [['fetch/model', '--ref', refs.dev!], refs.dev!],
+      [[`${hub.url}/fetch/model/tree/dev/sub%20dir`], refs.dev!],
+      [[`${hub.url}/fetch/model/blob/v1/config.json`], refs.v1!],
+      [['hf:fetch/model'], refs.main!],
+      [[`${hub.url}/fetch/model/tree/dev`, '--ref', 'main'], refs.main!],
+    ];
+    for (const [args, rev] of cases) {
+      const j = await fetchJson([...args, '--no-build']);
+      assert.equal(j.rev, rev, args.join(' '));
+    }
+    const d = await fetchJson([`${hub.url}/datasets/fetch/data`, '--no-build']);
+    assert.equal(d.type, 'dataset');
+    assert.match(d.expression, /^nix-hug-lib\.fetchDataset \{\n {2}url = "fetch\/data";/);
+    const bare = await fetchJson(['fetch/data', '--no-build']);
+    assert.equal(bare.type, 'dataset', 'a bare id that exists only as a dataset is a dataset');
+  });
+
+  it('a fetched dataset builds with fetchDataset', async () => {
+    const d = await fetchJson(['datasets/fetch/data']);
+    assert.ok(d.storePath);
+    assert.equal(readFileSync(join(d.storePath, 'data/train.parquet')).length, 4_000);
+  });
+});
+
+describe('fetch of a gated repository', () => {
+  it('without a token: one clear error, nothing built', async () => {
+    const r = await runCli(['fetch', 'fetch/gated'], env());
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /fetch\/gated/);
+    assert.match(r.stderr, /gated/);
+    assert.match(r.stderr, /HF_TOKEN/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it('with a granted token: builds, and the token is in no output, expression, derivation or store file', async () => {
+    hub.resetStats();
+    const r = await runCli(['fetch', 'fetch/gated', '--json', '--debug'], env({ HF_TOKEN: TOKEN }));
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as FetchJson;
+    const w = readFileSync(join(j.storePath!, 'w.safetensors'));
+    assert.equal(sha(w), blobSha(GATED, 'w.safetensors'));
+    for (const text of [r.stdout, r.stderr, j.expression]) assert.ok(!text.includes(TOKEN));
+    // Everything Nix built or recorded for it: derivations and outputs.
+    const drv = await run('nix', ['path-info', '--derivation', '--recursive', '-f', writeExpr(j.expression)], env());
+    assert.equal(drv.code, 0, drv.stderr);
+    const paths = [...drv.stdout.trim().split('\n'), j.storePath!];
+    for (const p of paths) assert.ok(!grepTree(p, TOKEN), `token found in ${p}`);
+    // The token went only to the Hub, never to the CDN.
+    assert.ok(hub.requests.some((q) => q.route === 'resolve' && q.authorized));
+    assert.ok(hub.requests.filter((q) => q.route === 'cdn').every((q) => !q.authorized));
+  });
+});
+
+function writeExpr(expression: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fetch-expr-'));
+  const file = join(dir, 'e.nix');
+  writeFileSync(file, `let nix-hug-lib = import ${LIB_DIR} { pkgs = import ${STUB_DIR} { }; }; in\n${expression}`);
+  return file;
+}
+
+/** True when `needle` occurs in any regular file under `p` (links are not followed). */
+function grepTree(p: string, needle: string): boolean {
+  const st = lstatSync(p);
+  if (st.isSymbolicLink()) return readlinkSync(p).includes(needle);
+  if (st.isDirectory()) return readdirSync(p).some((n) => grepTree(join(p, n), needle));
+  return st.size < 64 << 20 && readFileSync(p).includes(needle);
+}
+
+describe('fetch --out', () => {
+  it('copies real files, refuses a non-empty DIR without --override, replaces it with', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fetch-out-'));
+    try {
+      const out = join(root, 'model');
+      const r = await runCli(['fetch', 'fetch/model', '--file', 'config.json', '--file', 'model.safetensors', '--out', out], env());
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(lstatSync(join(out, 'model.safetensors')).isFile());
+      assert.equal(sha(readFileSync(join(out, 'model.safetensors'))), blobSha(MODEL, 'model.safetensors'));
+      const meta = JSON.parse(readFileSync(join(out, '.nix-hug.json'), 'utf8')) as Record<string, unknown>;
+      assert.equal(meta.repoId, 'fetch/model');
+      assert.equal(meta.rev, hub.repo('fetch/model').refs.main);
+
+      writeFileSync(join(out, 'mine.txt'), 'mine');
+      const again = await runCli(['fetch', 'fetch/model', '--file', 'config.json', '--out', out], env());
+      assert.equal(again.code, 2);
+      assert.match(again.stderr, /not empty/);
+      assert.equal(readFileSync(join(out, 'mine.txt'), 'utf8'), 'mine');
+
+      const over = await runCli(['fetch', 'fetch/model', '--file', 'config.json', '--out', out, '--override'], env());
+      assert.equal(over.code, 0, over.stderr);
+      assert.deepEqual(readdirSync(out).sort(), ['.nix-hug.json', 'config.json']);
+      assert.deepEqual(readdirSync(root), ['model'], 'no temporary sibling left');
+
+      const bad = await runCli(['fetch', 'fetch/model', '--out', out, '--no-build'], env());
+      assert.equal(bad.code, 2);
+      for (const dir of ['/', '/etc', '/nix/store/x', cli.env.HOME!]) {
+        const refused = await runCli(['fetch', 'fetch/model', '--out', dir], env());
+        assert.equal(refused.code, 2, dir);
+        assert.match(refused.stderr, /refusing --out/);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a copy killed midway leaves no DIR; the next run cleans up and succeeds', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fetch-kill-'));
+    try {
+      // First build it, so the second run spends its time copying.
+      const built = await runCli(['fetch', 'fetch/big', '--no-build'], env());
+      assert.equal(built.code, 0, built.stderr);
+      const prebuild = await runCli(['fetch', 'fetch/big'], env());
+      assert.equal(prebuild.code, 0, prebuild.stderr);
+
+      const out = join(root, 'big');
+      mkdirSync(root, { recursive: true });
+      const child = spawn(process.execPath, [CLI, 'fetch', 'fetch/big', '--out', out], { env: env(), stdio: 'ignore' });
+      let killed = false;
+      const watcher = watch(root, (_ev, name) => {
+        if (!killed && name && String(name).includes('nix-hug-tmp')) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      });
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      watcher.close();
+      assert.ok(killed, `the copy was not caught in progress (exit ${code})`);
+      assert.ok(!existsSync(out), 'no half-written DIR');
+
+      const r = await runCli(['fetch', 'fetch/big', '--out', out], env());
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(readFileSync(join(out, 'big.safetensors')).length, 96 << 20);
+      assert.deepEqual(readdirSync(root), ['big'], 'the stale temporary copy was removed');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
