@@ -32,6 +32,8 @@ export class Ctx {
     readonly res: ServerResponse,
     fault: FaultKind | null,
     private readonly isClosing: () => boolean,
+    /** Told about every body byte as it is written (live counters). */
+    private readonly onBytes: (ctx: Ctx, n: number) => void = () => undefined,
   ) {
     this.method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -102,7 +104,7 @@ export class Ctx {
         }
         if (chunk.length >= left) {
           const part = chunk.subarray(0, left);
-          this.bytes += part.length;
+          this.count(part.length);
           await new Promise<void>((r) => res.write(part, () => r()));
           res.socket?.destroy();
           res.destroy();
@@ -113,7 +115,7 @@ export class Ctx {
           await this.slowWrite(chunk, Math.max(1, fault.slowBytesPerSecond));
           continue;
         }
-        this.bytes += chunk.length;
+        this.count(chunk.length);
         if (!res.write(chunk)) await drainOrClose(res);
       }
     } catch {
@@ -130,16 +132,22 @@ export class Ctx {
     }
   }
 
+  private count(n: number): void {
+    this.bytes += n;
+    this.onBytes(this, n);
+  }
+
   private async slowWrite(chunk: Buffer, bps: number): Promise<void> {
     const { res } = this;
     const tick = 50;
     const piece = Math.max(1, Math.floor((bps * tick) / 1000));
     for (let i = 0; i < chunk.length; i += piece) {
+      // Wait, then write: the last piece is followed by end() at once.
+      if (i > 0 || this.bytes > 0) await new Promise((r) => setTimeout(r, (piece / bps) * 1000));
       if (res.destroyed || this.isClosing()) return;
       const part = chunk.subarray(i, i + piece);
-      this.bytes += part.length;
+      this.count(part.length);
       res.write(part);
-      await new Promise((r) => setTimeout(r, (part.length / bps) * 1000));
     }
   }
 }

@@ -38,7 +38,7 @@ function key(type: RepoType, id: string): string {
 }
 
 async function start(options: HubOptions, dataDir: string, ownDir: boolean): Promise<RunningHub> {
-  const store: LfsStore = { dir: join(dataDir, 'lfs'), objects: new Map(), generated: new Map() };
+  const store: LfsStore = { dir: join(dataDir, 'lfs'), objects: new Map(), generated: new Map(), pending: [] };
   mkdirSync(store.dir, { recursive: true });
   mkdirSync(join(dataDir, 'git'), { recursive: true });
 
@@ -58,7 +58,13 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
       repos.set(key(built.type, built.id), built);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(BUILD_CONCURRENCY, specs.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(BUILD_CONCURRENCY, specs.length) }, worker));
+  } finally {
+    await Promise.allSettled(store.pending);
+  }
+  await Promise.all(store.pending);
+  store.pending.length = 0;
 
   const tokens = new Map<string, TokenSpec>(Object.entries(options.tokens ?? {}));
   const pageSize = Math.max(1, options.pageSize ?? 1000);
@@ -519,25 +525,18 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
           carried.delete(id);
         }
       }
-      const ctx = new Ctx(req, res, fault, () => closing);
-      let recorded = false;
-      // Recorded at 'finish' (before the client can have read everything), or at 'close' when cut short.
-      const record = () => {
-        if (recorded) return;
-        recorded = true;
-        requests.push({
-          method: ctx.method,
-          url,
-          status: res.statusCode,
-          bytes: ctx.bytes,
-          route: ctx.route,
-          authorized: req.headers.authorization !== undefined,
-        });
-        if (ctx.route === 'cdn') cdnBytes += ctx.bytes;
-        if (requests.length > 1_000_000) requests.splice(0, requests.length - 1_000_000);
-      };
-      res.on('finish', record);
-      res.on('close', record);
+      const ctx = new Ctx(req, res, fault, () => closing, (c, n) => {
+        if (c.route === 'cdn') cdnBytes += n;
+      });
+      // Recorded on arrival; status and bytes are read live (a client may finish reading before 'finish').
+      const record = { method: ctx.method, url, route: ctx.route, authorized: req.headers.authorization !== undefined } as RequestRecord;
+      Object.defineProperties(record, {
+        status: { enumerable: true, get: () => res.statusCode },
+        bytes: { enumerable: true, get: () => ctx.bytes },
+        route: { enumerable: true, get: () => ctx.route },
+      });
+      requests.push(record);
+      if (requests.length > 1_000_000) requests.splice(0, requests.length - 1_000_000);
       req.on('error', () => undefined);
       res.on('error', () => undefined);
       if (cdn) ctx.route = 'cdn';
