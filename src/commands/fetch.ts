@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { buildPinned, pinRepo } from '../fetch/pipeline.js';
 import { onInterrupt } from '../interrupt.js';
 import { checkOutDir, copyOut } from '../out-dir.js';
+import { detectNix } from '../nix/nix.js';
 import type { CommandContext, FetchOptions } from './context.js';
 
 /** What `--json` prints. */
@@ -25,13 +26,15 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
     if (!opts.build) throw new UsageError('--out needs a build: it copies the built store path', 'drop --no-build, or drop --out');
     checkOutDir(opts.out, ctx.env);
   }
+  // No point asking the Hub for anything when the build cannot run.
+  const nix = opts.build ? await detectNix(ctx.env) : undefined;
   const interrupt = onInterrupt();
   try {
     const pinned = await pinRepo(ctx, url, opts);
     const { pin } = pinned;
     let storePath: string | null = null;
     if (opts.build) {
-      storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal });
+      storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}) });
       ctx.logger.info(`built ${storePath}`);
       if (opts.out !== undefined) {
         const dir = await copyOut({

@@ -15,7 +15,7 @@ import { listRepoFiles } from '../hub/tree.js';
 import { fileTreeHash } from '../manifest.js';
 import { renderFetchExpression, type PinnedRepo } from '../nix/expr.js';
 import { buildFile } from '../nix/library.js';
-import { capture, detectNix, nixBuild, nixEnv } from '../nix/nix.js';
+import { capture, detectNix, nixBuild, nixEnv, type NixInfo } from '../nix/nix.js';
 import { blobStorePath } from '../nix/store-path.js';
 import type { RepoFile } from '../types.js';
 import { DownloadProgress } from '../ui/download-progress.js';
@@ -93,6 +93,8 @@ function gitAuthEnv(env: NodeJS.ProcessEnv, token: string): NodeJS.ProcessEnv {
 export interface BuildPinnedOptions {
   quiet: boolean;
   signal?: AbortSignal;
+  /** From `detectNix`, when the caller checked Nix before talking to the Hub. */
+  nix?: NixInfo;
 }
 
 /**
@@ -104,7 +106,7 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
   const { pin, info } = pinned;
   const what = `${pin.type} ${pin.id}`;
   const env = ctx.env;
-  const nix = await detectNix(env);
+  const nix = opts.nix ?? (await detectNix(env));
   ctx.logger.debug(`using Nix ${nix.version}${nix.isLix ? ' (Lix)' : ''}`);
 
   const blobs = new Map(pinned.selectedLfs.map((f) => [blobStorePath(f.lfs!.sha256), f]));

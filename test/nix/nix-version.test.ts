@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseNixVersion } from '../../src/nix/nix.ts';
+import { cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
+
+test('nix --version output of Nix, Lix and Determinate Nix is understood', () => {
+  assert.deepEqual(parseNixVersion('nix (Nix) 2.8.0\n'), { version: '2.8.0', major: 2, minor: 8, isLix: false });
+  assert.deepEqual(parseNixVersion('nix (Nix) 2.24.10'), { version: '2.24.10', major: 2, minor: 24, isLix: false });
+  assert.deepEqual(parseNixVersion('nix (Lix, like Nix) 2.91.1'), { version: '2.91.1', major: 2, minor: 91, isLix: true });
+  assert.deepEqual(parseNixVersion('nix (Determinate Nix 3.6.2) 2.29.0'), { version: '2.29.0', major: 2, minor: 29, isLix: false });
+  assert.equal(parseNixVersion('bash: nix: command not found'), null);
+});
+
+test('fetch without nix on PATH says how to install it (exit 1, one line, no stack)', async () => {
+  requireBuild();
+  // A PATH with node and nothing else.
+  const bin = mkdtempSync(join(tmpdir(), 'no-nix-'));
+  symlinkSync(process.execPath, join(bin, 'node'));
+  const { env, cleanup } = cliEnv({ PATH: bin, HF_ENDPOINT: 'http://127.0.0.1:9' });
+  try {
+    // Nix is looked for before any request (the endpoint here does not even answer).
+    const r = await runCli(['fetch', 'org/repo'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /`nix` was not found on PATH/);
+    assert.match(r.stderr, /install Nix/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  } finally {
+    cleanup();
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
