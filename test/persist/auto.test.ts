@@ -1,0 +1,149 @@
+/**
+ * auto_persist: the two hooks `fetch` calls around its build, driven through
+ * the same pipeline (pin → restore → build → persist) against the Hub
+ * emulator and real Nix. A collected snapshot comes back from the persist
+ * store without a single download from the Hub.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { startHub } from '../hub/server.ts';
+import type { RunningHub } from '../hub/types.ts';
+import { cliEnv } from '../cli/helpers.ts';
+import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
+import { STUB_DIR } from '../helpers/nix-lib.ts';
+import { createContext } from '../../src/commands/context.ts';
+import { buildPinned, pinRepo } from '../../src/fetch/pipeline.ts';
+import { persistAfterBuild, restoreIfPersisted } from '../../src/persist/auto.ts';
+import { recordExport } from '../../src/persist/manifest.ts';
+import { createLogger } from '../../src/ui/logger.ts';
+import { collect, isValid } from './helpers/nix-fixture.ts';
+
+const RUN = randomBytes(4).toString('hex');
+const REPO = `persist-auto-${RUN}/model`;
+
+let hub: RunningHub;
+let nix: NixTestEnv;
+
+before(async () => {
+  hub = await startHub({
+    repos: [
+      {
+        id: REPO,
+        commits: [
+          {
+            files: {
+              'config.json': '{"auto":true}\n',
+              'model.safetensors': { lfs: { size: 30_000, seed: `auto-${RUN}-st` } },
+              'extra.bin': { lfs: { size: 7_000, seed: `auto-${RUN}-bin` } },
+            },
+          },
+        ],
+      },
+    ],
+  });
+  nix = nixTestEnv();
+});
+after(async () => {
+  await hub?.close();
+  nix?.cleanup();
+});
+
+function tree(root: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(root, p), readFileSync(p));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const NO_FILTERS = { include: [], exclude: [], file: [] };
+
+test('auto-persist: fetch exports after building, and restores a collected snapshot with no download from the Hub', async () => {
+  const c = cliEnv({ HF_ENDPOINT: hub.url, NIX_HUG_NIXPKGS: STUB_DIR, NIX_CONFIG: nix.env.NIX_CONFIG, NIX_HUG_AUTO_PERSIST: 'true' });
+  const env = { ...c.env, NIX_HUG_PERSIST_DIR: join(c.env.HOME!, 'persist') };
+  try {
+    const ctx = createContext({ env, quiet: true });
+    const io = { env, log: ctx.logger };
+
+    // First fetch: nothing persisted yet, so it builds from the Hub, then exports.
+    const pinned = await pinRepo(ctx, REPO, { ...NO_FILTERS, include: ['*.safetensors'] });
+    const key = { repoId: pinned.pin.id, type: pinned.pin.type, rev: pinned.pin.rev, filters: pinned.pin.filters };
+    assert.equal(await restoreIfPersisted(io, key), null);
+    const storePath = await buildPinned(ctx, pinned, { quiet: true });
+    await persistAfterBuild(io, key, storePath);
+    const manifestFile = join(env.NIX_HUG_PERSIST_DIR, 'nix-hug-manifest.json');
+    const manifest = readFileSync(manifestFile, 'utf8');
+    assert.deepEqual(
+      (JSON.parse(manifest) as { entries: Array<{ storePath: string; filters: unknown }> }).entries.map((e) => [e.storePath, e.filters]),
+      [[storePath, { include: ['.*\\.safetensors'] }]],
+    );
+    const before = tree(storePath);
+
+    // A second fetch of a snapshot already persisted exports nothing again.
+    await persistAfterBuild(io, key, storePath);
+    assert.equal(readFileSync(manifestFile, 'utf8'), manifest);
+
+    // Garbage collection takes the snapshot and its blob.
+    const blob = blobOf(join(storePath, 'model.safetensors'));
+    await collect(nix.env, [blob]);
+    assert.equal(await isValid(nix.env, storePath), false);
+
+    hub.resetStats();
+    const again = await pinRepo(ctx, REPO, { ...NO_FILTERS, include: ['*.safetensors'] });
+    const restored = await restoreIfPersisted(io, key);
+    assert.equal(restored, storePath);
+    assert.equal(await isValid(nix.env, storePath), true);
+    // The build after the restore is a no-op: nothing is downloaded.
+    assert.equal(await buildPinned(ctx, again, { quiet: true }), storePath);
+    const downloads = hub.requests.filter((r) => r.route === 'resolve' || r.route === 'cdn');
+    assert.deepEqual(downloads, [], 'no request to the resolve or CDN routes');
+    assert.deepEqual(tree(storePath), before);
+  } finally {
+    c.cleanup();
+  }
+});
+
+test('auto-persist off: the hooks do nothing, even with a persist store and a matching entry', async () => {
+  const c = cliEnv({ HF_ENDPOINT: hub.url, NIX_HUG_NIXPKGS: STUB_DIR, NIX_CONFIG: nix.env.NIX_CONFIG, NIX_HUG_AUTO_PERSIST: 'false' });
+  const env = { ...c.env, NIX_HUG_PERSIST_DIR: join(c.env.HOME!, 'persist') };
+  try {
+    const ctx = createContext({ env, quiet: true });
+    const key = { repoId: REPO, type: 'model' as const, rev: hub.repo(REPO).commits[0]!, filters: null };
+    const file = join(env.NIX_HUG_PERSIST_DIR, 'nix-hug-manifest.json');
+    const gone = '/nix/store/00000000000000000000000000000000-collected';
+    await recordExport(file, `file://${env.NIX_HUG_PERSIST_DIR}`, { ...key, storePath: gone, exportedAt: new Date().toISOString() });
+    const manifest = readFileSync(file, 'utf8');
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', write: (l) => void lines.push(l) });
+    assert.equal(await restoreIfPersisted({ env, log }, key), null);
+    await persistAfterBuild({ env, log }, key, '/nix/store/11111111111111111111111111111111-built');
+    assert.equal(readFileSync(file, 'utf8'), manifest);
+    assert.deepEqual(lines, []);
+  } finally {
+    c.cleanup();
+  }
+});
+
+test('auto-persist on without a persist store is a configuration error', async () => {
+  const c = cliEnv({ NIX_HUG_AUTO_PERSIST: 'true' });
+  try {
+    const ctx = createContext({ env: c.env, quiet: true });
+    const key = { repoId: REPO, type: 'model' as const, rev: 'a'.repeat(40), filters: null };
+    await assert.rejects(restoreIfPersisted({ env: c.env, log: ctx.logger }, key), /needs a persist store, and none is configured/);
+  } finally {
+    c.cleanup();
+  }
+});
+
+/** The blob store path an LFS file of a snapshot links to. */
+function blobOf(p: string): string {
+  return readlinkSync(p).split('/').slice(0, 4).join('/');
+}
