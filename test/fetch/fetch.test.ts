@@ -41,6 +41,7 @@ const MODEL: RepoSpec = {
 };
 const GATED: RepoSpec = { id: 'fetch/gated', gated: 'manual', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('gated', 5_000) } }] };
 const BIG: RepoSpec = { id: 'fetch/big', commits: [{ files: { 'config.json': '{}\n', 'big.safetensors': seeded('big', 96 << 20) } }] };
+const TTY: RepoSpec = { id: 'fetch/tty', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('tty-a', 2 << 20), 'b.safetensors': seeded('tty-b', 2 << 20) } }] };
 const DATASET: RepoSpec = { id: 'fetch/data', type: 'dataset', commits: [{ files: { 'README.md': '# d\n', 'data/train.parquet': seeded('pq', 4_000) } }] };
 
 let hub: RunningHub;
@@ -79,7 +80,7 @@ async function fetchJson(args: string[], extra: NodeJS.ProcessEnv = {}): Promise
 
 before(async () => {
   requireBuild();
-  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
+  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET, TTY], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
   nixEnv = nixTestEnv();
   cli = cliEnv();
 });
@@ -192,6 +193,24 @@ describe('fetch', () => {
     assert.match(d.expression, /^nix-hug-lib\.fetchDataset \{\n {2}url = "fetch\/data";/);
     const bare = await fetchJson(['fetch/data', '--no-build']);
     assert.equal(bare.type, 'dataset', 'a bare id that exists only as a dataset is a dataset');
+  });
+
+  it('on a TTY shows a live download display; without one, a line per file; --quiet shows neither', async () => {
+    // `script` gives the CLI a pseudo-terminal, as a user's shell would.
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} fetch fetch/tty`;
+    const tty = await run('script', ['-qec', cmd, '/dev/null'], env());
+    assert.equal(tty.code, 0, tty.stdout + tty.stderr);
+    assert.match(tty.stdout, /downloading .*\d\/2 files \| .*B\/.*B/, tty.stdout);
+    assert.match(tty.stdout, /\x1b\[/, 'the TTY display redraws in place');
+
+    const again = await runCli(['fetch', 'fetch/tty', '--ref', 'main'], env());
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /all already in the Nix store/);
+    assert.doesNotMatch(again.stderr, /\x1b\[/, 'no escape codes when stderr is not a terminal');
+
+    const quiet = await runCli(['fetch', 'fetch/tty', '--quiet'], env());
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stderr, '');
   });
 
   it('a fetched dataset builds with fetchDataset', async () => {
