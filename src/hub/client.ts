@@ -372,15 +372,18 @@ export class HubClient {
     let keepListener = false;
     const unreachable = (err: unknown): Retry => {
       const code = timedOut ? 'TIMEOUT' : networkCode(err);
+      // An unknown host stays unknown: say so at once (EAI_AGAIN, a DNS hiccup, is retried).
+      if (code === 'ENOTFOUND') throw unreachableError(err, code);
       const reason = timedOut ? `no answer within ${this.timeoutMs} ms from ${current}` : `${code} from ${current}`;
       this.logger.debug(`${method} ${current} failed after ${this.now() - t0} ms: ${code}`);
-      return new Retry(reason, null, () => {
-        const tries = attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
-        const message = timedOut
-          ? `the Hub at ${this.endpoint} did not answer within ${Math.round(this.timeoutMs / 1000)} s while ${ctx.what} for ${describeRepo(ctx.repo)}${tries}`
-          : `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${code}${tries}`;
-        return new HubUnreachableError(current, code, message, 'check your network or HF_ENDPOINT', { cause: err });
-      });
+      return new Retry(reason, null, () => unreachableError(err, code));
+    };
+    const unreachableError = (err: unknown, code: string): HubUnreachableError => {
+      const tries = attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
+      const message = timedOut
+        ? `the Hub at ${this.endpoint} did not answer within ${Math.round(this.timeoutMs / 1000)} s while ${ctx.what} for ${describeRepo(ctx.repo)}${tries}`
+        : `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${code}${tries}`;
+      return new HubUnreachableError(current, code, message, 'check your network or HF_ENDPOINT', { cause: err });
     };
     try {
       let res: Response;

@@ -116,7 +116,7 @@ export function hubApiError(facts: HubApiErrorFacts, ctx: RequestContext, env: E
       : make(`${desc} is gated: it needs a Hugging Face token`, `request access at ${page} and set HF_TOKEN`);
   }
   if (errorCode === 'RepoNotFound' || (errorCode === null && status === 404 && !ctx.rev && !ctx.path)) {
-    const other = ctx.repo?.type === 'model' ? '; for a dataset write datasets/ORG/NAME' : '';
+    const other = ctx.repo?.type === 'model' ? `; for a dataset write datasets/${ctx.repo.id}` : '';
     return make(
       `${desc} not found on ${env.endpoint}`,
       env.hasToken

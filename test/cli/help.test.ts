@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { COMMANDS, type CommandSpec } from '../../src/commands/registry.ts';
+import { cliEnv, requireBuild, runCli } from './helpers.ts';
+
+const env = cliEnv({ HF_ENDPOINT: 'http://127.0.0.1:9' });
+const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+
+function all(specs: CommandSpec[], prefix: string[] = []): { path: string[]; spec: CommandSpec }[] {
+  return specs.flatMap((spec) => [{ path: [...prefix, spec.name], spec }, ...all(spec.subcommands ?? [], [...prefix, spec.name])]);
+}
+
+before(() => requireBuild());
+after(() => env.cleanup());
+
+describe('help and version', () => {
+  it('--version and -V print the package version', async () => {
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag], env.env);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, `${version}\n`);
+      assert.equal(r.stderr, '');
+    }
+  });
+
+  it('--help lists every command, with examples', async () => {
+    const r = await runCli(['--help'], env.env);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage: nix-hug \[--debug\] \[--version\] \[--help\] COMMAND/);
+    for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${c.name}\\b.*${c.summary.slice(0, 20).replace(/[()]/g, '.')}`, 'm'));
+    assert.match(r.stdout, /Examples:\n {2}\$ nix-hug fetch/);
+  });
+
+  for (const { path, spec } of all(COMMANDS)) {
+    it(`nix-hug ${path.join(' ')} --help shows its usage, options and examples`, async () => {
+      const r = await runCli([...path, '--help'], env.env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^Usage: nix-hug ${path.join(' ')} `));
+      for (const o of spec.options) {
+        const long = /--[\w-]+/.exec(o.flags)?.[0] ?? '';
+        assert.ok(r.stdout.includes(long), `${long} in help`);
+      }
+      for (const e of spec.examples) assert.ok(r.stdout.includes(`$ ${e.command}`), e.command);
+      assert.ok(!r.stdout.includes('(default: [])'));
+    });
+  }
+
+  it('fetch declares every option of SPEC §1', () => {
+    const fetch = COMMANDS.find((c) => c.name === 'fetch');
+    const flags = fetch?.options.map((o) => o.flags) ?? [];
+    for (const f of ['--ref <ref>', '--include <glob>', '--exclude <glob>', '--file <path>', '--out <dir>', '--override', '--no-build', '--json', '--quiet']) {
+      assert.ok(flags.includes(f), f);
+    }
+  });
+
+  it('no command: the help on stderr, exit 2', async () => {
+    const r = await runCli([], env.env);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^Usage: nix-hug/);
+    const store = await runCli(['store'], env.env);
+    assert.equal(store.code, 2);
+    assert.match(store.stderr, /^Usage: nix-hug store/);
+  });
+});
