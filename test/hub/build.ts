@@ -4,11 +4,12 @@
  * a single `git fast-import` process. Fixed identity and dates make the
  * commit ids a function of the description alone.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { RepoType } from '../../src/types.ts';
 import { lfsContent, lfsContentStream, rememberLfsSha256 } from './content.ts';
@@ -228,21 +229,74 @@ function fiPath(path: string): string {
   return Buffer.from(`${out}"`, 'latin1').toString('utf8');
 }
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: Buffer[] }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
+/**
+ * One `git fast-import` fed while the commits are being computed, so git
+ * hashes and packs on one core while JavaScript prepares the next blobs.
+ */
+class FastImport {
+  private readonly child: ChildProcess & { stdin: Writable };
+  private readonly exited: Promise<void>;
+  private buffered: Buffer[] = [];
+  private size = 0;
+
+  constructor(gitDir: string, marks: string) {
+    const child = spawn(
+      'git',
+      // Uncompressed objects: a third faster to write, and clones run over loopback anyway.
+      ['-c', 'core.compression=0', 'fast-import', '--quiet', '--done', `--export-marks=${marks}`],
+      {
+        env: { ...process.env, GIT_DIR: gitDir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+        stdio: ['pipe', 'ignore', 'pipe'],
+      },
+    );
+    this.child = child as ChildProcess & { stdin: Writable };
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
       if (err.length < 10_000) err += d.toString();
     });
     child.stdin.on('error', () => undefined); // reported through the exit code
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
-    for (const chunk of opts.input ?? []) child.stdin.write(chunk);
-    child.stdin.end();
-  });
+    this.exited = new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git fast-import exited ${code}: ${err.trim()}`))));
+    });
+    this.exited.catch(() => undefined); // observed in end()
+  }
+
+  push(data: string | Buffer): void {
+    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    this.buffered.push(b);
+    this.size += b.length;
+  }
+
+  /** Hands what is buffered to git once it is worth a write, waiting when the pipe is full. */
+  async flush(force = false): Promise<void> {
+    if (this.size === 0 || (!force && this.size < 1 << 20)) return;
+    const chunk = Buffer.concat(this.buffered);
+    this.buffered = [];
+    this.size = 0;
+    const stdin = this.child.stdin;
+    if (!stdin.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          stdin.off('drain', done);
+          stdin.off('close', done);
+          resolve();
+        };
+        stdin.on('drain', done);
+        stdin.on('close', done);
+      });
+    }
+  }
+
+  async end(): Promise<void> {
+    await this.flush(true);
+    this.child.stdin.end();
+    await this.exited;
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
 }
 
 /** A bare repository with HEAD → main, serving any reachable commit. */
@@ -267,13 +321,51 @@ export async function buildRepo(spec: RepoSpec, dataDir: string, store: LfsStore
   if (existsSync(gitDir)) throw new Error(`hub fixture ${spec.id}: defined twice`);
   initBare(gitDir);
 
+  const marks = join(gitDir, 'fast-import.marks');
+  const fi = new FastImport(gitDir, marks);
+  try {
+    const built = await emitCommits(spec, store, fi);
+    await fi.end();
+    const written = new Map<number, string>();
+    for (const line of readFileSync(marks, 'utf8').split('\n')) {
+      const m = /^:(\d+) ([0-9a-f]{40})$/.exec(line);
+      if (m) written.set(Number(m[1]), m[2] as string);
+    }
+    built.commits.forEach((c, i) => {
+      if (written.get(i + 1) !== c.sha) {
+        throw new Error(`hub fixture ${spec.id}: commit ${i} is ${written.get(i + 1)} in git, ${c.sha} computed (emulator bug)`);
+      }
+    });
+    const { commits, refs, branches } = built;
+    return { spec, type, id: spec.id, gitDir, commits, bySha: new Map(commits.map((c) => [c.sha, c])), refs, branches };
+  } catch (e) {
+    fi.kill();
+    throw e;
+  }
+}
+
+/** Computes every commit and streams blobs (marked once each) and commits to fast-import. */
+async function emitCommits(
+  spec: RepoSpec,
+  store: LfsStore,
+  fi: FastImport,
+): Promise<{ commits: BuiltCommit[]; refs: Map<string, string>; branches: Map<string, string> }> {
   const branchTip = new Map<string, number>(); // branch → commit index
   const refs = new Map<string, string>();
   const commits: BuiltCommit[] = [];
-  const stream: Buffer[] = [];
-  const push = (s: string | Buffer) => stream.push(typeof s === 'string' ? Buffer.from(s, 'utf8') : s);
   const autoAttrs = (spec.gitattributes ?? 'hub') === 'hub';
-  const parentsOf: number[][] = [];
+  // Commit i has mark i + 1; blobs take the marks after the commits.
+  const blobMarks = new Map<Entry, number>();
+  let nextMark = spec.commits.length + 1;
+  const addBlob = async (e: Entry) => {
+    if (blobMarks.has(e)) return;
+    const mark = nextMark++;
+    blobMarks.set(e, mark);
+    fi.push(`blob\nmark :${mark}\ndata ${e.blob.length}\n`);
+    fi.push(e.blob);
+    fi.push('\n');
+    await fi.flush();
+  };
 
   for (let i = 0; i < spec.commits.length; i++) {
     const c = spec.commits[i]!;
@@ -289,6 +381,7 @@ export async function buildRepo(spec: RepoSpec, dataDir: string, store: LfsStore
         continue;
       }
       const entry = await toEntry(store, path, fs);
+      await addBlob(entry);
       files.set(path, entry);
       if (entry.lfs && (typeof fs !== 'object' || !('rawBlob' in fs))) newLfs.push(path);
     }
@@ -298,7 +391,9 @@ export async function buildRepo(spec: RepoSpec, dataDir: string, store: LfsStore
       const extra = newLfs.filter((p) => !coveredByLfs(patterns, p)).map(exactPathLine);
       const next = current + extra.join('');
       if (next !== '' && next !== files.get('.gitattributes')?.blob.toString('utf8')) {
-        files.set('.gitattributes', await toEntry(store, '.gitattributes', next));
+        const entry = await toEntry(store, '.gitattributes', next);
+        await addBlob(entry);
+        files.set('.gitattributes', entry);
       }
     }
     const { tree, listing, dirs } = indexTree(files);
@@ -307,35 +402,33 @@ export async function buildRepo(spec: RepoSpec, dataDir: string, store: LfsStore
     const parents = parent ? [parent.sha] : [];
     const sha = gitObjectId('commit', commitBody(tree, parents, { ...COMMITTER, time }, message));
     commits.push({ sha, tree, time, files, listing, dirs });
-    parentsOf.push(parentIdx === undefined ? [] : [parentIdx]);
     branchTip.set(branch, i);
     refs.set(branch, sha);
 
     const who = `${COMMITTER.name} <${COMMITTER.email}> ${time} +0000\n`;
     const msg = Buffer.from(message, 'utf8');
-    push(`commit refs/heads/${branch}\nmark :${i + 1}\nauthor ${who}committer ${who}data ${msg.length}\n`);
-    push(msg);
-    push('\n');
-    if (parentIdx !== undefined) push(`from :${parentIdx + 1}\n`);
-    else push('deleteall\n');
+    fi.push(`commit refs/heads/${branch}\nmark :${i + 1}\nauthor ${who}committer ${who}data ${msg.length}\n`);
+    fi.push(msg);
+    fi.push('\n');
+    if (parentIdx !== undefined) fi.push(`from :${parentIdx + 1}\n`);
+    else fi.push('deleteall\n');
     const before = parent?.files ?? new Map<string, Entry>();
-    for (const path of before.keys()) if (!files.has(path)) push(`D ${fiPath(path)}\n`);
+    for (const path of before.keys()) if (!files.has(path)) fi.push(`D ${fiPath(path)}\n`);
     for (const [path, e] of files) {
       const old = before.get(path);
       if (old && old.oid === e.oid && old.mode === e.mode) continue;
-      push(`M ${e.mode} inline ${fiPath(path)}\ndata ${e.blob.length}\n`);
-      push(e.blob);
-      push('\n');
+      fi.push(`M ${e.mode} :${blobMarks.get(e)} ${fiPath(path)}\n`);
     }
-    push('\n');
+    fi.push('\n');
     for (const tag of c.tags ?? []) {
-      push(`reset refs/tags/${tag}\nfrom :${i + 1}\n\n`);
+      fi.push(`reset refs/tags/${tag}\nfrom :${i + 1}\n\n`);
       if (!refs.has(tag)) refs.set(tag, sha);
     }
     for (const pr of c.prs ?? []) {
-      push(`reset refs/pr/${pr}\nfrom :${i + 1}\n\n`);
+      fi.push(`reset refs/pr/${pr}\nfrom :${i + 1}\n\n`);
       refs.set(`refs/pr/${pr}`, sha);
     }
+    await fi.flush();
   }
   // Branch names win over tag names, as in git's ref resolution on the Hub.
   const branches = new Map<string, string>();
@@ -343,23 +436,6 @@ export async function buildRepo(spec: RepoSpec, dataDir: string, store: LfsStore
     branches.set(b, commits[idx]!.sha);
     refs.set(b, commits[idx]!.sha);
   }
-  push('done\n');
-
-  const marks = join(gitDir, 'fast-import.marks');
-  // Uncompressed objects: a third faster to write, and clones run over loopback anyway.
-  await run('git', ['-c', 'core.compression=0', 'fast-import', '--quiet', '--done', `--export-marks=${marks}`], {
-    env: { ...process.env, GIT_DIR: gitDir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
-    input: stream,
-  });
-  const written = new Map<number, string>();
-  for (const line of readFileSync(marks, 'utf8').split('\n')) {
-    const m = /^:(\d+) ([0-9a-f]{40})$/.exec(line);
-    if (m) written.set(Number(m[1]), m[2] as string);
-  }
-  commits.forEach((c, i) => {
-    if (written.get(i + 1) !== c.sha) {
-      throw new Error(`hub fixture ${spec.id}: commit ${i} is ${written.get(i + 1)} in git, ${c.sha} computed (emulator bug)`);
-    }
-  });
-  return { spec, type, id: spec.id, gitDir, commits, bySha: new Map(commits.map((c) => [c.sha, c])), refs, branches };
+  fi.push('done\n');
+  return { commits, refs, branches };
 }
