@@ -158,8 +158,10 @@ function parseWebUrl(input: string, options: ParseRepoUrlOptions): ParsedRepoUrl
   if (!REV_PAGES.has(page)) {
     throw invalid(input, `unsupported page ${quote(page)} in the URL`, 'use the repository URL or a /tree/REF, /blob/REF or /resolve/REF URL');
   }
-  const rawRef = rest[1];
+  let rawRef = rest[1];
   if (rawRef === undefined) throw invalid(input, `the URL has no revision after /${page}/`);
+  // The Hub's pages encode `refs/pr/1` as one segment; accept it unencoded too.
+  if (rawRef === 'refs' && (rest[2] === 'pr' || rest[2] === 'convert') && rest[3] !== undefined) rawRef = `refs/${rest[2]}/${rest[3]}`;
   let ref: string;
   try {
     ref = decodeURIComponent(rawRef);

@@ -35,6 +35,8 @@ const VALID: [string, ParsedRepoUrl][] = [
   ['https://huggingface.co/org/repo/blob/main/config.json', m('org/repo', 'main')],
   ['https://huggingface.co/org/repo/resolve/0123456789abcdef0123456789abcdef01234567/model.safetensors', m('org/repo', '0123456789abcdef0123456789abcdef01234567')],
   ['https://huggingface.co/org/repo/tree/refs%2Fpr%2F1', m('org/repo', 'refs/pr/1')],
+  ['https://huggingface.co/org/repo/tree/refs/pr/7/sub/dir', m('org/repo', 'refs/pr/7')],
+  ['https://huggingface.co/datasets/org/name/tree/refs/convert/parquet', d('org/name', 'refs/convert/parquet')],
   ['https://huggingface.co/org/repo/blob/refs%2Fpr%2F12/a/b/c.txt?download=true', m('org/repo', 'refs/pr/12')],
   ['https://huggingface.co/datasets/org/name', d('org/name')],
   ['https://huggingface.co/datasets/org/name/tree/main/data', d('org/name', 'main')],
