@@ -11,7 +11,8 @@ import { mkdirSync, readdirSync, readFileSync, readlinkSync, lstatSync, rmSync, 
 import { join, relative } from 'node:path';
 import { startHub } from '../hub/server.ts';
 import type { RepoSpec, RunningHub } from '../hub/types.ts';
-import { cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
+import { CLI, cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
+import { spawn } from 'node:child_process';
 import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
 import { STUB_DIR } from '../helpers/nix-lib.ts';
 import { collect, isValid } from './helpers/nix-fixture.ts';
@@ -47,6 +48,10 @@ const repos: RepoSpec[] = [
   },
   { id: id('unsigned'), commits: [{ files: { 'config.json': '{}\n', 'w.bin': lfs('unsigned', 1500) } }] },
   { id: id('corrupt'), commits: [{ files: { 'config.json': '{}\n' } }] },
+  {
+    id: id('many'),
+    commits: [{ files: Object.fromEntries([['config.json', '{}\n'], ...Array.from({ length: 10 }, (_, i) => [`f${i}.bin`, lfs(`many-${i}`, 500 + i)])]) }],
+  },
 ];
 
 let hub: RunningHub;
@@ -68,6 +73,25 @@ function user(extra: NodeJS.ProcessEnv = {}) {
   const persist = join(c.env.HOME!, 'persist');
   const env = { NIX_HUG_PERSIST_DIR: persist, ...c.env };
   return { env, persist, home: c.env.HOME!, cleanup: c.cleanup, run: (...args: string[]) => runCli(args, env) };
+}
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`:
+ * stdin and stderr are TTYs there, as for a person at a terminal.
+ */
+function runInTty(args: string[], env: NodeJS.ProcessEnv, input: string): Promise<{ code: number; output: string }> {
+  const quoteArg = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI, ...args].map(quoteArg).join(' ');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? 1, output }));
+    // Typed once the prompt is up; the terminal buffers it until read anyway.
+    child.stdin.end(input);
+  });
 }
 
 /** Every regular file under `root` (links followed), by relative path. */
@@ -228,7 +252,7 @@ test('import --ref: the latest export without REF, a tag resolved on the Hub, a 
   }
 });
 
-test('a cache without signatures (as the original nix-hug wrote it) is refused without a TTY and --yes; --yes imports it', async () => {
+test('a cache without signatures (as the original nix-hug wrote it) is refused without a TTY and --yes; a "y" on a terminal or --yes imports it', async () => {
   const u = user();
   try {
     const exp = await u.run('export', id('unsigned'));
@@ -250,6 +274,18 @@ test('a cache without signatures (as the original nix-hug wrote it) is refused w
     assert.match(refused.stderr, /hint: pass --yes/);
     assert.equal(refused.stdout, '');
     assert.equal(await isValid(nix.env, storePath), false);
+
+    // On a terminal, the user is asked once; only "y" imports.
+    const no = await runInTty(['import', id('unsigned')], u.env, 'n\n');
+    assert.equal(no.code, 1, no.output);
+    assert.match(no.output, /Trust file:\/\/.* for this import\? \[y\/N\]/);
+    assert.match(no.output, /not imported: you did not trust/);
+    assert.equal(await isValid(nix.env, storePath), false);
+    const tty = await runInTty(['import', id('unsigned')], u.env, 'y\n');
+    assert.equal(tty.code, 0, tty.output);
+    assert.match(tty.output, /trusted without signature check/);
+    assert.equal(await isValid(nix.env, storePath), true);
+    await collect(nix.env, closureOf(storePath).slice(1));
 
     const yes = await u.run('import', id('unsigned'), '-y');
     assert.equal(yes.code, 0, yes.stderr);
@@ -278,6 +314,26 @@ test('without a persist store, export/import/store say how to configure one, bef
     const bad = await u.run('store', 'path');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, new RegExp(`error: ${u.home}/\\.config/nix-hug/config:3: auto_persist must be true or false, found \`sure\``));
+  } finally {
+    u.cleanup();
+  }
+});
+
+test('10 concurrent first exports into one persist store: one key pair, 10 entries, every one signed', async () => {
+  const u = user();
+  try {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => u.run('export', id('many'), '--include', `f${i}.bin`)));
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    const paths = results.map((r) => r.stdout.trim());
+    assert.equal(new Set(paths).size, 10);
+    const manifest = JSON.parse(readFileSync(join(u.persist, 'nix-hug-manifest.json'), 'utf8')) as { entries: Array<{ storePath: string }> };
+    assert.deepEqual(manifest.entries.map((e) => e.storePath).sort(), [...paths].sort());
+    assert.deepEqual(readdirSync(join(u.home, '.config', 'nix-hug', 'keys')).sort(), ['public.key', 'secret.key']);
+    assert.deepEqual(readdirSync(join(u.home, '.config', 'nix-hug')).sort(), ['keys'], 'no temporary key directory left');
+    await collect(nix.env, paths.flatMap((p) => closureOf(p).slice(1)));
+    const imp = await u.run('import', '--all');
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.equal((imp.stderr.match(/\(signature verified\)/g) ?? []).length, 10, imp.stderr);
   } finally {
     u.cleanup();
   }

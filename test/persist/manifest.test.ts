@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -150,6 +150,14 @@ test('lock: a lock left by a dead process is broken; a live holder makes others 
     // A pid that cannot be alive: the lock is stale at once.
     writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), token: 'x', at: Date.now() }));
     assert.equal(await withLock(lock, async () => 'ran'), 'ran');
+    assert.equal(existsSync(lock), false);
+
+    // Another host's lock: its pid cannot be checked, so only its age makes it stale.
+    writeFileSync(lock, JSON.stringify({ pid: 1, host: 'some-other-host', token: 'y', at: 0 }));
+    await assert.rejects(withLock(lock, async () => 'never', { timeoutMs: 200, staleMs: 60_000 }), /timed out/);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lock, old, old);
+    assert.equal(await withLock(lock, async () => 'ran', { staleMs: 60_000 }), 'ran');
     assert.equal(existsSync(lock), false);
 
     // Held by a live process (us): a second taker times out with a clear error.
