@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RepoType } from '../../src/types.ts';
 import { buildRepo, type BuiltCommit, type BuiltRepo, type LfsStore, type TreeItem } from './build.ts';
-import { FaultRegistry, type BodyFault } from './faults.ts';
+import { FaultRegistry, type BodyFault, type FaultKind } from './faults.ts';
 import { serveGit } from './git-http.ts';
 import { Ctx, parseRange, readBody, type ErrorSpec, type Route } from './http.ts';
 import type { HubOptions, RepoState, RequestRecord, RunningHub, TokenSpec } from './types.ts';
@@ -165,6 +165,7 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
 
   // ---- revisions --------------------------------------------------------
   const resolveRev = (repo: BuiltRepo, rev: string): BuiltCommit | undefined => {
+    if (rev === 'HEAD') return mainCommit(repo); // huggingface.js asks for HEAD: the default branch
     const byRef =
       repo.refs.get(rev) ??
       (rev.startsWith('refs/heads/') ? repo.branches.get(rev.slice(11)) : undefined) ??
@@ -517,14 +518,13 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
     return createServer((req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '/';
       const sendsBody = req.method !== 'HEAD';
-      let fault = faults.take(url, sendsBody);
-      if (cdn && !fault) {
-        const id = /[?&]X-Emulator-Fault=(f\d+)/.exec(url)?.[1];
-        if (id && carried.has(id) && sendsBody) {
-          fault = carried.get(id)!;
-          carried.delete(id);
-        }
-      }
+      // A fault carried over from the resolve redirect counts as this request's fault.
+      let fault: FaultKind | null = null;
+      const carriedId = cdn && sendsBody ? /[?&]X-Emulator-Fault=(f\d+)/.exec(url)?.[1] : undefined;
+      if (carriedId && carried.has(carriedId)) {
+        fault = carried.get(carriedId)!;
+        carried.delete(carriedId);
+      } else fault = faults.take(url, sendsBody);
       const ctx = new Ctx(req, res, fault, () => closing, (c, n) => {
         if (c.route === 'cdn') cdnBytes += n;
       });
