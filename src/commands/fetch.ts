@@ -7,6 +7,7 @@ import { buildPinned, pinRepo } from '../fetch/pipeline.js';
 import { onInterrupt } from '../interrupt.js';
 import { checkOutDir, copyOut } from '../out-dir.js';
 import { detectNix } from '../nix/nix.js';
+import { persistAfterBuild, restoreIfPersisted } from '../persist/auto.js';
 import type { CommandContext, FetchOptions } from './context.js';
 
 /** What `--json` prints. */
@@ -34,8 +35,13 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
     const { pin } = pinned;
     let storePath: string | null = null;
     if (opts.build) {
+      // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
+      const key = { repoId: pin.id, type: pin.type, rev: pin.rev, filters: pin.filters };
+      const io = { env: ctx.env, log: ctx.logger };
+      await restoreIfPersisted(io, key);
       storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}) });
       ctx.logger.info(`built ${storePath}`);
+      await persistAfterBuild(io, key, storePath);
       if (opts.out !== undefined) {
         const dir = await copyOut({
           storePath,

@@ -17,6 +17,7 @@ import { CLI, cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
 import { nixTestEnv } from '../helpers/nix-env.ts';
 import { LIB_DIR, STUB_DIR, run } from '../helpers/nix-lib.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
+import { collect } from '../persist/helpers/nix-fixture.ts';
 
 const RUN = randomBytes(6).toString('hex');
 const TOKEN = `hf_fetchTestToken${RUN}`;
@@ -41,6 +42,7 @@ const MODEL: RepoSpec = {
 };
 const GATED: RepoSpec = { id: 'fetch/gated', gated: 'manual', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('gated', 5_000) } }] };
 const BIG: RepoSpec = { id: 'fetch/big', commits: [{ files: { 'config.json': '{}\n', 'big.safetensors': seeded('big', 96 << 20) } }] };
+const AUTO: RepoSpec = { id: 'fetch/auto', commits: [{ files: { 'config.json': '{"auto":1}\n', 'w.safetensors': seeded('auto', 50_000) } }] };
 const TTY: RepoSpec = { id: 'fetch/tty', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('tty-a', 2 << 20), 'b.safetensors': seeded('tty-b', 2 << 20) } }] };
 const DATASET: RepoSpec = { id: 'fetch/data', type: 'dataset', commits: [{ files: { 'README.md': '# d\n', 'data/train.parquet': seeded('pq', 4_000) } }] };
 
@@ -80,7 +82,7 @@ async function fetchJson(args: string[], extra: NodeJS.ProcessEnv = {}): Promise
 
 before(async () => {
   requireBuild();
-  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET, TTY], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
+  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET, TTY, AUTO], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
   nixEnv = nixTestEnv();
   cli = cliEnv();
 });
@@ -330,6 +332,34 @@ describe('fetch --out', () => {
       assert.deepEqual(readdirSync(root), ['big'], 'the stale temporary copy was removed');
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fetch with auto_persist', () => {
+  it('exports after building, and after garbage collection restores without downloading from the Hub', async () => {
+    const persist = mkdtempSync(join(tmpdir(), 'fetch-persist-'));
+    try {
+      const e = env({ NIX_HUG_PERSIST_DIR: persist, NIX_HUG_AUTO_PERSIST: 'true' });
+      const first = await runCli(['fetch', 'fetch/auto', '--json'], e);
+      assert.equal(first.code, 0, first.stderr);
+      const j = JSON.parse(first.stdout) as FetchJson;
+      const manifest = JSON.parse(readFileSync(join(persist, 'nix-hug-manifest.json'), 'utf8')) as { entries: Array<{ storePath: string }> };
+      assert.deepEqual(manifest.entries.map((x) => x.storePath), [j.storePath]);
+
+      const blob = blobStorePath(blobSha(AUTO, 'w.safetensors'));
+      await collect(e, [blob]);
+      assert.ok(!existsSync(j.storePath!) && !existsSync(blob), 'collected');
+
+      hub.resetStats();
+      const again = await runCli(['fetch', 'fetch/auto', '--json'], e);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal((JSON.parse(again.stdout) as FetchJson).storePath, j.storePath);
+      assert.match(again.stderr, /restoring/);
+      assert.deepEqual(hub.requests.filter((q) => q.route === 'resolve' || q.route === 'cdn' || q.route === 'git'), [], 'nothing downloaded from the Hub');
+      assert.equal(sha(readFileSync(join(j.storePath!, 'w.safetensors'))), blobSha(AUTO, 'w.safetensors'));
+    } finally {
+      rmSync(persist, { recursive: true, force: true });
     }
   });
 });
