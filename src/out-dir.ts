@@ -8,17 +8,11 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { NixHugError, UsageError } from './errors.js';
-import type { Filters, RepoType } from './types.js';
+import type { SnapshotRecord } from './types.js';
+import { pidAlive } from './pid.js';
 
 /** What `.nix-hug.json` records beside the files. */
-export interface OutMetadata {
-  repoId: string;
-  type: RepoType;
-  rev: string;
-  filters: Filters | null;
-  storePath: string;
-  exportedAt: string;
-}
+export type OutMetadata = SnapshotRecord;
 
 const SYSTEM_DIRS = ['/bin', '/boot', '/dev', '/etc', '/home', '/nix', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var'];
 
@@ -61,15 +55,6 @@ async function makeWritable(root: string): Promise<void> {
       const mode = (await lstat(p)).mode;
       await chmod(p, (mode & 0o111 ? 0o755 : 0o644));
     }
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

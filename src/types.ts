@@ -44,3 +44,20 @@ export interface Filters {
   exclude?: string[];
   files?: string[];
 }
+
+/**
+ * What nix-hug records about a built snapshot it put somewhere else: in a
+ * persist store's manifest, or as `.nix-hug.json` beside an `--out` copy.
+ */
+export interface SnapshotRecord {
+  /** `org/name`. */
+  repoId: string;
+  type: RepoType;
+  /** 40-hex commit. */
+  rev: string;
+  filters: Filters | null;
+  /** The snapshot's store path. */
+  storePath: string;
+  /** ISO 8601 time of the export or copy. */
+  exportedAt: string;
+}

@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NixHugError } from '../errors.js';
+import { pidAlive } from '../pid.js';
 
 export interface LockOptions {
   /** Give up after this long (default 30 s). */
@@ -26,15 +27,6 @@ interface LockBody {
   host: string;
   token: string;
   at: number;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function tryCreate(path: string, body: string): Promise<boolean> {

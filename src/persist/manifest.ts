@@ -9,26 +9,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { NixHugError } from '../errors.js';
-import type { Filters, RepoType } from '../types.js';
+import type { Filters, RepoType, SnapshotRecord } from '../types.js';
 import type { PersistConfig } from './config.js';
 import { withLock, type LockOptions } from './lock.js';
 
 export const MANIFEST_NAME = 'nix-hug-manifest.json';
 export const MANIFEST_VERSION = 1;
 
-export interface ManifestEntry {
-  /** `org/name`. */
-  repoId: string;
-  type: RepoType;
-  /** 40-hex commit. */
-  rev: string;
-  /** Canonical filters (sorted lists, empty lists dropped), null for the whole repo. */
-  filters: Filters | null;
-  /** The snapshot's store path. */
-  storePath: string;
-  /** ISO 8601 time of the export. */
-  exportedAt: string;
-}
+/** One export: filters in canonical form (sorted lists, empty lists dropped), null for the whole repo. */
+export type ManifestEntry = SnapshotRecord;
 
 export interface ManifestFile {
   version: number;
