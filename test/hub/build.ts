@@ -114,6 +114,7 @@ function storeBytes(store: LfsStore, bytes: Buffer): LfsRef {
 }
 
 const SMALL = 4 << 20;
+let tmpSeq = 0;
 
 async function storeGenerated(store: LfsStore, seed: string, size: number): Promise<LfsRef> {
   const key = `${size}\0${seed}`;
@@ -123,7 +124,7 @@ async function storeGenerated(store: LfsStore, seed: string, size: number): Prom
       sha256 = storeBytes(store, lfsContent(seed, size)).sha256;
     } else {
       // Large: stream to a temp file while hashing, then rename to its sha256.
-      const tmp = join(store.dir, `.tmp-${process.pid}-${store.generated.size}-${Date.now()}`);
+      const tmp = join(store.dir, `.tmp-${++tmpSeq}`);
       const hash = createHash('sha256');
       const src = lfsContentStream(seed, size);
       src.on('data', (c: Buffer) => hash.update(c));

@@ -49,6 +49,7 @@ export function serveGit(ctx: Ctx, opts: GitCgiOptions): void {
   child.on('error', () => ctx.error({ status: 500, message: 'git http-backend failed to start' }));
   child.on('close', () => opts.children.delete(child));
   child.stdin.on('error', () => undefined);
+  child.stdout.on('error', () => undefined);
   req.pipe(child.stdin);
   res.on('close', () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -76,6 +76,12 @@ export class Ctx {
 
   send(status: number, headers: Record<string, string | number>, body: Buffer | Readable): void {
     const { res } = this;
+    if (res.headersSent) {
+      // Too late for another answer (e.g. a CGI failure mid-stream): cut the response.
+      if (body instanceof Readable) body.destroy();
+      res.destroy();
+      return;
+    }
     res.statusCode = status;
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     if (Buffer.isBuffer(body) && !res.hasHeader('Content-Length')) res.setHeader('Content-Length', body.length);
