@@ -67,6 +67,10 @@ describe('auth: private, gated and unknown repos', () => {
   it('rejects a token it does not know, accepts any user name with Basic', async () => {
     const r = await fetch(`${hub.url}/api/models/emu/history`, { headers: bearer('hf_unknown') });
     assert.equal(r.status, 401);
+    assert.match(((await r.json()) as { error: string }).error, /Invalid credentials/);
+    await expect('/api/models/emu/private', bearer('hf_unknown'), 401, 'RepoNotFound');
+    await expect('/api/models/emu/nope', basic('hf_unknown'), 401, 'RepoNotFound');
+    await expect('/emu/gated/resolve/main/config.json', bearer('hf_unknown'), 401, 'GatedRepo');
     await expect('/api/models/emu/private', basic(TOKEN_ALL, 'hf_user'), 200, null);
     await expect('/api/models/emu/private', basic(TOKEN_ALL, ''), 200, null);
     const who = await fetch(`${hub.url}/api/whoami-v2`, { headers: bearer(TOKEN_ALL) });

@@ -126,14 +126,11 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
   /** `content`: resolve, git, LFS batch (gated repos need a grant); else metadata. */
   const access = (repo: BuiltRepo | undefined, auth: Auth, content: boolean, git: boolean): Access => {
     if (auth.kind === 'invalid') {
-      return {
-        ok: false,
-        error: {
-          status: 401,
-          message: 'Invalid credentials in Authorization header',
-          headers: git ? { 'WWW-Authenticate': 'Basic realm="Authentication required", charset="UTF-8"' } : {},
-        },
-      };
+      // Bad credentials: 401 everywhere (like the Hub), with the code a client would get without any.
+      const wwwAuth: Record<string, string> = git ? { 'WWW-Authenticate': 'Basic realm="Authentication required", charset="UTF-8"' } : {};
+      const message = 'Invalid credentials in Authorization header';
+      const code = !repo || repo.spec.private ? 'RepoNotFound' : repo.spec.gated && content ? 'GatedRepo' : undefined;
+      return { ok: false, error: { status: 401, message, headers: wwwAuth, ...(code ? { code } : {}) } };
     }
     if (!repo) return { ok: false, error: notFound(auth, git) };
     const granted = auth.kind === 'token' && auth.grants.has(repo.id);
