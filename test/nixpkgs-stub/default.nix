@@ -10,6 +10,16 @@
 #   lib.fakeHash, lib.fakeSha256
 # Non-flake:  import ./lib { pkgs = import ./test/nixpkgs-stub { }; }
 # Flake:      --override-input nixpkgs path:./test/nixpkgs-stub (see flake.nix)
+#
+# For the repository's own flake.nix (so that `nix flake check` can evaluate
+# every output here), it also has evaluation-only stand-ins: derivations that
+# take the same arguments as nixpkgs' and evaluate to a .drv, but whose
+# builder only fails with "stand-in: … needs real nixpkgs". `nix flake check`
+# builds nothing but `checks`, which use `runCommand` alone:
+#   callPackage (plain function application: intersectAttrs + overrides),
+#   buildNpmPackage, importNpmLock (+ .npmConfigHook), makeWrapper, mkShell,
+#   nodejs, nix, git, git-lfs, typescript, nixfmt-tree,
+#   lib.makeBinPath, lib.licenses.mit, path.
 # `system` is an argument so that pure evaluation can pass it; it defaults to
 # the current system when Nix offers one.
 { system ? builtins.currentSystem or "x86_64-linux", ... }:
@@ -27,12 +37,52 @@ let
       });
     in
     drv // passthru // { inherit passthru; };
-in
-{
-  inherit system runCommand;
-  runCommandLocal = runCommand;
-  lib = {
-    fakeHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-    fakeSha256 = "0000000000000000000000000000000000000000000000000000";
+
+  # Every attribute that can be a derivation input reaches the .drv, so
+  # evaluation errors in them show up here as they would with nixpkgs.
+  standIn = name: attrs:
+    let
+      inputs = removeAttrs attrs [ "name" "meta" "passthru" ];
+      drv = derivation (inputs // {
+        inherit name system;
+        builder = "/bin/sh";
+        args = [ "-c" "echo 'stand-in: ${name} needs real nixpkgs (this is test/nixpkgs-stub)' >&2; exit 1" ];
+      });
+    in
+    drv // (attrs.passthru or { }) // { meta = attrs.meta or { }; };
+
+  tool = pname: standIn pname { };
+
+  pkgs = {
+    inherit system runCommand;
+    runCommandLocal = runCommand;
+    path = ./.;
+
+    callPackage = fn: overrides:
+      let f = if builtins.isFunction fn then fn else import fn;
+      in f (builtins.intersectAttrs (builtins.functionArgs f) pkgs // overrides);
+
+    buildNpmPackage = attrs: standIn "${attrs.pname}-${attrs.version}" attrs;
+    importNpmLock = {
+      __functor = _: { npmRoot ? null, package ? null, packageLock ? null, ... }:
+        standIn "npm-deps" { packageLock = builtins.toJSON packageLock; };
+      npmConfigHook = tool "npm-config-hook";
+    };
+    mkShell = attrs: standIn (attrs.name or "nix-shell") attrs;
+    makeWrapper = tool "make-wrapper-hook";
+    nodejs = tool "nodejs";
+    nix = tool "nix";
+    git = tool "git";
+    git-lfs = tool "git-lfs";
+    typescript = tool "typescript";
+    nixfmt-tree = tool "nixfmt-tree";
+
+    lib = {
+      fakeHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+      fakeSha256 = "0000000000000000000000000000000000000000000000000000";
+      makeBinPath = ps: builtins.concatStringsSep ":" (map (p: "${p}/bin") ps);
+      licenses.mit = { spdxId = "MIT"; shortName = "mit"; fullName = "MIT License"; free = true; };
+    };
   };
-}
+in
+pkgs
