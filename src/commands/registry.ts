@@ -26,6 +26,8 @@ export interface ArgumentSpec {
   description: string;
   required: boolean;
   value?: ValueKind;
+  /** The only accepted words (completed by shells; `check` enforces them). */
+  choices?: readonly string[];
 }
 
 export interface ExampleSpec {
@@ -48,6 +50,9 @@ export interface CommandSpec {
   /** Rules commander cannot express; throws UsageError. */
   check?: (args: readonly (string | undefined)[], options: Record<string, unknown>) => void;
 }
+
+/** Shells `nix-hug completion` writes scripts for. */
+export const COMPLETION_SHELLS: readonly string[] = ['bash', 'zsh', 'fish'];
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--debug', description: 'log every HTTP request and nix command (tokens redacted); stack traces on errors' },
@@ -180,6 +185,24 @@ export const COMMANDS: CommandSpec[] = [
         handler: { module: 'store', export: 'path' },
       },
     ],
+  },
+  {
+    name: 'completion',
+    summary: 'print the shell completion script for bash, zsh or fish',
+    description:
+      'Prints a completion script for SHELL on stdout, generated from the same command list as this help. The Nix package installs all three already.',
+    arguments: [{ name: 'shell', description: 'bash, zsh or fish', required: true, choices: COMPLETION_SHELLS }],
+    options: [],
+    examples: [
+      { command: 'source <(nix-hug completion bash)', comment: 'bash: this shell (add the line to ~/.bashrc)' },
+      { command: 'nix-hug completion zsh > ~/.zfunc/_nix-hug', comment: 'zsh: a folder in $fpath, before compinit' },
+      { command: 'nix-hug completion fish > ~/.config/fish/completions/nix-hug.fish', comment: 'fish' },
+    ],
+    handler: { module: 'completion' },
+    check: (args) => {
+      const shell = args[0] ?? '';
+      if (!COMPLETION_SHELLS.includes(shell)) throw new UsageError(`unknown shell '${shell}'`, `choose one of ${COMPLETION_SHELLS.join(', ')}`);
+    },
   },
 ];
 
