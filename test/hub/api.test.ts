@@ -115,6 +115,28 @@ describe('hub API', () => {
     assert.ok(v1.body.siblings.some((s) => s.rfilename === 'gone.txt'));
   });
 
+  it('lists refs and resolves extra refs such as refs/convert/parquet', async () => {
+    const { commits } = hub.repo('emu/data', 'dataset');
+    for (const rev of ['refs/convert/parquet', 'refs%2Fconvert%2Fparquet']) {
+      const { status, body } = await getJson<{ sha: string }>(`${hub.url}/api/datasets/emu/data/revision/${rev}`);
+      assert.equal(status, 200);
+      assert.equal(body.sha, commits[1]);
+    }
+    const tree = await getJson<TreeEntry[]>(`${hub.url}/api/datasets/emu/data/tree/refs%2Fconvert%2Fparquet/default/train`);
+    assert.deepEqual(tree.body.map((e) => e.path), ['default/train/0000.parquet']);
+    const refs = await getJson<Record<string, { name: string; ref: string; targetCommit: string }[]>>(
+      `${hub.url}/api/models/emu/history/refs?include_prs=1`,
+    );
+    const h = hub.repo('emu/history').commits;
+    assert.deepEqual(refs.body.branches?.map((b) => [b.name, b.targetCommit]).sort(), [['dev', h[2]], ['main', h[3]]]);
+    assert.deepEqual(refs.body.tags?.map((b) => [b.ref, b.targetCommit]).sort(), [['refs/tags/v1.0', h[0]], ['refs/tags/v2.0', h[3]]]);
+    assert.deepEqual(refs.body.pullRequests?.map((b) => [b.ref, b.targetCommit]), [['refs/pr/1', h[1]]]);
+    const dsRefs = await getJson<Record<string, { name: string; ref: string }[]>>(`${hub.url}/api/datasets/emu/data/refs`);
+    assert.deepEqual(dsRefs.body.converts?.map((c) => [c.name, c.ref]), [['parquet', 'refs/convert/parquet']]);
+    await assert.rejects(startHub({ repos: [{ id: 'emu/x', commits: [{ files: {}, refs: ['refs/bad..name'] }] }] }), /bad extra ref/);
+    await assert.rejects(startHub({ repos: [{ id: 'emu/x', commits: [{ files: {}, tags: ['a b'] }] }] }), /bad tag name/);
+  });
+
   it('lists the tree with blob/tree oids that match git, LFS details, folders', async () => {
     const { body } = await getJson<TreeEntry[]>(`${hub.url}/api/models/emu/history/tree/main?recursive=true`);
     const byPath = new Map(body.map((e) => [e.path, e]));

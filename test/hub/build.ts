@@ -102,6 +102,18 @@ function validatePath(path: string, repo: string): void {
   }
 }
 
+/** git check-ref-format's rules, roughly: what fast-import would refuse, refused early with a clear message. */
+function validRefName(ref: string): boolean {
+  return (
+    /^refs\/[^\x00-\x20\x7f~^:?*[\\]+$/.test(ref) &&
+    !ref.includes('..') &&
+    !ref.includes('//') &&
+    !ref.includes('@{') &&
+    !/(^|\/)\./.test(ref) &&
+    !/(\.lock|\/|\.)$/.test(ref)
+  );
+}
+
 /** Puts bytes into the LFS store (if new) and returns the pointer facts. */
 function storeBytes(store: LfsStore, bytes: Buffer): LfsRef {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -371,6 +383,7 @@ async function emitCommits(
   for (let i = 0; i < spec.commits.length; i++) {
     const c = spec.commits[i]!;
     const branch = c.branch ?? 'main';
+    if (!validRefName(`refs/heads/${branch}`)) throw new Error(`hub fixture ${spec.id}: bad branch name ${JSON.stringify(branch)}`);
     const parentIdx = branchTip.get(branch) ?? branchTip.get('main');
     const parent = parentIdx === undefined ? undefined : commits[parentIdx];
     const files = new Map<string, Entry>(parent?.files ?? []);
@@ -422,12 +435,21 @@ async function emitCommits(
     }
     fi.push('\n');
     for (const tag of c.tags ?? []) {
+      if (!validRefName(`refs/tags/${tag}`)) throw new Error(`hub fixture ${spec.id}: bad tag name ${JSON.stringify(tag)}`);
       fi.push(`reset refs/tags/${tag}\nfrom :${i + 1}\n\n`);
       if (!refs.has(tag)) refs.set(tag, sha);
     }
     for (const pr of c.prs ?? []) {
+      if (!Number.isInteger(pr) || pr < 0) throw new Error(`hub fixture ${spec.id}: bad PR number ${pr}`);
       fi.push(`reset refs/pr/${pr}\nfrom :${i + 1}\n\n`);
       refs.set(`refs/pr/${pr}`, sha);
+    }
+    for (const ref of c.refs ?? []) {
+      if (!validRefName(ref) || /^refs\/(heads|tags|pr)\//.test(ref)) {
+        throw new Error(`hub fixture ${spec.id}: bad extra ref ${JSON.stringify(ref)} (use branch, tags or prs for those)`);
+      }
+      fi.push(`reset ${ref}\nfrom :${i + 1}\n\n`);
+      refs.set(ref, sha);
     }
     await fi.flush();
   }

@@ -288,9 +288,12 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
     if (op === 'refs' && after.length === 0) {
       const branches = [...r.branches].map(([name, sha]) => ({ name, ref: `refs/heads/${name}`, targetCommit: sha }));
       const tags = [...r.refs]
-        .filter(([name]) => !r.branches.has(name) && !name.startsWith('refs/pr/'))
+        .filter(([name]) => !r.branches.has(name) && !name.startsWith('refs/'))
         .map(([name, sha]) => ({ name, ref: `refs/tags/${name}`, targetCommit: sha }));
-      const body: Record<string, unknown> = { branches, converts: [], tags };
+      const converts = [...r.refs]
+        .filter(([name]) => name.startsWith('refs/convert/'))
+        .map(([name, sha]) => ({ name: name.slice(13), ref: name, targetCommit: sha }));
+      const body: Record<string, unknown> = { branches, converts, tags };
       if (ctx.query.get('include_prs') === '1' || ctx.query.get('include_prs') === 'true') {
         body.pullRequests = [...r.refs]
           .filter(([name]) => name.startsWith('refs/pr/'))

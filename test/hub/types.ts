@@ -30,6 +30,8 @@ export interface CommitSpec {
   tags?: string[];
   /** PR refs (`refs/pr/N`) pointing at this commit. */
   prs?: number[];
+  /** Other full ref names pointing at this commit, e.g. `refs/convert/parquet` (emulator extension). */
+  refs?: string[];
 }
 
 export interface RepoSpec {
@@ -97,7 +99,7 @@ export interface RepoState {
   spec: RepoSpec;
   /** Commit sha1s in the order of `spec.commits`. */
   commits: string[];
-  /** Branch and tag names → commit sha1 (`refs/pr/N` included). */
+  /** Branch and tag names → commit sha1 (`refs/pr/N` and CommitSpec.refs by their full names). */
   refs: Record<string, string>;
   /** Files at a commit (default: main's tip): path → bytes (LFS files: the real content). */
   filesAt(commit?: string): Map<string, Uint8Array>;
