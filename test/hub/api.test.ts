@@ -169,8 +169,10 @@ describe('hub API', () => {
     const top = await getJson<TreeEntry[]>(`${hub.url}/api/models/emu/history/tree/main`);
     assert.ok(top.body.every((e) => !e.path.includes('/')));
     assert.ok(top.body.some((e) => e.path === 'weights' && e.type === 'directory'));
-    const sub = await getJson<TreeEntry[]>(`${hub.url}/api/models/emu/history/tree/main/weights`);
-    assert.deepEqual(sub.body.map((e) => e.path).sort(), ['weights/extra.bin', 'weights/model.safetensors']);
+    for (const p of ['weights', 'weights/']) {
+      const sub = await getJson<TreeEntry[]>(`${hub.url}/api/models/emu/history/tree/main/${p}`);
+      assert.deepEqual(sub.body.map((e) => e.path).sort(), ['weights/extra.bin', 'weights/model.safetensors']);
+    }
     // A tree at a PR ref given raw, then a path.
     const pr = await getJson<TreeEntry[]>(`${hub.url}/api/models/emu/history/tree/refs/pr/1/weights`);
     assert.equal(pr.status, 200);

@@ -304,7 +304,8 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
     if (op === 'tree' && after.length >= 1) {
       const split = splitRev(r, after);
       if (!split) return ctx.error({ status: 404, code: 'RevisionNotFound', message: `Invalid rev id: ${after[0]}` });
-      const { commit, path } = split;
+      const { commit } = split;
+      const path = split.path.replace(/\/+$/, ''); // `tree/main/dir/` lists dir
       if (path !== '' && !commit.dirs.has(path)) {
         return ctx.error({ status: 404, code: 'EntryNotFound', message: `${path} does not exist on "${split.rev}"` });
       }
