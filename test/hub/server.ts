@@ -22,13 +22,23 @@ type Access = { ok: true } | { ok: false; error: ErrorSpec };
 
 const BUILD_CONCURRENCY = 4;
 
+/** Temp dirs of hubs not closed yet: removed when the process exits without close() (e.g. a failing test). */
+const liveTempDirs = new Set<string>();
+process.on('exit', () => {
+  for (const d of liveTempDirs) rmSync(d, { recursive: true, force: true });
+});
+
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hub-emulator-'));
+  if (ownDir) liveTempDirs.add(dataDir);
   try {
     return await start(options, dataDir, ownDir);
   } catch (e) {
-    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    if (ownDir) {
+      rmSync(dataDir, { recursive: true, force: true });
+      liveTempDirs.delete(dataDir);
+    }
     throw e;
   }
 }
@@ -621,7 +631,10 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
         hubServer.closeAllConnections();
         cdnServer.closeAllConnections();
         await p;
-        if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+        if (ownDir) {
+          rmSync(dataDir, { recursive: true, force: true });
+          liveTempDirs.delete(dataDir);
+        }
       })();
       return closed;
     },
