@@ -96,8 +96,7 @@ describe('fault injection', () => {
     hub.addFault({ match: modelSha, kind: { slowBytesPerSecond: 20_000 } });
     const r0 = await fetch(`${hub.url}/emu/history/resolve/main/weights/extra.bin`, { redirect: 'manual' });
     const extraCdn = r0.headers.get('location')!;
-    // Not the matching blob: fast.
-    const t0 = Date.now();
+    // Not the matching blob: untouched by the fault (times stays 1 for the matching one below).
     await (await fetch(extraCdn)).arrayBuffer();
     const cdn = (await fetch(`${hub.url}/emu/history/resolve/main/weights/model.safetensors`, { redirect: 'manual' })).headers.get('location')!;
     const t1 = Date.now();
@@ -107,7 +106,6 @@ describe('fault injection', () => {
     assert.equal(body.length, 10_000);
     assert.deepEqual(body, lfsContent('weights/model.safetensors', 300_000).subarray(290_000));
     assert.ok(slowMs >= 400, `10 kB at 20 kB/s took ${slowMs} ms`);
-    assert.ok(t1 - t0 < 400);
     const t2 = Date.now();
     await (await fetch(cdn, { headers: { Range: 'bytes=290000-' } })).arrayBuffer();
     assert.ok(Date.now() - t2 < slowMs);
