@@ -1,0 +1,146 @@
+/**
+ * Case 1, cold fetch of the model, side by side in every repetition with
+ * the limit (curl in parallel, written and hashed by OpenSSL) and the peers
+ * (@huggingface/hub into a fresh cache); and case 5's memory (the CLI's peak
+ * RSS during these fetches). Before the repetitions: the emulator alone.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIRST_REV_TAG, MODEL } from '../fixtures.ts';
+import { fetchRun, forget, mb, revision, type BenchContext, type Revision } from '../context.ts';
+import { ok, run, REPO_ROOT } from '../proc.ts';
+import { atMost, exactly, stats, type Row } from '../report.ts';
+
+const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+
+/** The resolve URL of an LFS file (what Nix and curl -L start from). */
+const resolveUrl = (ctx: BenchContext, r: Revision, path: string) => `${ctx.hub.url}/${r.id}/resolve/${r.rev}/${path}`;
+
+/** The CDN URL the resolve route redirects to. */
+async function cdnUrl(ctx: BenchContext, r: Revision, path: string): Promise<string> {
+  const res = await fetch(resolveUrl(ctx, r, path), { method: 'HEAD', redirect: 'manual' });
+  const location = res.headers.get('location');
+  if (res.status !== 302 || !location) throw new Error(`resolve of ${path} did not redirect (HTTP ${res.status})`);
+  return location;
+}
+
+/** Every LFS byte came from the CDN (`probes`: extra 1-byte range requests a client makes first). */
+function checkCdn(ctx: BenchContext, what: string, before: number, expected: number, probes = 0): void {
+  const got = ctx.hub.cdnBytes() - before;
+  if (got < expected || got > expected + probes) throw new Error(`${what}: the CDN served ${got} bytes, expected ${expected}`);
+}
+
+/** `curl -o /dev/null` of every URL at once; wall-clock seconds. */
+async function curlNull(urls: string[]): Promise<number> {
+  const start = performance.now();
+  await Promise.all(urls.map(async (u) => ok(await run('curl', ['-sSf', '-o', '/dev/null', u], process.env), `curl ${u}`)));
+  return (performance.now() - start) / 1000;
+}
+
+/** The limit: one `curl -L | tee FILE | openssl dgst -sha256` per shard, all at once; digests checked. */
+async function limitRun(ctx: BenchContext, r: Revision): Promise<number> {
+  const dir = ctx.benv.dir('limit');
+  const before = ctx.hub.cdnBytes();
+  const start = performance.now();
+  const results = await Promise.all(
+    r.lfs.map(async (f, i) => {
+      const script = 'curl -sSfL "$1" | tee "$2" | openssl dgst -sha256';
+      const res = ok(await run('bash', ['-o', 'pipefail', '-c', script, 'limit', resolveUrl(ctx, r, f.path), join(dir, `shard-${i}`)], process.env), 'curl | tee | openssl');
+      return { f, digest: /([0-9a-f]{64})\s*$/.exec(res.stdout)?.[1] };
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  for (const { f, digest } of results) {
+    if (digest !== f.lfs!.sha256) throw new Error(`limit: ${f.path} hashed to ${digest}, expected ${f.lfs!.sha256}`);
+  }
+  checkCdn(ctx, 'limit', before, r.lfsBytes);
+  rmSync(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+/** @huggingface/hub into a fresh cache, in its own process; its own timing of the download. */
+async function peerRun(ctx: BenchContext, r: Revision, mode: 'snapshot' | 'parallel'): Promise<number> {
+  const cacheDir = ctx.benv.dir(`peer-${mode}`);
+  const before = ctx.hub.cdnBytes();
+  const params = { hubUrl: ctx.hub.url, repo: r.id, revision: r.rev, cacheDir, mode };
+  const res = ok(await run(TSX, [join(REPO_ROOT, 'bench', 'peer.ts'), JSON.stringify(params)], process.env), `peer (${mode})`);
+  // @huggingface/hub asks each file's size with a `Range: bytes=0-0` request first.
+  checkCdn(ctx, `peer (${mode})`, before, r.lfsBytes, r.lfs.length);
+  rmSync(cacheDir, { recursive: true, force: true });
+  return (JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number }).seconds;
+}
+
+export interface ColdResult {
+  /** The first revision, built; its fetcher cache (a later warm run reuses it). */
+  rev: Revision;
+  cacheHome: string;
+}
+
+export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
+  const { config } = ctx;
+  const r = await revision(ctx.hub, 'model', MODEL, FIRST_REV_TAG);
+  const total = r.lfsBytes;
+  const label = `${r.lfs.length} × ${(r.lfs[0]!.size / 2 ** 20).toFixed(0)} MiB + ${r.files.length - r.lfs.length} small`;
+
+  // The emulator alone: also reads every shard once, so all methods find them in the page cache.
+  const urls = await Promise.all(r.lfs.map((f) => cdnUrl(ctx, r, f.path)));
+  await curlNull(urls);
+  const one: number[] = [];
+  const all: number[] = [];
+  for (let i = 0; i < config.reps; i++) {
+    one.push(await curlNull([urls[0]!]));
+    all.push(await curlNull(urls));
+  }
+  const oneRate = mb(r.lfs[0]!.size) / stats(one).median;
+  const allRate = mb(total) / stats(all).median;
+
+  const times = { limit: [] as number[], snapshot: [] as number[], parallel: [] as number[], fetch: [] as number[] };
+  const rss: number[] = [];
+  const cdn: number[] = [];
+  let cacheHome = '';
+  const methods = ['limit', 'snapshot', 'parallel', 'fetch'] as const;
+  for (let rep = 0; rep < config.reps; rep++) {
+    // Rotated order: no method always runs right after another one.
+    const order = methods.map((_, i) => methods[(i + rep) % methods.length]!);
+    for (const m of order) {
+      if (m === 'limit') times.limit.push(await limitRun(ctx, r));
+      else if (m === 'snapshot' || m === 'parallel') times[m].push(await peerRun(ctx, r, m));
+      else {
+        cacheHome = ctx.benv.freshCache();
+        await forget(ctx, r, { blobs: true }, cacheHome);
+        const res = await fetchRun(ctx, r, cacheHome, [], { rss: true });
+        times.fetch.push(res.seconds);
+        cdn.push(res.cdnBytes);
+        if (res.peakRss === undefined) throw new Error('cold fetch: the CLI did not report its peak RSS');
+        rss.push(mb(res.peakRss));
+      }
+      ctx.log(`cold fetch, repetition ${rep + 1}/${config.reps}: ${m} ${times[m][times[m].length - 1]!.toFixed(3)} s`);
+    }
+  }
+  const ratio = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
+  const rate = (xs: number[]) => `${(mb(total) / stats(xs).median).toFixed(0)} MB/s`;
+  const c = '1 cold fetch';
+  const rows: Row[] = [
+    { case: c, metric: `emulator alone: 1 shard, curl -o /dev/null`, unit: 's', values: one, note: `${oneRate.toFixed(0)} MB/s` },
+    { case: c, metric: `emulator alone: ${r.lfs.length} shards in parallel, curl -o /dev/null`, unit: 's', values: all, note: `${allRate.toFixed(0)} MB/s` },
+    { case: c, metric: `limit: ${r.lfs.length} × curl -L | tee | openssl sha256`, unit: 's', values: times.limit, note: rate(times.limit) },
+    { case: c, metric: 'peer: @huggingface/hub snapshotDownload', unit: 's', values: times.snapshot, note: `${rate(times.snapshot)}; no sha256 check` },
+    { case: c, metric: `peer: @huggingface/hub downloadFileToCacheDir, ${r.files.length} files at once`, unit: 's', values: times.parallel, note: `${rate(times.parallel)}; no sha256 check` },
+    { case: c, metric: `nix-hug fetch (${label})`, unit: 's', values: times.fetch, note: rate(times.fetch) },
+    { case: c, metric: 'fetch / limit', unit: 'x', values: ratio(times.fetch, times.limit), target: atMost(1.15, 'x') },
+    { case: c, metric: 'fetch / peer snapshotDownload', unit: 'x', values: ratio(times.fetch, times.snapshot), target: atMost(1, 'x') },
+    { case: c, metric: 'fetch / peer in parallel', unit: 'x', values: ratio(times.fetch, times.parallel), target: atMost(1, 'x') },
+    { case: c, metric: 'CDN bytes per cold fetch', unit: 'bytes', values: cdn, target: exactly(total, 'bytes', '= LFS bytes') },
+    { case: '5 memory', metric: 'peak RSS of the CLI process during the cold fetch (nix excluded)', unit: 'MB', values: rss, target: atMost(120, 'MB') },
+  ];
+  ctx.rows.push(...rows);
+  const limitRate = mb(total) / stats(times.limit).median;
+  ctx.findings.push(
+    `The emulator alone serves one ${(r.lfs[0]!.size / 2 ** 20).toFixed(0)} MiB shard at ${oneRate.toFixed(0)} MB/s and all ${r.lfs.length} in parallel at ${allRate.toFixed(0)} MB/s ` +
+      `(curl to /dev/null); the limit (written and hashed) reaches ${limitRate.toFixed(0)} MB/s, ` +
+      (allRate >= 1.5 * limitRate
+        ? `so the emulator is not the bottleneck (${(allRate / limitRate).toFixed(1)}× headroom).`
+        : `so the emulator is close to being the bottleneck (only ${(allRate / limitRate).toFixed(1)}× headroom): read the ratios with care.`),
+  );
+  return { rev: r, cacheHome };
+}

@@ -1,0 +1,40 @@
+/** Facts about the machine a run happened on, for RESULTS.md. */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { run } from './proc.ts';
+
+export interface Machine {
+  cores: number;
+  cpu: string;
+  memoryGiB: number;
+  nix: string;
+  node: string;
+  curl: string;
+  openssl: string;
+  kernel: string;
+}
+
+async function firstLine(program: string, args: string[]): Promise<string> {
+  try {
+    const r = await run(program, args, process.env);
+    return (r.stdout || r.stderr).split('\n')[0]!.trim() || 'unknown';
+  } catch {
+    return 'not found';
+  }
+}
+
+export async function describeMachine(): Promise<Machine> {
+  const list = cpus();
+  return {
+    cores: list.length,
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    memoryGiB: totalmem() / 2 ** 30,
+    nix: await firstLine('nix', ['--version']),
+    node: process.version,
+    curl: await firstLine('curl', ['--version']),
+    openssl: await firstLine('openssl', ['version']),
+    kernel: await firstLine('uname', ['-sr']),
+  };
+}
+
+/** 1-minute load average: other work on the machine skews timings. */
+export const load = () => loadavg()[0]!;

@@ -1,0 +1,118 @@
+/**
+ * The benchmark's code path, once, with tiny sizes: `bench/run.ts --quick`
+ * must run every case against the emulator and real Nix and print (and
+ * write) a table with every case. Timings belong to the bench, never to a
+ * test: only the table's shape and the byte counts (which do not depend on
+ * the machine) are checked.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const TIMEOUT_MS = 180_000;
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runBench(args: string[]): Promise<Ran> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The table's rows as cells (header and separator dropped). */
+function tableRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| case '))
+    .map((l) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+}
+
+describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000 }, () => {
+  let dir: string;
+  let out: string;
+  let ran: Ran;
+
+  before(async () => {
+    if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
+    dir = mkdtempSync(join(tmpdir(), 'nix-hug-bench-smoke-'));
+    out = join(dir, 'RESULTS.md');
+    ran = await runBench(['--quick', '--shard-size', '1M', '--filter-size', '256K', '--scale', '20,60', '--startup-reps', '2', '--out', out]);
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finishes and writes the results file', () => {
+    assert.equal(ran.code, 0, `bench failed:\n${ran.stderr.slice(-4000)}`);
+    assert.ok(existsSync(out), 'no results file');
+  });
+
+  it('prints one table with a row for every case and the reference points', () => {
+    const rows = tableRows(ran.stdout);
+    const has = (caseName: string, measure: RegExp) =>
+      assert.ok(
+        rows.some((r) => r[0] === caseName && measure.test(r[1] ?? '')),
+        `no row "${caseName}" / ${measure} in:\n${ran.stdout}`,
+      );
+    has('1 cold fetch', /^emulator alone: 1 shard/);
+    has('1 cold fetch', /^limit: 4 × curl -L \\?\| tee \\?\| openssl sha256$/);
+    has('1 cold fetch', /^peer: @huggingface\/hub snapshotDownload$/);
+    has('1 cold fetch', /^nix-hug fetch \(4 × 1 MiB \+ 20 small\)$/);
+    has('1 cold fetch', /^fetch \/ limit$/);
+    has('1 cold fetch', /^fetch \/ peer snapshotDownload$/);
+    has('2 warm re-fetch', /^nix-hug fetch, everything in the store$/);
+    has('3 second revision', /^LFS bytes downloaded/);
+    for (const n of ['20', '60']) {
+      has('4 scale', new RegExp(`^ls, ${n} files$`));
+      has('4 scale', new RegExp(`^fetch --no-build, ${n} files$`));
+      has('4 scale', new RegExp(`^nix eval drvPath, ${n} files, cold$`));
+    }
+    has('4 scale', /^growth of ls, 60 files \/ 20 files$/);
+    has('5 start-up', /^nix-hug --version \(2 runs\)$/);
+    has('5 memory', /^peak RSS of the CLI process/);
+    has('6 filters', /^CDN bytes$/);
+    // Every row has a median, a min and a max with a unit.
+    for (const r of rows) assert.match(r[2] ?? '', /^-?[\d,.]+ ?(s|ms|×|B|MB|MB\/s)$/, `row without a value: ${r.join(' | ')}`);
+  });
+
+  it('counts the bytes the issue sets: all shards cold, none warm or for the second revision, only safetensors with --include', () => {
+    const rows = tableRows(ran.stdout);
+    const row = (caseName: string, measure: RegExp) => rows.find((r) => r[0] === caseName && measure.test(r[1] ?? ''));
+    const bytes = (r: string[] | undefined) => r?.slice(2, 5);
+    assert.deepEqual(bytes(row('1 cold fetch', /^CDN bytes/)), Array(3).fill(`${(4 * 2 ** 20).toLocaleString('en-US')} B`));
+    assert.deepEqual(bytes(row('2 warm re-fetch', /^CDN bytes$/)), ['0 B', '0 B', '0 B']);
+    assert.deepEqual(bytes(row('3 second revision', /^LFS bytes/)), ['0 B', '0 B', '0 B']);
+    assert.deepEqual(bytes(row('6 filters', /^CDN bytes$/)), Array(3).fill(`${(4 * 256 * 1024).toLocaleString('en-US')} B`));
+  });
+
+  it('writes the same table to the results file with the machine and the settings', () => {
+    const md = readFileSync(out, 'utf8');
+    assert.deepEqual(tableRows(md), tableRows(ran.stdout));
+    assert.match(md, /\b\d+ cores\b/);
+    assert.match(md, /nix \(Nix\) \d+\.\d+/);
+    assert.match(md, /Node v\d+\.\d+/);
+    assert.match(md, /## The emulator alone/);
+    assert.match(md, /4 LFS shards × 1 MiB \+ 20 small files/);
+  });
+});
