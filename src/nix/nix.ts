@@ -75,12 +75,36 @@ export async function detectNix(env: NodeJS.ProcessEnv): Promise<NixInfo> {
 }
 
 /**
- * The environment nix runs in. `GIT_LFS_SKIP_SMUDGE=1`: Nix < 2.20 runs
- * `git archive`, which would apply a host's git-lfs filter and download every
- * weight at evaluation time (NIX-NOTES.md).
+ * Git config that turns the LFS filter off (empty commands: git applies no
+ * filter; not required: no error). What git-lfs itself passes to the git it runs.
+ */
+const NO_LFS_FILTER: ReadonlyArray<readonly [string, string]> = [
+  ['filter.lfs.process', ''],
+  ['filter.lfs.smudge', ''],
+  ['filter.lfs.required', 'false'],
+];
+
+/** `env` plus git config entries (GIT_CONFIG_COUNT/KEY_n/VALUE_n), after the ones it already has. */
+export function withGitConfig(env: NodeJS.ProcessEnv, entries: ReadonlyArray<readonly [string, string]>): NodeJS.ProcessEnv {
+  const n = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;
+  const out: NodeJS.ProcessEnv = { ...env, GIT_CONFIG_COUNT: String(n + entries.length) };
+  entries.forEach(([key, value], i) => {
+    out[`GIT_CONFIG_KEY_${n + i}`] = key;
+    out[`GIT_CONFIG_VALUE_${n + i}`] = value;
+  });
+  return out;
+}
+
+/**
+ * The environment nix runs in. Nix < 2.20 runs `git archive`, which would
+ * apply a host's git-lfs filter and download every weight at evaluation time
+ * (NIX-NOTES.md). `GIT_LFS_SKIP_SMUDGE=1` stops the download, but git still
+ * pipes every LFS pointer through a git-lfs process (0.2–0.6 s of `git
+ * archive` for 1,000 pointers here, against 0.07 s without) and fails when
+ * that git-lfs is broken or missing: the filter is turned off instead.
  */
 export function nixEnv(base: NodeJS.ProcessEnv, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...base, GIT_LFS_SKIP_SMUDGE: '1', ...extra };
+  return withGitConfig({ ...base, GIT_LFS_SKIP_SMUDGE: '1', ...extra }, NO_LFS_FILTER);
 }
 
 /** Flags every nix-hug call of `nix` shares. */
