@@ -15,7 +15,7 @@ import { listRepoFiles } from '../hub/tree.js';
 import { fileTreeHash } from '../manifest.js';
 import { renderFetchExpression, type PinnedRepo } from '../nix/expr.js';
 import { buildFile } from '../nix/library.js';
-import { capture, detectNix, nixBuild, nixEnv, type NixInfo } from '../nix/nix.js';
+import { capture, detectNix, nixBuild, nixEnv, withGitConfig, type NixInfo } from '../nix/nix.js';
 import { blobStorePath } from '../nix/store-path.js';
 import type { RepoFile } from '../types.js';
 import { DownloadProgress } from '../ui/download-progress.js';
@@ -81,13 +81,7 @@ export function resolveUrl(pin: PinnedRepo, path: string): string {
 
 /** git's own config through the environment: the token reaches git for this run only, never a file or argv. */
 function gitAuthEnv(env: NodeJS.ProcessEnv, token: string): NodeJS.ProcessEnv {
-  const n = Number(env.GIT_CONFIG_COUNT ?? 0) || 0;
-  return {
-    GIT_CONFIG_COUNT: String(n + 1),
-    [`GIT_CONFIG_KEY_${n}`]: 'http.extraHeader',
-    [`GIT_CONFIG_VALUE_${n}`]: `Authorization: Bearer ${token}`,
-    GIT_TERMINAL_PROMPT: '0',
-  };
+  return { ...withGitConfig(env, [['http.extraHeader', `Authorization: Bearer ${token}`]]), GIT_TERMINAL_PROMPT: '0' };
 }
 
 export interface BuildPinnedOptions {
@@ -118,7 +112,7 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
       (toDownload.length ? `${toDownload.length} to download (${humanSize(bytes)})` : 'all already in the Nix store'),
   );
 
-  let extraEnv: NodeJS.ProcessEnv = {};
+  let buildEnv = env;
   const needsToken = info.private || info.gated !== false;
   if (needsToken) {
     const token = findToken(env)?.token;
@@ -140,7 +134,7 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
       if (opts.signal?.aborted) throw new InterruptedError(`downloading ${what}`);
       throw err;
     });
-    extraEnv = gitAuthEnv(env, token);
+    buildEnv = gitAuthEnv(env, token);
   }
 
   const dir = await mkdtemp(join(tmpdir(), 'nix-hug-build-'));
@@ -157,7 +151,7 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
     progress.start();
     const result = await nixBuild({
       file,
-      env: nixEnv(env, extraEnv),
+      env: nixEnv(buildEnv),
       // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
       maxJobs: Math.max(2, Math.min(16, toDownload.length)),
       onEvent: (ev) => progress.onEvent(ev),
