@@ -129,6 +129,7 @@ async function main(): Promise<number> {
     try {
       await everything();
     } catch (e) {
+      code = 1;
       process.stderr.write(`bench: cleaning the store failed: ${String(e)}\n`);
     }
     await hub.close();

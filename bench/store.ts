@@ -35,20 +35,29 @@ export function selectPaths(sel: Selection, names: string[] = readdirSync(STORE_
     .map((entry) => `${STORE_DIR}/${entry}`);
 }
 
-/** Deletes the selected paths, referrers first (snapshots, then .drv files, then sources and blobs). */
+/**
+ * Deletes the selected paths in the order Nix accepts: `nix-store --delete`
+ * refuses a path that something outside the set still refers to, and (with
+ * keep-derivations, the default) a .drv whose output is still there. So:
+ * snapshots, then blobs (the snapshots link to them), then the snapshots'
+ * .drv files, then the blobs' .drv files and the checkouts (inputs of the
+ * snapshots' .drv files).
+ */
 export async function deletePaths(sel: Selection, env: NodeJS.ProcessEnv): Promise<number> {
   const paths = selectPaths(sel);
   if (paths.length === 0) return 0;
   const isBlob = (p: string) => /-hf-blob-[0-9a-f]{64}(\.drv)?$/.test(p);
   const isDrv = (p: string) => p.endsWith('.drv');
   const isSource = (p: string) => p.endsWith('-git') || p.endsWith('-manifest.tsv');
-  const snapshots = paths.filter((p) => !isBlob(p) && !isDrv(p) && !isSource(p));
-  const drvs = paths.filter((p) => isDrv(p) && !isBlob(p));
-  const rest = paths.filter((p) => !snapshots.includes(p) && !drvs.includes(p));
-  for (const group of [snapshots, drvs, rest]) {
+  const groups = [
+    paths.filter((p) => !isBlob(p) && !isDrv(p) && !isSource(p)),
+    paths.filter((p) => isBlob(p) && !isDrv(p)),
+    paths.filter((p) => !isBlob(p) && isDrv(p)),
+    paths.filter((p) => (isBlob(p) && isDrv(p)) || (!isDrv(p) && isSource(p))),
+  ];
+  for (const group of groups) {
     for (let i = 0; i < group.length; i += 500) {
-      const chunk = group.slice(i, i + 500);
-      const r = await run('nix-store', ['--delete', ...chunk], env);
+      const r = await run('nix-store', ['--delete', ...group.slice(i, i + 500)], env);
       if (r.code !== 0) throw new Error(`nix-store --delete failed:\n${r.stderr.slice(-3000)}`);
     }
   }
