@@ -19,7 +19,7 @@
 #   callPackage (plain function application: intersectAttrs + overrides),
 #   buildNpmPackage, importNpmLock (+ .npmConfigHook), makeWrapper, mkShell,
 #   nodejs, nix, git, git-lfs, typescript, nixfmt-tree,
-#   lib.makeBinPath, lib.licenses.mit, path.
+#   stdenv.{build,host}Platform.system, lib.makeBinPath, lib.licenses.mit, path.
 # `system` is an argument so that pure evaluation can pass it; it defaults to
 # the current system when Nix offers one.
 { system ? builtins.currentSystem or "x86_64-linux", ... }:
@@ -57,6 +57,7 @@ let
     inherit system runCommand;
     runCommandLocal = runCommand;
     path = ./.;
+    stdenv = { buildPlatform = { inherit system; }; hostPlatform = { inherit system; }; };
 
     callPackage = fn: overrides:
       let f = if builtins.isFunction fn then fn else import fn;
