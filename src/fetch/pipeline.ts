@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { buildFilters, missingFiles, selector } from '../filters.js';
 import { findToken } from '../hub/auth.js';
-import type { RepoInfo } from '../hub/client.js';
+import { httpSettingsFromEnv, type RepoInfo } from '../hub/client.js';
 import { parseTarget, resolveTarget } from '../hub/resolve.js';
 import { listRepoFiles } from '../hub/tree.js';
 import { fileTreeHash } from '../manifest.js';
 import { renderFetchExpression, type PinnedRepo } from '../nix/expr.js';
 import { buildFile } from '../nix/library.js';
-import { capture, detectNix, nixBuild, nixEnv, withGitConfig, type NixInfo } from '../nix/nix.js';
+import { capture, detectNix, nixBuild, nixEnv, withGitConfig, type DownloadLimits, type NixInfo } from '../nix/nix.js';
 import { blobStorePath } from '../nix/store-path.js';
 import type { RepoFile } from '../types.js';
 import { DownloadProgress } from '../ui/download-progress.js';
@@ -82,6 +82,12 @@ export function resolveUrl(pin: PinnedRepo, path: string): string {
 /** git's own config through the environment: the token reaches git for this run only, never a file or argv. */
 function gitAuthEnv(env: NodeJS.ProcessEnv, token: string): NodeJS.ProcessEnv {
   return { ...withGitConfig(env, [['http.extraHeader', `Authorization: Bearer ${token}`]]), GIT_TERMINAL_PROMPT: '0' };
+}
+
+/** Nix's downloads follow NIX_HUG_MAX_RETRIES and NIX_HUG_HTTP_TIMEOUT_MS, like the Hub client. */
+function nixDownloadLimits(env: NodeJS.ProcessEnv): DownloadLimits {
+  const { retry, timeoutMs } = httpSettingsFromEnv(env);
+  return { attempts: retry.maxRetries + 1, timeoutMs };
 }
 
 export interface BuildPinnedOptions {
@@ -154,6 +160,7 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
       env: nixEnv(buildEnv),
       // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
       maxJobs: Math.max(2, Math.min(16, toDownload.length)),
+      downloads: nixDownloadLimits(env),
       onEvent: (ev) => progress.onEvent(ev),
       onTrace: (line) => ctx.logger.warn(line.replace(/^trace:\s*/, '')),
       ...(opts.signal ? { signal: opts.signal } : {}),

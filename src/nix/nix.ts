@@ -132,6 +132,29 @@ export interface BuildOptions {
   onTrace?: (line: string) => void;
   signal?: AbortSignal;
   extraArgs?: string[];
+  /** Bounds for Nix's own downloads (builtin:fetchurl), from the same knobs as the Hub client. */
+  downloads?: DownloadLimits;
+}
+
+/**
+ * Nix 2.8's defaults let one stalled download hang for 5 minutes per attempt
+ * (`stalled-download-timeout` 300, `connect-timeout` 0 = curl's 300 s) and
+ * retry 5 times whatever NIX_HUG_MAX_RETRIES says; measured in docs/reliability.md.
+ */
+export interface DownloadLimits {
+  /** Attempts per file, the first included (`download-attempts`). */
+  attempts: number;
+  /** No byte (or no connection) for this long fails the attempt (`stalled-download-timeout`, `connect-timeout`). */
+  timeoutMs: number;
+}
+
+export function downloadOptions(limits: DownloadLimits): string[] {
+  const seconds = String(Math.max(1, Math.ceil(limits.timeoutMs / 1000)));
+  return [
+    '--option', 'download-attempts', String(Math.max(1, limits.attempts)),
+    '--option', 'stalled-download-timeout', seconds,
+    '--option', 'connect-timeout', seconds,
+  ];
 }
 
 export interface BuildResult {
@@ -160,6 +183,7 @@ export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
     '--option',
     'http-connections',
     String(Math.max(25, opts.maxJobs)),
+    ...(opts.downloads ? downloadOptions(opts.downloads) : []),
     ...(opts.extraArgs ?? []),
     '-f',
     opts.file,
