@@ -132,7 +132,15 @@ function report(err: unknown, state: RunState, argv: readonly string[]): number 
   return 1;
 }
 
+/** A reader that went away (`nix-hug --help | head`) ends the output, not the process with a stack trace. */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  quietOnClosedPipe(process.stdout);
   // The fast path: no module loading at all for the most common probe.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`${version()}\n`);
