@@ -19,7 +19,7 @@ import { buildPinned, pinRepo } from '../../src/fetch/pipeline.ts';
 import { persistAfterBuild, restoreIfPersisted } from '../../src/persist/auto.ts';
 import { recordExport } from '../../src/persist/manifest.ts';
 import { createLogger } from '../../src/ui/logger.ts';
-import { collect, isValid } from './helpers/nix-fixture.ts';
+import { collect, isValid, readTree } from './helpers/nix-fixture.ts';
 
 const RUN = randomBytes(4).toString('hex');
 const REPO = `persist-auto-${RUN}/model`;
@@ -51,19 +51,6 @@ after(async () => {
   nix?.cleanup();
 });
 
-function tree(root: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(relative(root, p), readFileSync(p));
-    }
-  };
-  walk(root);
-  return out;
-}
-
 const NO_FILTERS = { include: [], exclude: [], file: [] };
 
 test('auto-persist: fetch exports after building, and restores a collected snapshot with no download from the Hub', async () => {
@@ -85,7 +72,7 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
       (JSON.parse(manifest) as { entries: Array<{ storePath: string; filters: unknown }> }).entries.map((e) => [e.storePath, e.filters]),
       [[storePath, { include: ['.*\\.safetensors'] }]],
     );
-    const before = tree(storePath);
+    const before = readTree(storePath);
 
     // A second fetch of a snapshot already persisted exports nothing again.
     await persistAfterBuild(io, key, storePath);
@@ -105,7 +92,7 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
     assert.equal(await buildPinned(ctx, again, { quiet: true }), storePath);
     const downloads = hub.requests.filter((r) => r.route === 'resolve' || r.route === 'cdn');
     assert.deepEqual(downloads, [], 'no request to the resolve or CDN routes');
-    assert.deepEqual(tree(storePath), before);
+    assert.deepEqual(readTree(storePath), before);
   } finally {
     c.cleanup();
   }

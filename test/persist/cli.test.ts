@@ -15,7 +15,7 @@ import { CLI, cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
 import { spawn } from 'node:child_process';
 import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
 import { STUB_DIR } from '../helpers/nix-lib.ts';
-import { collect, isValid } from './helpers/nix-fixture.ts';
+import { collect, isValid, readTree } from './helpers/nix-fixture.ts';
 
 const RUN = randomBytes(4).toString('hex');
 const id = (name: string) => `persist-${RUN}/${name}`;
@@ -94,19 +94,6 @@ function runInTty(args: string[], env: NodeJS.ProcessEnv, input: string): Promis
   });
 }
 
-/** Every regular file under `root` (links followed), by relative path. */
-function readTree(root: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(relative(root, p), readFileSync(p));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 /** The snapshot and the blob store paths its LFS links point to. */
 function closureOf(snapshot: string): string[] {

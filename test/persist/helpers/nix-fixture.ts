@@ -5,8 +5,8 @@
  * because the Nix store is shared by every test.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { capture } from '../../../src/nix/nix.ts';
 
 export interface Snapshot {
@@ -60,4 +60,18 @@ export async function collect(env: NodeJS.ProcessEnv, paths: string[]): Promise<
 
 export async function isValid(env: NodeJS.ProcessEnv, path: string): Promise<boolean> {
   return (await capture('nix-store', ['--check-validity', path], env)).code === 0;
+}
+
+/** Every regular file under `root` (links followed), by relative path. */
+export function readTree(root: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(root, p), readFileSync(p));
+    }
+  };
+  walk(root);
+  return out;
 }
