@@ -4,14 +4,16 @@
  * name the library predicts, where Nix's fixed-output download then finds it
  * without any network and without credentials (SPEC §2).
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { mkdtemp, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NixHugError } from '../errors.js';
+import { httpSettingsFromEnv } from '../hub/client.js';
+import { quote } from '../ui/text.js';
 import { blobName, blobStorePath } from '../nix/store-path.js';
 import { capture } from '../nix/nix.js';
 import type { LfsInfo } from '../types.js';
@@ -26,8 +28,9 @@ export interface BlobToFetch {
 
 export interface PrefetchOptions {
   blobs: BlobToFetch[];
-  /** GET with the token and the Hub client's retries; must not send the token to another origin. */
-  get: (url: string, signal?: AbortSignal) => Promise<Response>;
+  /** GET with the token and the Hub client's retries; must not send the token to another origin. `headers`: e.g. Range. */
+  get: (url: string, signal?: AbortSignal, headers?: Record<string, string>) => Promise<Response>;
+  /** Also carries NIX_HUG_MAX_RETRIES, NIX_HUG_RETRY_* and NIX_HUG_HTTP_TIMEOUT_MS (see hub/client.ts). */
   env: NodeJS.ProcessEnv;
   repoId: string;
   parallel?: number;
@@ -35,27 +38,94 @@ export interface PrefetchOptions {
   onFileDone?: (blob: BlobToFetch) => void;
 }
 
-async function downloadVerified(blob: BlobToFetch, dir: string, opts: PrefetchOptions): Promise<string> {
-  const res = await opts.get(blob.url, opts.signal);
+/** A window of NIX_HUG_HTTP_TIMEOUT_MS with fewer bytes than this is a stall. */
+const STALL_BYTES = 1024;
+
+/** Hash and size of the bytes written so far: a retry resumes after them. */
+interface Received {
+  hash: Hash;
+  size: number;
+}
+
+/** Why an attempt broke off in the body (worth another attempt), or null when the body arrived whole. */
+async function receive(blob: BlobToFetch, fh: FileHandle, got: Received, opts: PrefetchOptions, idleMs: number): Promise<string | null> {
+  const res = await opts.get(blob.url, opts.signal, got.size > 0 ? { range: `bytes=${got.size}-` } : undefined);
   if (!res.ok || !res.body) {
-    throw new NixHugError(`could not download ${blob.path} of ${opts.repoId}: HTTP ${res.status}`, 'check HF_TOKEN and your access to the repository, then run the command again');
+    throw new NixHugError(`could not download ${quote(blob.path)} of ${opts.repoId}: HTTP ${res.status}`, 'check HF_TOKEN and your access to the repository, then run the command again');
   }
-  const partial = join(dir, `${blobName(blob.lfs.sha256)}.part`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const hasher = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
+  if (got.size > 0 && !(res.status === 206 && res.headers.get('content-range')?.startsWith(`bytes ${got.size}-`))) {
+    // The server sent the whole file again: start over.
+    await fh.truncate(0);
+    got.hash = createHash('sha256');
+    got.size = 0;
+  }
+  // Stalled: less than STALL_BYTES in a whole window of NIX_HUG_HTTP_TIMEOUT_MS (curl's low-speed check, as Nix uses).
+  const idle = new AbortController();
+  let inWindow = 0;
+  const timer = setInterval(() => {
+    if (inWindow < STALL_BYTES) idle.abort();
+    inWindow = 0;
+  }, idleMs);
+  const sink = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, done) {
+      if (got.size + chunk.length > blob.lfs.size) {
+        done(new NixHugError(`${quote(blob.path)} of ${opts.repoId} is longer than its pinned ${blob.lfs.size} bytes`, 'the Hub served other bytes; retry later, or re-pin with `nix-hug fetch`'));
+        return;
+      }
+      inWindow += chunk.length;
+      // Hashed once written: after a failure, hash and size describe exactly the bytes on disk.
+      fh.write(chunk, 0, chunk.length, got.size).then(() => {
+        got.hash.update(chunk);
+        got.size += chunk.length;
+        done();
+      }, done);
     },
   });
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), hasher, createWriteStream(partial, { highWaterMark: 1 << 20 }), { signal: opts.signal });
-  const got = hash.digest('hex');
-  if (got !== blob.lfs.sha256 || size !== blob.lfs.size) {
+  const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
+  try {
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), sink, { signal });
+    return null;
+  } catch (err) {
+    if (opts.signal?.aborted || err instanceof NixHugError) throw err;
+    if (idle.signal.aborted) return `stalled (under ${STALL_BYTES} bytes in ${Math.round(idleMs / 100) / 10} s) after ${got.size} bytes`;
+    return `the connection broke off after ${got.size} bytes`;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Streams one blob to `dir` and checks it. A body that breaks off or stalls
+ * (under 1 KiB in NIX_HUG_HTTP_TIMEOUT_MS) is resumed with a Range request, up
+ * to NIX_HUG_MAX_RETRIES times, as Nix does for its own downloads.
+ */
+async function downloadVerified(blob: BlobToFetch, dir: string, opts: PrefetchOptions): Promise<string> {
+  const { retry, timeoutMs } = httpSettingsFromEnv(opts.env);
+  const partial = join(dir, `${blobName(blob.lfs.sha256)}.part`);
+  const got: Received = { hash: createHash('sha256'), size: 0 };
+  const fh = await open(partial, 'w');
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const broke = await receive(blob, fh, got, opts, timeoutMs);
+      if (broke === null || got.size === blob.lfs.size) break;
+      if (attempt > retry.maxRetries) {
+        throw new NixHugError(
+          `could not download ${quote(blob.path)} of ${opts.repoId}: ${broke} (gave up after ${attempt} attempts)`,
+          'check your network, then run the command again',
+        );
+      }
+      const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+      await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {});
+    }
+  } finally {
+    await fh.close();
+  }
+  const sum = got.hash.digest('hex');
+  if (sum !== blob.lfs.sha256 || got.size !== blob.lfs.size) {
     await rm(partial, { force: true });
     throw new NixHugError(
-      `${blob.path} of ${opts.repoId} does not match its pin: expected sha256 ${blob.lfs.sha256} (${blob.lfs.size} bytes), got ${got} (${size} bytes)`,
+      `${quote(blob.path)} of ${opts.repoId} does not match its pin: expected sha256 ${blob.lfs.sha256} (${blob.lfs.size} bytes), got ${sum} (${got.size} bytes)`,
       'the Hub served different bytes; retry later, or re-pin with `nix-hug fetch`',
     );
   }
