@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { NixHugError } from '../errors.js';
+import { httpSettingsFromEnv } from '../hub/client.js';
 
 export const MIN_NIX = { major: 2, minor: 8 } as const;
 
@@ -132,7 +133,7 @@ export interface BuildOptions {
   onTrace?: (line: string) => void;
   signal?: AbortSignal;
   extraArgs?: string[];
-  /** Bounds for Nix's own downloads (builtin:fetchurl), from the same knobs as the Hub client. */
+  /** Bounds for Nix's own downloads (builtin:fetchurl); default: the Hub client's knobs in `env`. */
   downloads?: DownloadLimits;
 }
 
@@ -146,6 +147,12 @@ export interface DownloadLimits {
   attempts: number;
   /** No byte (or no connection) for this long fails the attempt (`stalled-download-timeout`, `connect-timeout`). */
   timeoutMs: number;
+}
+
+/** The limits the environment's NIX_HUG_MAX_RETRIES and NIX_HUG_HTTP_TIMEOUT_MS set for the Hub client. */
+export function downloadLimitsFromEnv(env: NodeJS.ProcessEnv): DownloadLimits {
+  const { retry, timeoutMs } = httpSettingsFromEnv(env);
+  return { attempts: retry.maxRetries + 1, timeoutMs };
 }
 
 export function downloadOptions(limits: DownloadLimits): string[] {
@@ -167,6 +174,11 @@ export function stripAnsi(s: string): string {
   return s.replace(ANSI, '');
 }
 
+/** Nix's activity and result type numbers (src/libutil/logging.hh). */
+const ACT_BUILD = 105;
+const RES_BUILD_LOG_LINE = 101;
+const BUILD_LOG_LINES = 20;
+
 /** `nix build --no-link --json -f FILE`, with Nix's log parsed as it comes. */
 export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
   const args = [
@@ -183,7 +195,7 @@ export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
     '--option',
     'http-connections',
     String(Math.max(25, opts.maxJobs)),
-    ...(opts.downloads ? downloadOptions(opts.downloads) : []),
+    ...downloadOptions(opts.downloads ?? downloadLimitsFromEnv(opts.env)),
     ...(opts.extraArgs ?? []),
     '-f',
     opts.file,
@@ -196,6 +208,9 @@ export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   const errors: string[] = [];
   const traces: string[] = [];
+  // The last lines each derivation's builder logged: why a download failed is only said there.
+  const builds = new Map<number, string>();
+  const buildLogs = new Map<string, string[]>();
   const lines = createInterface({ input: child.stderr });
   lines.on('line', (line) => {
     if (line.startsWith('@nix ')) {
@@ -212,6 +227,13 @@ export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
           traces.push(msg);
           opts.onTrace?.(msg);
         } else if (ev.level === 0) errors.push(msg);
+      } else if (ev.action === 'start' && ev.type === ACT_BUILD && typeof ev.id === 'number') {
+        builds.set(ev.id, String(ev.fields?.[0] ?? ''));
+      } else if (ev.action === 'result' && ev.type === RES_BUILD_LOG_LINE && typeof ev.id === 'number' && builds.has(ev.id)) {
+        const drv = builds.get(ev.id)!;
+        const log = buildLogs.get(drv) ?? [];
+        log.push(stripAnsi(String(ev.fields?.[0] ?? '')));
+        buildLogs.set(drv, log.slice(-BUILD_LOG_LINES));
       }
       opts.onEvent?.(ev);
     } else {
@@ -232,7 +254,7 @@ export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
   });
   opts.signal?.removeEventListener('abort', onAbort);
   if (opts.signal?.aborted) throw new NixHugError('interrupted');
-  if (code !== 0) throw new NixBuildError(errors, traces);
+  if (code !== 0) throw new NixBuildError(errors, traces, buildLogs);
   let parsed: Array<{ outputs?: Record<string, string> }>;
   try {
     parsed = JSON.parse(stdout) as typeof parsed;
@@ -247,8 +269,17 @@ export class NixBuildError extends NixHugError {
   constructor(
     readonly nixErrors: string[],
     readonly traces: string[],
+    /** Derivation → the last lines its builder logged. */
+    readonly buildLogs: ReadonlyMap<string, readonly string[]> = new Map(),
   ) {
     super(summarizeNixError(nixErrors), hintForNixError(nixErrors.join('\n')));
+  }
+
+  /** Derivations whose build failed: their builder failed, or their output had the wrong hash. */
+  get failedDerivations(): string[] {
+    const found = new Set<string>();
+    for (const m of this.nixErrors.join('\n').matchAll(/(?:builder for|hash mismatch in fixed-output derivation) '([^']+\.drv)'/g)) found.add(m[1]!);
+    return [...found];
   }
 }
 
@@ -256,8 +287,10 @@ export class NixBuildError extends NixHugError {
 function summarizeNixError(errors: string[]): string {
   const text = errors.join('\n').trim();
   if (!text) return 'nix build failed';
-  const idx = text.lastIndexOf('error:');
-  const body = (idx >= 0 ? text.slice(idx + 'error:'.length) : text).trim();
+  // "N dependencies of derivation … failed to build" only repeats that an earlier error happened.
+  const paragraphs = text.split(/error:/).map((p) => p.trim()).filter(Boolean);
+  const useful = paragraphs.filter((p) => !/^\d+ dependencies of derivation '[^']*' failed to build$/.test(p));
+  const body = useful[useful.length - 1] ?? paragraphs[paragraphs.length - 1] ?? text;
   return `nix build failed: ${body.split('\n').map((l) => l.trim()).filter(Boolean).join(' ')}`;
 }
 
