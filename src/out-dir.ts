@@ -7,7 +7,7 @@ import { cp, chmod, mkdir, readdir, rename, rm, stat, writeFile, lstat } from 'n
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { NixHugError, UsageError } from './errors.js';
+import { InterruptedError, NixHugError, UsageError } from './errors.js';
 import type { SnapshotRecord } from './types.js';
 import { pidAlive } from './pid.js';
 
@@ -94,13 +94,14 @@ export async function copyOut(opts: CopyOutOptions): Promise<string> {
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmp = join(parent, `.${basename(target)}.nix-hug-tmp-${tag}`);
   const cleanup = () => rm(tmp, { recursive: true, force: true });
+  const interrupted = () => new InterruptedError(`copying to ${target}`);
   const onSignal = () => void cleanup();
   opts.signal?.addEventListener('abort', onSignal, { once: true });
   try {
     await cp(opts.storePath, tmp, { recursive: true, dereference: true, errorOnExist: true, force: false });
-    if (opts.signal?.aborted) throw new NixHugError('interrupted');
     await makeWritable(tmp);
     await writeFile(join(tmp, '.nix-hug.json'), JSON.stringify(opts.metadata, null, 2) + '\n');
+    if (opts.signal?.aborted) throw interrupted();
     if (existing !== null) {
       const old = join(parent, `.${basename(target)}.nix-hug-old-${tag}`);
       await rename(target, old);
@@ -117,6 +118,8 @@ export async function copyOut(opts: CopyOutOptions): Promise<string> {
     return target;
   } catch (err) {
     await cleanup();
+    // The copy fails (ENOENT) when the signal's clean-up removes its directory: that is the interruption.
+    if (opts.signal?.aborted) throw interrupted();
     if (err instanceof NixHugError) throw err;
     throw new NixHugError(`could not copy ${opts.storePath} to ${target}: ${(err as Error).message}`, 'check that the directory is writable and has room');
   } finally {
