@@ -8,6 +8,7 @@
  */
 import { NixHugError } from '../errors.js';
 import { parseRepoUrl, validateRef } from '../hub/repo-id.js';
+import { onInterrupt } from '../interrupt.js';
 import { canPrompt, confirmOnTty } from '../persist/confirm.js';
 import { loadPersistConfig, requireStore } from '../persist/config.js';
 import { importEntries, type ImportOutcome } from '../persist/import-entries.js';
@@ -86,14 +87,20 @@ export async function run(ctx: CommandContext, url: string | undefined, opts: Im
   }
 
   ctx.logger.info(`importing ${entries.length === 1 ? '1 entry' : `${entries.length} entries`} from ${storeUrl}`);
-  const outcomes = await importEntries({
-    cfg,
-    env: ctx.env,
-    log: ctx.logger,
-    entries,
-    trust: { yes: opts.yes, confirm: canPrompt(process.stdin, ctx.stderr) ? confirmOnTty : null },
-  });
-  await summarize(ctx, outcomes);
+  const interrupt = onInterrupt();
+  try {
+    const outcomes = await importEntries({
+      cfg,
+      env: ctx.env,
+      log: ctx.logger,
+      entries,
+      trust: { yes: opts.yes, confirm: canPrompt(process.stdin, ctx.stderr) ? confirmOnTty : null },
+      signal: interrupt.signal,
+    });
+    await summarize(ctx, outcomes);
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 async function summarize(ctx: CommandContext, outcomes: ImportOutcome[]): Promise<void> {

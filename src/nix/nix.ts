@@ -39,16 +39,22 @@ interface Captured {
   stderr: string;
 }
 
-/** Runs a command to completion, capturing its output (small outputs only). */
-export function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Captured> {
+/** Runs a command to completion, capturing its output (small outputs only). `signal` stops it (SIGTERM). */
+export function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string, signal?: AbortSignal): Promise<Captured> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const onAbort = () => child.kill('SIGTERM');
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve({ code, stdout, stderr });
+    });
     // A child that exits without reading stdin makes this write fail with EPIPE: not an error of ours.
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');

@@ -43,13 +43,13 @@ export async function exportPath(opts: ExportOptions): Promise<ManifestEntry> {
   const signingKey = await ensureSigningKey(opts.cfg.configDir, opts.env);
   opts.log.debug(`signing with ${signingKey.name} (${signingKey.secretFile})`);
   if (isBinaryCacheUrl(url)) {
-    await copyTo(url, [opts.storePath], opts.env);
+    await copyTo(url, [opts.storePath], opts.env, opts.signal);
     // Signing in the cache also covers paths that were already there, unsigned (nix copy skips those).
     await sign(signingKey.secretFile, [opts.storePath], opts.env, url);
   } else {
     // ssh:// and ssh-ng:// stores take the signatures along with the paths.
     await sign(signingKey.secretFile, [opts.storePath], opts.env);
-    await copyTo(url, [opts.storePath], opts.env);
+    await copyTo(url, [opts.storePath], opts.env, opts.signal);
   }
   // Nix got the same SIGINT and stopped; if the copy finished anyway, the paths are in the cache unrecorded (harmless).
   if (opts.signal?.aborted) throw new InterruptedError(`exporting ${opts.key.repoId}`);

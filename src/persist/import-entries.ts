@@ -5,7 +5,7 @@
  * a store Nix does not trust is only imported with `--no-check-sigs` after
  * the user said so (the prompt, or `--yes`).
  */
-import { NixHugError } from '../errors.js';
+import { InterruptedError, NixHugError } from '../errors.js';
 import type { Logger } from '../ui/logger.js';
 import type { PersistConfig } from './config.js';
 import { requireStore } from './config.js';
@@ -39,6 +39,8 @@ export interface ImportOptions {
   log: Logger;
   entries: ManifestEntry[];
   trust: TrustPolicy;
+  /** Ctrl-C: stops the copy under way and throws InterruptedError (no outcome is a failure of the entry). */
+  signal?: AbortSignal;
 }
 
 /** The refusal when nobody can confirm: the message a script sees. */
@@ -71,7 +73,7 @@ export async function importEntries(opts: ImportOptions): Promise<ImportOutcome[
     try {
       const trust = await verifyTrust(url, [path], opts.env, trustedKeys);
       if (trust.trusted) {
-        await copyFrom(url, [path], opts.env, { trustedKeys, noCheckSigs: false });
+        await copyFrom(url, [path], opts.env, { trustedKeys, noCheckSigs: false, ...(opts.signal ? { signal: opts.signal } : {}) });
         return 'signed';
       }
       if (decision === null) {
@@ -89,10 +91,10 @@ export async function importEntries(opts: ImportOptions): Promise<ImportOutcome[
           ? untrustedRefusal(url, trust.untrusted)
           : new NixHugError(`not imported: you did not trust ${url}`, 'run again and answer y, or pass --yes');
       }
-      await copyFrom(url, [path], opts.env, { trustedKeys, noCheckSigs: true });
+      await copyFrom(url, [path], opts.env, { trustedKeys, noCheckSigs: true, ...(opts.signal ? { signal: opts.signal } : {}) });
       return 'trusted';
     } catch (err) {
-      if (err instanceof NixHugError) return err;
+      if (err instanceof NixHugError && !(err instanceof InterruptedError)) return err;
       throw err;
     }
   };

@@ -3,7 +3,7 @@
  * sign them, check signatures and validity. Each wraps one `nix` call and
  * turns its failure into a NixHugError that names the store and the path.
  */
-import { NixHugError } from '../errors.js';
+import { InterruptedError, NixHugError } from '../errors.js';
 import { capture, COMMON_FLAGS, nixEnv, stripAnsi } from '../nix/nix.js';
 
 export interface PathInfo {
@@ -15,11 +15,11 @@ export interface PathInfo {
   ca?: string;
 }
 
-/** Runs nix (or nix-store), returning stdout; a non-zero exit is returned to the caller. */
-async function run(cmd: 'nix' | 'nix-store', args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs nix (or nix-store), returning stdout; a non-zero exit is returned to the caller. `signal` stops it. */
+async function run(cmd: 'nix' | 'nix-store', args: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const full = cmd === 'nix' ? [...COMMON_FLAGS, ...args] : args;
   try {
-    const out = await capture(cmd, full, nixEnv(env));
+    const out = await capture(cmd, full, nixEnv(env), undefined, signal);
     return { ...out, stderr: stripAnsi(out.stderr) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -114,9 +114,10 @@ export async function pathInfo(
   }
 }
 
-/** `nix copy --to URL PATHS` (the paths' closures). */
-export async function copyTo(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const out = await run('nix', ['copy', '--to', storeUrl, ...paths], env);
+/** `nix copy --to URL PATHS` (the paths' closures); `signal` stops the copy (InterruptedError). */
+export async function copyTo(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+  const out = await run('nix', ['copy', '--to', storeUrl, ...paths], env, signal);
+  if (signal?.aborted) throw new InterruptedError(`copying to ${storeUrl}`);
   if (out.code !== 0) {
     throw new NixHugError(`could not copy ${paths.join(' ')} to ${storeUrl}: ${nixErrorText(out.stderr)}`, storeHint(storeUrl, out.stderr));
   }
@@ -127,6 +128,8 @@ export interface CopyFromOptions {
   trustedKeys: string[];
   /** Only after the user explicitly trusted the store. */
   noCheckSigs: boolean;
+  /** Stops the copy (InterruptedError). */
+  signal?: AbortSignal;
 }
 
 /** `nix copy --from URL PATHS`, verifying signatures unless the user trusted the store. */
@@ -134,7 +137,8 @@ export async function copyFrom(storeUrl: string, paths: string[], env: NodeJS.Pr
   const args = ['copy', '--from', storeUrl];
   if (opts.noCheckSigs) args.push('--no-check-sigs');
   else if (opts.trustedKeys.length > 0) args.push('--option', 'extra-trusted-public-keys', opts.trustedKeys.join(' '));
-  const out = await run('nix', [...args, ...paths], env);
+  const out = await run('nix', [...args, ...paths], env, opts.signal);
+  if (opts.signal?.aborted) throw new InterruptedError(`copying from ${storeUrl}`);
   if (out.code !== 0) {
     throw new NixHugError(`could not copy ${paths.join(' ')} from ${storeUrl}: ${nixErrorText(out.stderr)}`, storeHint(storeUrl, out.stderr));
   }
