@@ -44,6 +44,18 @@ async function isNonEmptyDir(p: string): Promise<boolean | null> {
   }
 }
 
+/**
+ * Refuses a non-empty DIR without `override` (SPEC §1). `fetch` asks before
+ * downloading anything, and copyOut asks again when it copies.
+ */
+export async function checkOutEmpty(dir: string, override: boolean, env: NodeJS.ProcessEnv): Promise<boolean | null> {
+  const existing = await isNonEmptyDir(checkOutDir(dir, env));
+  if (existing && !override) {
+    throw new UsageError(`--out ${dir} exists and is not empty`, 'pass --override to replace it, or choose another directory');
+  }
+  return existing;
+}
+
 /** Makes every file and folder of the copy writable by its owner (store files are read-only). */
 async function makeWritable(root: string): Promise<void> {
   const entries = await readdir(root, { withFileTypes: true });
@@ -84,10 +96,7 @@ export interface CopyOutOptions {
  */
 export async function copyOut(opts: CopyOutOptions): Promise<string> {
   const target = checkOutDir(opts.dir, opts.env);
-  const existing = await isNonEmptyDir(target);
-  if (existing && !opts.override) {
-    throw new UsageError(`--out ${opts.dir} exists and is not empty`, 'pass --override to replace it, or choose another directory');
-  }
+  const existing = await checkOutEmpty(opts.dir, opts.override, opts.env);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
   await removeStaleTemps(parent, basename(target));

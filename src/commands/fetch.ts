@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import { buildPinned, pinRepo } from '../fetch/pipeline.js';
 import { onInterrupt } from '../interrupt.js';
-import { checkOutDir, copyOut } from '../out-dir.js';
+import { checkOutEmpty, copyOut } from '../out-dir.js';
 import { detectNix } from '../nix/nix.js';
 import { persistAfterBuild, restoreIfPersisted } from '../persist/auto.js';
 import type { CommandContext, FetchOptions } from './context.js';
@@ -25,7 +25,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   // Input errors before any request.
   if (opts.out !== undefined) {
     if (!opts.build) throw new UsageError('--out needs a build: it copies the built store path', 'drop --no-build, or drop --out');
-    checkOutDir(opts.out, ctx.env);
+    await checkOutEmpty(opts.out, opts.override, ctx.env);
   }
   // No point asking the Hub for anything when the build cannot run.
   const nix = opts.build ? await detectNix(ctx.env) : undefined;
