@@ -5,6 +5,8 @@
  */
 import { InterruptedError } from '../errors.js';
 import { buildPinned, pinRepo } from '../fetch/pipeline.js';
+import { buildFilters } from '../filters.js';
+import { parseTarget } from '../hub/resolve.js';
 import { onInterrupt } from '../interrupt.js';
 import { loadPersistConfig, requireStore } from '../persist/config.js';
 import { exportPath } from '../persist/export-path.js';
@@ -13,7 +15,9 @@ import type { CommandContext, ExportOptions } from './context.js';
 import { describeFilters } from './store.js';
 
 export async function run(ctx: CommandContext, url: string, opts: ExportOptions): Promise<void> {
-  // A missing or broken configuration is reported before any request or build.
+  // Usage errors first (exit 2), then a missing or broken configuration, all before any request or build.
+  parseTarget(url, opts.ref, ctx.env);
+  buildFilters(opts);
   const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
   const storeUrl = requireStore(cfg, 'export');
   await readManifest(manifestPath(cfg)); // a corrupt manifest stops us before a long build, not after
