@@ -76,6 +76,7 @@ function checkRepoId(input: string, org: string, name: string): void {
 
 function parseBareId(input: string, body: string, type: RepoType | null): ParsedRepoUrl {
   if (/[?#]/.test(body)) throw invalid(input, 'a repository id cannot have a query string or fragment');
+  if (body === '') throw invalid(input, `no repository follows ${quote(input)}`);
   const parts = body.split('/');
   if (parts.length === 1) {
     throw invalid(input, 'a repository id has two parts, org/name', `did you mean ${quote(`${body}/${body}`)}? ${FORMS_HINT}`);
