@@ -15,13 +15,14 @@ import { listRepoFiles } from '../hub/tree.js';
 import { fileTreeHash } from '../manifest.js';
 import { renderFetchExpression, type PinnedRepo } from '../nix/expr.js';
 import { buildFile } from '../nix/library.js';
-import { capture, detectNix, nixBuild, nixEnv, withGitConfig, type DownloadLimits, type NixInfo } from '../nix/nix.js';
+import { capture, detectNix, nixBuild, NixBuildError, nixEnv, withGitConfig, type DownloadLimits, type NixInfo } from '../nix/nix.js';
 import { blobStorePath } from '../nix/store-path.js';
 import type { RepoFile } from '../types.js';
 import { DownloadProgress } from '../ui/download-progress.js';
 import { humanSize } from '../ui/size.js';
 import { quote } from '../ui/text.js';
 import type { CommandContext, FilterOptions } from '../commands/context.js';
+import { explainBuildFailure } from './build-failure.js';
 import { prefetchBlobs } from './prefetch-blobs.js';
 
 export interface PinOptions extends FilterOptions {
@@ -131,7 +132,7 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
     // Nix would send no Bearer token: download with it here, verified, into the predicted store paths.
     await prefetchBlobs({
       blobs: toDownload.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
-      get: (url, signal) => ctx.hub().get(url, { ...(signal ? { signal } : {}), context: { what: `downloading a file`, repo: { type: pin.type, id: pin.id } } }),
+      get: (url, signal, headers) => ctx.hub().get(url, { ...(signal ? { signal } : {}), ...(headers ? { headers } : {}), context: { what: `downloading a file`, repo: { type: pin.type, id: pin.id } } }),
       env: nixEnv(env),
       repoId: pin.id,
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -166,7 +167,8 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
       ...(opts.signal ? { signal: opts.signal } : {}),
     }).catch((err: unknown) => {
       if (opts.signal?.aborted) throw new InterruptedError(`building ${what}`);
-      throw err;
+      // Nix names hf-blob-<sha256>.drv and says why in its builder's log: name the file instead.
+      throw err instanceof NixBuildError ? explainBuildFailure(err, what, pinned.files) : err;
     });
     const out = result.outPaths[0];
     if (!out) throw new NixHugError(`nix build of ${what} produced no store path`, 'run again with --debug and report the output');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NixHugError } from '../errors.js';
+import { InterruptedError, NixHugError } from '../errors.js';
 import { httpSettingsFromEnv } from '../hub/client.js';
 import { quote } from '../ui/text.js';
 import { blobName, blobStorePath } from '../nix/store-path.js';
@@ -49,7 +49,11 @@ interface Received {
 
 /** Why an attempt broke off in the body (worth another attempt), or null when the body arrived whole. */
 async function receive(blob: BlobToFetch, fh: FileHandle, got: Received, opts: PrefetchOptions, idleMs: number): Promise<string | null> {
-  const res = await opts.get(blob.url, opts.signal, got.size > 0 ? { range: `bytes=${got.size}-` } : undefined);
+  const res = await opts.get(blob.url, opts.signal, got.size > 0 ? { range: `bytes=${got.size}-` } : undefined).catch((err: unknown) => {
+    // The client's message names the repo; say which file too.
+    if (err instanceof NixHugError && !(err instanceof InterruptedError)) throw new NixHugError(`could not download ${quote(blob.path)}: ${err.message}`, err.hint);
+    throw err;
+  });
   if (!res.ok || !res.body) {
     throw new NixHugError(`could not download ${quote(blob.path)} of ${opts.repoId}: HTTP ${res.status}`, 'check HF_TOKEN and your access to the repository, then run the command again');
   }

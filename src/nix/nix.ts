@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NixHugError } from '../errors.js';
 import { httpSettingsFromEnv } from '../hub/client.js';
 
@@ -185,8 +186,26 @@ const ACT_BUILD = 105;
 const RES_BUILD_LOG_LINE = 101;
 const BUILD_LOG_LINES = 20;
 
-/** `nix build --no-link --json -f FILE`, with Nix's log parsed as it comes. */
+/**
+ * `nix build --no-link --json -f FILE`, with Nix's log parsed as it comes.
+ * git (fetchGit, during evaluation) has no retries of its own, unlike Nix's
+ * downloads: a transient git failure (5xx, 429, connection) runs the build
+ * again, up to NIX_HUG_MAX_RETRIES times with the Hub client's backoff.
+ */
 export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
+  const { retry } = httpSettingsFromEnv(opts.env);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await nixBuildOnce(opts);
+    } catch (err) {
+      if (!(err instanceof NixBuildError) || !err.gitFailure?.transient || attempt > retry.maxRetries || opts.signal?.aborted) throw err;
+      const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+      await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => undefined);
+    }
+  }
+}
+
+async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
   const args = [
     ...COMMON_FLAGS,
     'build',
@@ -270,6 +289,8 @@ export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
   return { outPaths: parsed.flatMap((p) => Object.values(p.outputs ?? {})) };
 }
 
+const TRANSIENT_GIT = /returned error: (5\d\d|429)|Could not resolve host|Failed to connect|Connection refused|Connection reset|timed out|Empty reply|Recv failure|RPC failed|early EOF/i;
+
 /** A failed `nix build`: Nix's own error text, plus any `trace:` lines from the library. */
 export class NixBuildError extends NixHugError {
   constructor(
@@ -279,6 +300,14 @@ export class NixBuildError extends NixHugError {
     readonly buildLogs: ReadonlyMap<string, readonly string[]> = new Map(),
   ) {
     super(summarizeNixError(nixErrors), hintForNixError(nixErrors.join('\n')));
+  }
+
+  /** fetchGit's git failed: git's own `fatal:` line, and whether trying again may help. */
+  get gitFailure(): { reason: string; transient: boolean } | null {
+    const fatal = this.nixErrors.find((l) => /^fatal: /.test(l.trim()));
+    if (!fatal && !this.nixErrors.some((l) => /program 'git' failed/.test(l))) return null;
+    const reason = fatal ? fatal.trim().replace(/^fatal:\s*/, '') : this.message;
+    return { reason, transient: TRANSIENT_GIT.test(reason) };
   }
 
   /** Derivations whose build failed: their builder failed, or their output had the wrong hash. */
