@@ -4,7 +4,7 @@
  * (the expression through `nix build` with the library → a store path).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { buildFilters, missingFiles, selector } from '../filters.js';
@@ -22,6 +22,7 @@ import { DownloadProgress } from '../ui/download-progress.js';
 import { humanSize } from '../ui/size.js';
 import { quote } from '../ui/text.js';
 import type { CommandContext, FilterOptions } from '../commands/context.js';
+import { prebuildBlobs, processCount } from './parallel-blobs.js';
 import { explainBuildFailure } from './build-failure.js';
 import { prefetchBlobs } from './prefetch-blobs.js';
 
@@ -156,16 +157,36 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
     const file = join(dir, 'build.nix');
     await writeFile(file, buildFile(env, pinned.expression));
     progress.start();
-    const result = await nixBuild({
-      file,
-      env: nixEnv(buildEnv),
-      // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
-      maxJobs: Math.max(2, Math.min(16, toDownload.length)),
-      downloads: nixDownloadLimits(env),
-      onEvent: (ev) => progress.onEvent(ev),
-      onTrace: (line) => ctx.logger.warn(line.replace(/^trace:\s*/, '')),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    }).catch((err: unknown) => {
+    const processes = needsToken ? 1 : processCount(toDownload.length, availableParallelism());
+    const build = async () => {
+      if (processes > 1) {
+        // One nix registers its finished downloads one after another: fetch the blobs with one nix per
+        // core first, while another evaluates the snapshot (parallel-blobs.ts). Same hf-blob-<sha256>
+        // derivations: a failed download names the same .drv as it would in the snapshot's build.
+        await prebuildBlobs({
+          blobs: toDownload.map((f) => ({ url: resolveUrl(pin, f.path), sha256: f.lfs!.sha256, size: f.size })),
+          processes,
+          dir,
+          env: nixEnv(env),
+          downloads: nixDownloadLimits(env),
+          onEvent: (ev) => progress.onEvent(ev),
+          file,
+          evalEnv: nixEnv(buildEnv),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      }
+      return nixBuild({
+        file,
+        env: nixEnv(buildEnv),
+        // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
+        maxJobs: Math.max(2, Math.min(16, toDownload.length)),
+        downloads: nixDownloadLimits(env),
+        onEvent: (ev) => progress.onEvent(ev),
+        onTrace: (line) => ctx.logger.warn(line.replace(/^trace:\s*/, '')),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    };
+    const result = await build().catch((err: unknown) => {
       if (opts.signal?.aborted) throw new InterruptedError(`building ${what}`);
       // Nix names hf-blob-<sha256>.drv and says why in its builder's log: name the file instead.
       throw err instanceof NixBuildError ? explainBuildFailure(err, what, pinned.files) : err;

@@ -1,0 +1,148 @@
+/**
+ * Public repos: fetches the missing LFS blobs with several `nix build`
+ * processes at once, before the snapshot's own build (while another nix
+ * evaluates the snapshot).
+ *
+ * Why: Nix registers every finished fixed-output download on its one main
+ * thread (a reference scan and two sha256 passes over the file), so with one
+ * `nix build` the downloads run in parallel but that tail is serial. Measured
+ * with 4 × 256 MiB on 2 cores (bench/README.md): one process took 1.6× the
+ * curl | tee | openssl limit, two processes 1.2×. Each blob is the same
+ * fixed-output derivation the library uses (`import <nix/fetchurl.nix>`,
+ * named `hf-blob-<sha256>`): its store path depends only on that name and
+ * hash, so the snapshot's build then finds every blob valid.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { nixString } from '../nix/expr.js';
+import { COMMON_FLAGS, nixBuild, type DownloadLimits, type NixLogEvent } from '../nix/nix.js';
+import { blobName } from '../nix/store-path.js';
+
+export interface Blob {
+  /** The file's `resolve` URL. */
+  url: string;
+  sha256: string;
+  size: number;
+}
+
+/** Downloads running at once across all processes (as one `nix build` would run). */
+const MAX_JOBS = 16;
+/** More processes than this buy nothing: the tail is a few passes over the bytes. */
+const MAX_PROCESSES = 8;
+
+/** `k` groups of about equal bytes: largest first, each to the lightest group. */
+export function splitBySize<T extends { size: number }>(items: readonly T[], k: number): T[][] {
+  const groups: { bytes: number; items: T[] }[] = Array.from({ length: Math.max(1, k) }, () => ({ bytes: 0, items: [] }));
+  for (const item of [...items].sort((a, b) => b.size - a.size)) {
+    const lightest = groups.reduce((min, g) => (g.bytes < min.bytes ? g : min));
+    lightest.items.push(item);
+    lightest.bytes += item.size;
+  }
+  return groups.map((g) => g.items).filter((g) => g.length > 0);
+}
+
+/** A Nix file whose value is the list of these blobs' derivations. */
+export function blobsExpression(blobs: readonly Blob[]): string {
+  const items = blobs.map(
+    (b) => `  (import <nix/fetchurl.nix> { url = ${nixString(b.url)}; sha256 = ${nixString(b.sha256)}; name = ${nixString(blobName(b.sha256))}; })`,
+  );
+  return `[\n${items.join('\n')}\n]\n`;
+}
+
+/** How many processes for `count` blobs on `cores` cores (1: leave it to the snapshot's build). */
+export function processCount(count: number, cores: number): number {
+  return Math.max(1, Math.min(count, cores, MAX_PROCESSES));
+}
+
+export interface ParallelBlobsOptions {
+  blobs: Blob[];
+  processes: number;
+  /** A private scratch directory for the expression files. */
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  /** Retries and timeout of Nix's downloads, as for the snapshot's build. */
+  downloads?: DownloadLimits;
+  onEvent?: (event: NixLogEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** Builds the blobs with `processes` concurrent `nix build`s; the first failure stops the others and is thrown. */
+export async function buildBlobsInParallel(opts: ParallelBlobsOptions): Promise<void> {
+  const groups = splitBySize(opts.blobs, opts.processes);
+  const jobs = Math.max(1, Math.ceil(Math.min(MAX_JOBS, opts.blobs.length) / groups.length));
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let failure: { error: unknown } | null = null;
+  try {
+    // allSettled: every nix process has exited (or been stopped) before this returns.
+    await Promise.allSettled(
+      groups.map(async (group, i) => {
+        const file = join(opts.dir, `blobs-${i}.nix`);
+        try {
+          await writeFile(file, blobsExpression(group));
+          await nixBuild({
+            file,
+            env: opts.env,
+            maxJobs: Math.min(jobs, group.length),
+            ...(opts.downloads ? { downloads: opts.downloads } : {}),
+            ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+            signal: stop.signal,
+          });
+        } catch (error) {
+          failure ??= { error };
+          stop.abort();
+        }
+      }),
+    );
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  if (failure) throw (failure as { error: unknown }).error;
+}
+
+/**
+ * `nix eval` of `file`'s drvPath, for its side effects: fetchGit, the
+ * library's evaluation and the .drv files are done (and cached) while the
+ * blobs download, so the build that follows only assembles. Never fails:
+ * errors are the build's to report, with the library's trace lines.
+ */
+export function instantiate(file: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn('nix', [...COMMON_FLAGS, 'eval', '--raw', '-f', file, 'drvPath'], { env, stdio: 'ignore', ...(signal ? { signal } : {}) });
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
+}
+
+export interface PrebuildOptions extends Omit<ParallelBlobsOptions, 'signal'> {
+  /** The snapshot's build file, instantiated meanwhile (see `instantiate`). */
+  file: string;
+  /** The environment of that evaluation (git's, with the token when one is needed). */
+  evalEnv: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/**
+ * The blobs with `buildBlobsInParallel` while another nix instantiates the
+ * snapshot; a failed blob stops that evaluation, an interrupt stops both.
+ */
+export async function prebuildBlobs(opts: PrebuildOptions): Promise<void> {
+  const { file, evalEnv, signal, ...blobOpts } = opts;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const [blobs] = await Promise.allSettled([
+      buildBlobsInParallel({ ...blobOpts, signal: stop.signal }).catch((err: unknown) => {
+        stop.abort();
+        throw err;
+      }),
+      instantiate(file, evalEnv, stop.signal),
+    ]);
+    if (blobs.status === 'rejected') throw blobs.reason;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
