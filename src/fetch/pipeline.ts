@@ -75,10 +75,15 @@ async function invalidPaths(paths: string[], env: NodeJS.ProcessEnv): Promise<Se
   return invalid;
 }
 
-/** The resolve URL the library downloads an LFS file from (SPEC §2). */
+/** A path segment as Python's `quote` (and lib/internal/percent-encode.nix) encodes it: all but `A-Za-z0-9_.-~`. */
+function quoteSegment(segment: string): string {
+  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The resolve URL the library downloads an LFS file from (SPEC §2), byte for byte. */
 export function resolveUrl(pin: PinnedRepo, path: string): string {
   const prefix = pin.type === 'dataset' ? 'datasets/' : '';
-  return `${pin.endpoint}/${prefix}${pin.id}/resolve/${pin.rev}/${path.split('/').map(encodeURIComponent).join('/')}`;
+  return `${pin.endpoint}/${prefix}${pin.id}/resolve/${pin.rev}/${path.split('/').map(quoteSegment).join('/')}`;
 }
 
 /** git's own config through the environment: the token reaches git for this run only, never a file or argv. */
