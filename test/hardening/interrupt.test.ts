@@ -1,0 +1,184 @@
+/**
+ * SIGINT/SIGTERM in the middle of the long parts of every command: Nix's
+ * download (fetch), the CLI's own authenticated download (fetch of a gated
+ * repo), the `--out` copy, the copy to the persist store (export) and the
+ * copy back (import). The moment is taken from what the emulator or the file
+ * system shows, not from sleeps. Each time the command exits within a few
+ * seconds with 130, no temporary file and no child process outlives it,
+ * nothing half-done is left, and running it again succeeds.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, watch } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startHub } from '../hub/server.ts';
+import type { RepoSpec, RunningHub } from '../hub/types.ts';
+import { requireBuild, runCli } from '../cli/helpers.ts';
+import { collect } from '../persist/helpers/nix-fixture.ts';
+import { blobStorePath } from '../../src/nix/store-path.ts';
+import { isValidPath, outSiblings, record, RUN, sandbox, seeded, spawnCli, tmpLeftovers, waitFor, type Running, type Sandbox } from './helpers.ts';
+
+const ORG = `int-${RUN}`;
+const TOKEN = `hf_interruptTest${RUN}`;
+const BIG = 48 << 20;
+
+const repos: RepoSpec[] = [
+  { id: `${ORG}/slow`, commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('slow', 400_000) } }] },
+  { id: `${ORG}/gated`, gated: 'auto', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('gated', 400_000) } }] },
+  { id: `${ORG}/big`, commits: [{ files: { 'config.json': '{}\n', 'big.bin': seeded('big', BIG), 'small.bin': seeded('small', 1000) } }] },
+  // Exports are xz-compressed by nix copy (about 2 MB/s here): big enough to interrupt, small enough to redo.
+  { id: `${ORG}/mid`, commits: [{ files: { 'config.json': '{}\n', 'mid.bin': seeded('mid', 6 << 20) } }] },
+];
+
+let hub: RunningHub;
+let box: Sandbox;
+let interruptions = 0;
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const blobOf = (id: string, path: string) => blobStorePath(sha(hub.repo(id).filesAt().get(path)!));
+
+before(async () => {
+  requireBuild();
+  hub = await startHub({ repos, tokens: { [TOKEN]: { grants: [`${ORG}/gated`] } } });
+  box = sandbox(() => hub.url);
+});
+after(async () => {
+  record('interrupt', { interruptions });
+  await hub?.close();
+  box?.cleanup();
+});
+
+/** The CDN is sending this file (past its first 10 kB). */
+function downloading(id: string, path: string): boolean {
+  const sum = sha(hub.repo(id).filesAt().get(path)!);
+  return hub.requests.some((q) => q.route === 'cdn' && q.url.includes(sum) && q.bytes > 10_000);
+}
+
+/** Processes (other than the CLI itself) whose command line mentions `needle`: children left running. */
+function processesMentioning(needle: string, except: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === except || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(needle)) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Sends `signal` and checks the exit: prompt, 130, one "interrupted" line, no temporary file, no child left. */
+async function interrupt(run: Running, signal: NodeJS.Signals, childMarker: string): Promise<void> {
+  const sent = Date.now();
+  run.child.kill(signal);
+  const end = await run.done;
+  const ms = end.at - sent;
+  assert.ok(ms < 3000, `exited ${ms} ms after ${signal}`);
+  assert.equal(end.code, 130, `exit code after ${signal}: ${end.code} (${end.signal ?? 'no signal'})\n${run.stderr()}`);
+  assert.match(run.stderr(), /nix-hug: error: interrupted while /);
+  assert.equal(run.stdout(), '', 'no result printed');
+  // Children get the signal from us; give them a moment to go.
+  await waitFor(`no process mentioning ${childMarker}`, () => processesMentioning(childMarker, run.child.pid!).length === 0, 3000).catch(() => {
+    assert.deepEqual(processesMentioning(childMarker, run.child.pid!).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')), [], 'a child process outlived the command');
+  });
+  assert.deepEqual(tmpLeftovers(box.tmp), [], 'no temporary files');
+}
+
+describe('interrupted fetch', () => {
+  it("SIGINT during Nix's download: exits, no blob, and a re-run fetches it", async () => {
+    const id = `${ORG}/slow`;
+    hub.addFault({ match: /\/resolve\/[0-9a-f]{40}\/w\.bin$/, kind: { slowBytesPerSecond: 50_000 }, times: 1 });
+    const run = spawnCli(['fetch', id], box.env());
+    await waitFor('the download to be under way', () => downloading(id, 'w.bin'));
+    await interrupt(run, 'SIGINT', box.tmp);
+    assert.equal(await isValidPath(box.nixEnv, blobOf(id, 'w.bin')), false, 'no half-downloaded blob');
+    const again = await runCli(['fetch', id], box.env());
+    assert.equal(again.code, 0, again.stderr);
+    interruptions++;
+  });
+
+  it("SIGTERM during the CLI's own download of a gated file: exits, no blob, and a re-run fetches it", async () => {
+    const id = `${ORG}/gated`;
+    hub.addFault({ match: /\/resolve\/[0-9a-f]{40}\/w\.safetensors$/, kind: { slowBytesPerSecond: 50_000 }, times: 1 });
+    const env = box.env({ HF_TOKEN: TOKEN });
+    const run = spawnCli(['fetch', id], env);
+    await waitFor('the download to be under way', () => downloading(id, 'w.safetensors'));
+    await interrupt(run, 'SIGTERM', box.tmp);
+    assert.equal(await isValidPath(box.nixEnv, blobOf(id, 'w.safetensors')), false);
+    const again = await runCli(['fetch', id], env);
+    assert.equal(again.code, 0, again.stderr);
+    interruptions++;
+  });
+
+  it('SIGINT during the --out copy: no DIR, no temporary sibling, and a re-run copies', async () => {
+    const id = `${ORG}/big`;
+    const built = await runCli(['fetch', id], box.env());
+    assert.equal(built.code, 0, built.stderr);
+    const parent = join(box.home, 'out-int');
+    const out = join(parent, 'model');
+    mkdirSync(parent, { recursive: true });
+    let caught = false;
+    const run = spawnCli(['fetch', id, '--out', out], box.env());
+    const watcher = watch(parent, (_ev, name) => {
+      if (!caught && name && String(name).startsWith('.model.nix-hug-tmp-')) {
+        caught = true;
+        run.child.kill('SIGINT');
+      }
+    });
+    const end = await run.done;
+    watcher.close();
+    assert.ok(caught, `the copy was not caught in progress (exit ${end.code})`);
+    assert.equal(end.code, 130, run.stderr());
+    assert.match(run.stderr(), /nix-hug: error: interrupted while /);
+    assert.equal(existsSync(out), false, 'no half-written DIR');
+    assert.deepEqual(outSiblings(out), []);
+    assert.deepEqual(tmpLeftovers(box.tmp), []);
+    const again = await runCli(['fetch', id, '--out', out], box.env());
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readFileSync(join(out, 'big.bin')).length, BIG);
+    interruptions++;
+  });
+});
+
+describe('interrupted export and import', () => {
+  it('SIGINT during the copy to the persist store: no manifest entry; a re-run exports', async () => {
+    const id = `${ORG}/mid`;
+    const persist = join(box.home, 'persist');
+    const env = box.env({ NIX_HUG_PERSIST_DIR: persist });
+    const run = spawnCli(['export', id], env);
+    await waitFor('nix copy to start writing the persist store', () => existsSync(join(persist, 'nix-cache-info')), 60_000);
+    await interrupt(run, 'SIGINT', persist);
+    assert.equal(existsSync(join(persist, 'nix-hug-manifest.json')), false, 'no manifest entry for an export that did not finish');
+    const again = await runCli(['export', id], env);
+    assert.equal(again.code, 0, again.stderr);
+    const manifest = JSON.parse(readFileSync(join(persist, 'nix-hug-manifest.json'), 'utf8')) as { entries: Array<{ storePath: string }> };
+    assert.deepEqual(manifest.entries.map((e) => e.storePath), [again.stdout.trim()]);
+    interruptions++;
+  });
+
+  it('SIGTERM during the copy back from the persist store: a re-run imports', async () => {
+    const id = `${ORG}/mid`;
+    const persist = join(box.home, 'persist');
+    const env = box.env({ NIX_HUG_PERSIST_DIR: persist });
+    const snapshot = (JSON.parse(readFileSync(join(persist, 'nix-hug-manifest.json'), 'utf8')) as { entries: Array<{ storePath: string }> }).entries[0]!.storePath;
+    const blob = readlinkSync(join(snapshot, 'mid.bin')).split('/').slice(0, 4).join('/');
+    await collect(box.nixEnv, [blob]);
+    assert.equal(await isValidPath(box.nixEnv, snapshot), false);
+    const run = spawnCli(['import', id], env);
+    await waitFor('nix copy --from to run', () => processesMentioning(`file://${persist}`, run.child.pid!).some((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--from');
+      } catch {
+        return false;
+      }
+    }), 60_000);
+    await interrupt(run, 'SIGTERM', `file://${persist}`);
+    const again = await runCli(['import', id], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, `${snapshot}\n`);
+    assert.equal(await isValidPath(box.nixEnv, snapshot), true);
+    interruptions++;
+  });
+});

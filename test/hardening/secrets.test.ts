@@ -1,0 +1,190 @@
+/**
+ * The token never leaks. With HF_TOKEN set (a token that does not even look
+ * like `hf_…`, so no pattern-based redaction can hide a leak) and --debug on,
+ * every command runs — fetch of a gated repo (with --out and --json), ls,
+ * export, import, store ls / path, and a failing command that prints a
+ * stack trace — and the token is looked for in: stdout and stderr, the
+ * expression, the manifest and the persist store's files, the config dir,
+ * the `--out` copy, the result's store paths and their derivations, Nix's
+ * build logs and fetcher cache, any netrc or other file left in HOME or
+ * TMPDIR, and the command line of every process while a slow download runs.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startHub } from '../hub/server.ts';
+import type { RunningHub } from '../hub/types.ts';
+import { requireBuild, runCli } from '../cli/helpers.ts';
+import { collect } from '../persist/helpers/nix-fixture.ts';
+import { capture } from '../../src/nix/nix.ts';
+import { record, RUN, sandbox, seeded, spawnCli, type Sandbox } from './helpers.ts';
+
+const ORG = `secret-${RUN}`;
+const GATED = `${ORG}/gated`;
+const PRIVATE = `${ORG}/private`;
+/** Not hf_-shaped: only the CLI's handling of this very value can keep it out. */
+const TOKEN = `tok-${randomBytes(12).toString('base64url')}-${RUN}`;
+
+let hub: RunningHub;
+let box: Sandbox;
+let checks = 0;
+let commandLines = 0;
+let commands = 0;
+const outputs: string[] = [];
+
+before(async () => {
+  requireBuild();
+  hub = await startHub({
+    repos: [
+      { id: GATED, gated: 'manual', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('secret-w', 300_000), 'x.bin': seeded('secret-x', 2000) } }] },
+      { id: PRIVATE, private: true, commits: [{ files: { 'config.json': '{"private":1}\n', 'p.bin': seeded('secret-p', 1000) } }] },
+    ],
+    tokens: { [TOKEN]: { grants: [GATED, PRIVATE] } },
+  });
+  box = sandbox(() => hub.url);
+});
+after(async () => {
+  await hub?.close();
+  box?.cleanup();
+});
+
+const persist = () => join(box.home, 'persist');
+const env = (extra: NodeJS.ProcessEnv = {}) => box.env({ HF_TOKEN: TOKEN, NIX_HUG_PERSIST_DIR: persist(), ...extra });
+
+/** Runs a command with --debug and keeps its output for the checks. */
+async function cli(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await runCli(['--debug', ...args], env(extra));
+  commands++;
+  outputs.push(r.stdout, r.stderr);
+  return r;
+}
+
+function noToken(text: string, where: string): void {
+  assert.ok(!text.includes(TOKEN), `the token is in ${where}`);
+  checks++;
+}
+
+/** Every file under `root` (links not followed: a link's target text is checked instead). */
+function grepTree(root: string, where: string): void {
+  if (!existsSync(root)) return;
+  const st = lstatSync(root);
+  if (st.isSymbolicLink()) return noToken(readlinkSync(root), `${where} (link)`);
+  if (st.isDirectory()) {
+    for (const name of readdirSync(root)) {
+      noToken(name, `a file name in ${where}`);
+      grepTree(join(root, name), `${where}/${name}`);
+    }
+    return;
+  }
+  if (st.isFile() && st.size < 64 << 20) noToken(readFileSync(root).toString('latin1'), where);
+}
+
+/** Every process's command line, while `until` is pending. Returns how many command lines were read. */
+async function watchCommandLines(cliPid: () => number | undefined, until: Promise<unknown>): Promise<{ read: number; sawChild: boolean }> {
+  let done = false;
+  void until.finally(() => (done = true));
+  let read = 0;
+  let sawChild = false;
+  while (!done) {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let cmdline: string;
+      let stat: string;
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+        stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      } catch {
+        continue;
+      }
+      read++;
+      assert.ok(!cmdline.includes(TOKEN), `the token is on the command line of ${cmdline.replace(/\0/g, ' ')}`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === cliPid()) sawChild = true;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  commandLines += read;
+  return { read, sawChild };
+}
+
+describe('with HF_TOKEN and --debug, the token appears nowhere', () => {
+  let storePath = '';
+
+  it('fetch of a gated repo: not on any command line during the download and build, not in the output or the copy', async () => {
+    hub.addFault({ match: /\/resolve\/[0-9a-f]{40}\/w\.safetensors$/, kind: { slowBytesPerSecond: 200_000 }, times: 1 });
+    const out = join(box.home, 'out');
+    const run = spawnCli(['--debug', 'fetch', GATED, '--json', '--out', out], env());
+    const seen = await watchCommandLines(() => run.child.pid, run.done);
+    const end = await run.done;
+    commands++;
+    outputs.push(run.stdout(), run.stderr());
+    assert.equal(end.code, 0, run.stderr());
+    assert.ok(seen.sawChild, 'the CLI had child processes while it was watched');
+    assert.match(run.stderr(), /using the Hugging Face token from HF_TOKEN/);
+    const j = JSON.parse(run.stdout()) as { storePath: string; expression: string };
+    storePath = j.storePath;
+    noToken(j.expression, 'the expression');
+    grepTree(out, 'the --out copy');
+    // The token went to the Hub's origin only, never to the CDN.
+    assert.ok(hub.requests.some((q) => q.route === 'resolve' && q.authorized));
+    assert.ok(hub.requests.filter((q) => q.route === 'cdn').every((q) => !q.authorized), 'no Authorization on the CDN');
+    checks++;
+  });
+
+  it('the result, its closure and its derivations, and their build logs', async () => {
+    assert.ok(storePath);
+    const closure = await capture('nix-store', ['-qR', storePath], box.nixEnv);
+    const drv = await capture('nix-store', ['-qd', storePath], box.nixEnv);
+    const drvClosure = await capture('nix-store', ['-qR', drv.stdout.trim()], box.nixEnv);
+    const paths = new Set([...closure.stdout.split('\n'), ...drvClosure.stdout.split('\n')].filter(Boolean));
+    assert.ok(paths.size >= 4, [...paths].join('\n'));
+    for (const p of paths) grepTree(p, p);
+    for (const p of paths) {
+      if (!p.endsWith('.drv')) continue;
+      const log = await capture('nix-store', ['--read-log', p], box.nixEnv);
+      noToken(log.stdout + log.stderr, `the build log of ${p}`);
+    }
+  });
+
+  it('ls, export, store ls, store path, import — and a failing command with a stack trace', async () => {
+    const ls = await cli(['ls', GATED, '--json']);
+    assert.equal(ls.code, 0, ls.stderr);
+    const exp = await cli(['export', PRIVATE]);
+    assert.equal(exp.code, 0, exp.stderr);
+    const exported = exp.stdout.trim();
+    for (const args of [['store', 'ls', '--json'], ['store', 'path'], ['store', 'ls']]) {
+      const r = await cli(args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    await collect(box.nixEnv, [exported]);
+    const imp = await cli(['import', PRIVATE]);
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.equal(imp.stdout, `${exported}\n`);
+    const fail = await cli(['fetch', `${ORG}/nope`, '--no-build']);
+    assert.equal(fail.code, 1);
+    assert.match(fail.stderr, /^\s+at /m, '--debug prints the stack');
+    // The same from the token file instead of the environment.
+    const file = join(box.home, 'token-file');
+    writeFileSync(file, `${TOKEN}\n`);
+    const viaFile = await cli(['fetch', PRIVATE, '--no-build'], { HF_TOKEN: '', HF_TOKEN_PATH: file });
+    assert.equal(viaFile.code, 0, viaFile.stderr);
+    assert.match(viaFile.stderr, /using the Hugging Face token from /);
+  });
+
+  it('in no output, manifest, persist store, config dir, cache, netrc or temporary file', () => {
+    for (const [i, text] of outputs.entries()) noToken(text, `output ${i} of the commands`);
+    assert.ok(existsSync(join(persist(), 'nix-hug-manifest.json')), 'the manifest was written');
+    grepTree(persist(), 'the persist store');
+    const config = join(box.home, '.config');
+    assert.ok(existsSync(join(config, 'nix-hug', 'keys')), 'the config dir was used');
+    // HOME holds the config dir, Nix's fetcher cache (git repos fetched with the token), any netrc.
+    const home = readdirSync(box.home).filter((n) => n !== 'token-file');
+    for (const name of home) grepTree(join(box.home, name), `HOME/${name}`);
+    grepTree(box.nixEnv.XDG_CACHE_HOME!, "Nix's fetcher cache");
+    grepTree(box.tmp, 'TMPDIR');
+    for (const netrc of [join(box.home, '.netrc'), join(box.home, '.config', 'nix', 'netrc')]) assert.equal(existsSync(netrc), false, netrc);
+    record('secrets', { secretChecks: checks, commandLinesRead: commandLines, secretCommands: commands });
+  });
+});
