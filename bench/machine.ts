@@ -1,5 +1,5 @@
 /** Facts about the machine a run happened on, for RESULTS.md. */
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, getPriority, loadavg, totalmem } from 'node:os';
 import { run } from './proc.ts';
 
 export interface Machine {
@@ -11,6 +11,8 @@ export interface Machine {
   curl: string;
   openssl: string;
   kernel: string;
+  /** The bench's nice value (e.g. -10 with `nice -n -10 npm run bench`). */
+  nice: number;
 }
 
 async function firstLine(program: string, args: string[]): Promise<string> {
@@ -33,6 +35,7 @@ export async function describeMachine(): Promise<Machine> {
     curl: await firstLine('curl', ['--version']),
     openssl: await firstLine('openssl', ['version']),
     kernel: await firstLine('uname', ['-sr']),
+    nice: getPriority(),
   };
 }
 

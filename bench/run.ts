@@ -46,7 +46,7 @@ function resultsMarkdown(m: Machine, c: BenchConfig, rows: Row[], findings: stri
     `- ${m.nix}; Node ${m.node}`,
     `- ${m.curl}`,
     `- ${m.openssl}`,
-    `- load average (1 min) at start ${loads[0].toFixed(2)}, at end ${loads[1].toFixed(2)}: anything above 0 is other work competing for the cores`,
+    `- load average (1 min) at start ${loads[0].toFixed(2)}, at end ${loads[1].toFixed(2)}: anything above 0 is other work competing for the cores; the bench ran at nice ${m.nice}`,
     '',
     '## Settings',
     '',
