@@ -219,7 +219,7 @@ describe('the Hub going away', () => {
     const r = await runCli(['fetch', id, '--out', out], env);
     assert.equal(r.code, 1, r.stderr);
     const line = oneErrorLine(r.stderr);
-    assert.ok(line.includes(id) && line.includes('ECONNREFUSED') && line.includes(url), line);
+    assert.ok(line.includes(id) && line.includes('ECONNREFUSED') && line.includes(url) && line.includes('gave up after 3 attempts'), line);
     assert.equal(existsSync(out), false);
     assert.equal(await isValidPath(box.nixEnv, blob), false);
     assert.deepEqual(tmpLeftovers(box.tmp), []);
