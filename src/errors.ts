@@ -22,7 +22,9 @@ export class UsageError extends NixHugError {
 
 /** The user stopped the command (SIGINT/SIGTERM); temporary files were removed. */
 export class InterruptedError extends NixHugError {
-  override readonly exitCode: number = 130;
+  /** 128 + the signal's number, as a shell reports it: set by interrupt.ts when the signal arrives. */
+  static signalExitCode = 130;
+  override readonly exitCode: number = InterruptedError.signalExitCode;
   constructor(what: string) {
     super(`interrupted while ${what}; nothing was left half-done`, 'run the command again to continue');
   }

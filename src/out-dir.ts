@@ -3,7 +3,9 @@
  * written to a temporary sibling and renamed into place, so an interrupted
  * copy never leaves a half-written DIR.
  */
-import { cp, chmod, mkdir, readdir, rename, rm, stat, writeFile, lstat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -56,17 +58,23 @@ export async function checkOutEmpty(dir: string, override: boolean, env: NodeJS.
   return existing;
 }
 
-/** Makes every file and folder of the copy writable by its owner (store files are read-only). */
-async function makeWritable(root: string): Promise<void> {
-  const entries = await readdir(root, { withFileTypes: true });
-  await chmod(root, 0o755);
-  for (const e of entries) {
-    const p = join(root, e.name);
-    if (e.isDirectory()) await makeWritable(p);
-    else if (e.isFile()) {
-      const mode = (await lstat(p)).mode;
-      await chmod(p, (mode & 0o111 ? 0o755 : 0o644));
-    }
+/**
+ * Copies `src` to `dst` following every link (store snapshots link to their
+ * blobs), as owner-writable files and folders. Each file is streamed, so an
+ * abort stops the copy within one buffer and the caller can clean up once
+ * nothing writes any more.
+ */
+async function copyTree(src: string, dst: string, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  const s = await stat(src); // follows links
+  if (s.isDirectory()) {
+    await mkdir(dst, { mode: 0o755 });
+    for (const name of await readdir(src)) await copyTree(join(src, name), join(dst, name), signal);
+  } else if (s.isFile()) {
+    const mode = s.mode & 0o111 ? 0o755 : 0o644;
+    await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), createWriteStream(dst, { mode, flags: 'wx' }), { signal });
+  } else {
+    throw new NixHugError(`${src} is neither a file nor a folder`, 'the snapshot looks damaged: run `nix-store --verify-path` on it');
   }
 }
 
@@ -102,13 +110,9 @@ export async function copyOut(opts: CopyOutOptions): Promise<string> {
   await removeStaleTemps(parent, basename(target));
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmp = join(parent, `.${basename(target)}.nix-hug-tmp-${tag}`);
-  const cleanup = () => rm(tmp, { recursive: true, force: true });
   const interrupted = () => new InterruptedError(`copying to ${target}`);
-  const onSignal = () => void cleanup();
-  opts.signal?.addEventListener('abort', onSignal, { once: true });
   try {
-    await cp(opts.storePath, tmp, { recursive: true, dereference: true, errorOnExist: true, force: false });
-    await makeWritable(tmp);
+    await copyTree(opts.storePath, tmp, opts.signal);
     await writeFile(join(tmp, '.nix-hug.json'), JSON.stringify(opts.metadata, null, 2) + '\n');
     if (opts.signal?.aborted) throw interrupted();
     if (existing !== null) {
@@ -126,13 +130,11 @@ export async function copyOut(opts: CopyOutOptions): Promise<string> {
     }
     return target;
   } catch (err) {
-    await cleanup();
-    // The copy fails (ENOENT) when the signal's clean-up removes its directory: that is the interruption.
+    // The copy has stopped writing (an abort ends the stream it was in): remove what it wrote.
+    await rm(tmp, { recursive: true, force: true });
     if (opts.signal?.aborted) throw interrupted();
     if (err instanceof NixHugError) throw err;
     throw new NixHugError(`could not copy ${opts.storePath} to ${target}: ${(err as Error).message}`, 'check that the directory is writable and has room');
-  } finally {
-    opts.signal?.removeEventListener('abort', onSignal);
   }
 }
 
