@@ -13,7 +13,8 @@ import { startHub } from '../test/hub/server.ts';
 import { demoHubOptions, TINY_LLAMA, TINY_SQUAD } from '../test/hub/fixtures/demo.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const say = (s: string) => process.stderr.write(`\n\x1b[1m==> ${s}\x1b[0m\n`);
+const bold = process.stderr.isTTY && !process.env.NO_COLOR;
+const say = (s: string) => process.stderr.write(bold ? `\n\x1b[1m==> ${s}\x1b[0m\n` : `\n==> ${s}\n`);
 
 if (spawnSync('nix', ['--version']).error) {
   process.stderr.write(
