@@ -8,6 +8,7 @@ import { buildPinned, pinRepo } from '../fetch/pipeline.js';
 import { buildFilters } from '../filters.js';
 import { parseTarget } from '../hub/resolve.js';
 import { onInterrupt } from '../interrupt.js';
+import { detectNix } from '../nix/nix.js';
 import { loadPersistConfig, requireStore } from '../persist/config.js';
 import { exportPath } from '../persist/export-path.js';
 import { manifestPath, readManifest } from '../persist/manifest.js';
@@ -21,11 +22,12 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
   const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
   const storeUrl = requireStore(cfg, 'export');
   await readManifest(manifestPath(cfg)); // a corrupt manifest stops us before a long build, not after
+  const nix = await detectNix(ctx.env); // as fetch: no request to the Hub when nothing can be built
   const interrupt = onInterrupt();
   try {
     const pinned = await pinRepo(ctx, url, opts);
     const { pin } = pinned;
-    const storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal });
+    const storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, nix });
     ctx.logger.info(`built ${storePath}`);
     if (interrupt.signal.aborted) throw new InterruptedError(`exporting ${pin.id}`);
     ctx.logger.info(`copying to ${storeUrl}`);
