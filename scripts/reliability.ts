@@ -39,6 +39,7 @@ const total: Required<Figures> = {
   secretCommands: 0,
   interruptions: 0,
   concurrentRuns: 0,
+  endpointTricks: 0,
 };
 const seen = new Set<string>();
 for (const name of readdirSync(dir)) {
@@ -63,6 +64,7 @@ const rows: Array<[string, string, string]> = [
   ['Token checks', `${n(total.secretChecks)} places`, `${n(total.secretCommands)} commands with HF_TOKEN and --debug; outputs, expression, manifest, persist store, store paths, derivations, build logs, caches, netrc, temp files: found 0 times`],
   ['Command lines read', n(total.commandLinesRead), 'every process in /proc, polled during a token-authenticated download and build: token found 0 times'],
   ['Interruptions', n(total.interruptions), 'SIGINT/SIGTERM mid-download, mid-copy, mid-export, mid-import: exit within 3 s, nothing left, re-run succeeds'],
+  ['Endpoint tricks', n(total.endpointTricks), 'HF_ENDPOINT values a URL parser rewrites (newline, tab, empty ? or #, backslash): refused before any request, token sent nowhere'],
   ['Concurrent runs', n(total.concurrentRuns), 'same repo fetched twice at once; exports racing imports on one manifest: no loss'],
 ];
 

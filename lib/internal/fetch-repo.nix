@@ -38,7 +38,12 @@ kind:
 
 let
   fnName = if kind == "dataset" then "fetchDataset" else "fetchModel";
-  endpoint' = repoUrl.stripTrailingSlashes endpoint;
+  # scheme://host[:port][/path] only: a newline, space, `?`, `#` or `@` would make git or curl
+  # reach another host (or path) than the one written.
+  endpoint' =
+    let e = repoUrl.stripTrailingSlashes endpoint; in
+    if builtins.isString endpoint && match "https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+])(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:/-]*)?" e != null then e
+    else throw "nix-hug ${fnName}: endpoint ${toJSON endpoint} must be scheme://host[:port][/path] (http or https, no spaces, query, fragment or credentials)";
   repo = repoUrl.parse { inherit kind url; endpoint = endpoint'; };
   rev7 = substring 0 7 checkedRev;
   describe = "${repo.id} at ${checkedRev}";

@@ -150,6 +150,8 @@ export interface Figures {
   interruptions?: number;
   /** Concurrent runs that raced without loss. */
   concurrentRuns?: number;
+  /** HF_ENDPOINT values refused before any request. */
+  endpointTricks?: number;
 }
 
 /**

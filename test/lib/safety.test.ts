@@ -125,6 +125,17 @@ describe('file names are data', () => {
   });
 });
 
+describe('the endpoint', () => {
+  it('is refused before any fetch when it is not scheme://host[:port][/path]', async () => {
+    const rev = hub.repo(TAB).commits[0]!;
+    for (const endpoint of [`${hub.url}\n.evil.example`, `${hub.url}?`, `${hub.url}#x`, `http://user@127.0.0.1:9`, 'file:///etc', `${hub.url}/a b`]) {
+      const r = await nixEvalRaw(`${fetchExpr({ url: TAB, rev, endpoint, fileTreeHash: `sha256-${'A'.repeat(42)}B=` })}.drvPath`, nix.env);
+      assert.notEqual(r.code, 0, endpoint);
+      assert.match(plain(r.stderr), /nix-hug fetchModel: endpoint .* must be scheme:\/\/host\[:port\]\[\/path\]/, JSON.stringify(endpoint));
+    }
+  });
+});
+
 describe('git symlinks must stay inside the repository', () => {
   for (const [id, pattern] of [
     [ABS_LINK, /the git symlink 'passwd\.json' points to the absolute path '\/etc\/passwd'/],

@@ -328,6 +328,16 @@ describe('settings', () => {
     assert.throws(() => hubEndpoint({ HF_ENDPOINT: 'not a url' }), UsageError);
   });
 
+  it('HF_ENDPOINT: only scheme://host[:port][/path], used in its normalised form', () => {
+    // The URL parser drops tabs and newlines and reads `\\` as `/`: the raw value would reach another host.
+    for (const bad of ['https://huggingface.co\n.evil.example', 'https://huggingface.co\t.evil', 'https://hf.co?', 'https://hf.co#', 'https://hf.co/x?', 'https:\\\\hf.co', ' https://hf.co', 'https://hf.co/a b', 'https://hf.co\u0000']) {
+      assert.throws(() => hubEndpoint({ HF_ENDPOINT: bad }), UsageError, JSON.stringify(bad));
+    }
+    assert.equal(hubEndpoint({ HF_ENDPOINT: 'HTTPS://HuggingFace.CO:443/' }), 'https://huggingface.co');
+    assert.equal(hubEndpoint({ HF_ENDPOINT: 'http://127.0.0.1:8080/mirror/hf//' }), 'http://127.0.0.1:8080/mirror/hf');
+    assert.equal(hubEndpoint({ HF_ENDPOINT: 'https://mirror.example/a/./b/../c' }), 'https://mirror.example/a/c');
+  });
+
   it('token lookup order', () => {
     const files: Record<string, string> = { '/tp': ' hf_from_path \n', '/hh/token': 'hf_from_home\n', '/home/u/.cache/huggingface/token': 'hf_default', '/x/huggingface/token': 'hf_xdg' };
     const read = (p: string) => {
