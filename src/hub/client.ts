@@ -219,6 +219,13 @@ export class HubClient {
         `check HF_ENDPOINT (${this.endpoint}); run with --debug to see the requests`,
       );
     }
+    // A commit names itself: a Hub or mirror that answers another one is not pinned.
+    if (/^[0-9a-fA-F]{40}$/.test(rev) && sha !== rev.toLowerCase()) {
+      throw new NixHugError(
+        `asked for commit ${rev.toLowerCase()} of ${describeRepo(repo)}, the Hub at ${this.endpoint} answered ${sha}: refusing to pin another commit`,
+        `check HF_ENDPOINT (${this.endpoint}): a mirror may serve other contents than the Hub; give a branch or tag to take what it has`,
+      );
+    }
     return sha;
   }
 

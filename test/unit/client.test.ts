@@ -59,6 +59,23 @@ function client(fetch: FetchFn, extra: Partial<HubClientOptions> = {}) {
 
 const model = { type: 'model' as const, id: 'org/repo' };
 
+describe('an explicit commit', () => {
+  it('is pinned only when the Hub answers that very commit', async () => {
+    const asked = 'a'.repeat(40);
+    const { c } = client(fakeHub(() => json({ sha: SHA })).fetch);
+    await assert.rejects(c.resolveRevision(model, asked), (err: unknown) => {
+      assert.ok(err instanceof NixHugError);
+      assert.match(err.message, new RegExp(`asked for commit ${asked} of model org/repo, the Hub at https://hub.test answered ${SHA}`));
+      assert.match(err.hint ?? '', /HF_ENDPOINT/);
+      return true;
+    });
+    // Upper-case hex names the same commit.
+    const same = client(fakeHub(() => json({ sha: asked })).fetch).c;
+    assert.equal(await same.resolveRevision(model, asked.toUpperCase()), asked);
+    assert.equal(await same.resolveRevision(model, 'main'), asked, 'a branch may name any commit');
+  });
+});
+
 describe('HubClient retries', () => {
   it('retries 5xx with exponential backoff and jitter, then succeeds', async () => {
     const hub = fakeHub((_u, n) => (n < 3 ? errorResponse(503, null, 'busy') : json({ sha: SHA })));
