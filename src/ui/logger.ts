@@ -1,8 +1,9 @@
 /**
  * The CLI's voice on stderr. Levels: `quiet` (warnings and errors only),
  * `normal`, `debug` (every HTTP request and nix command). Every line passes
- * through redaction: Hugging Face tokens (`hf_…`) and any secret registered
- * with `addSecret` never reach the terminal or a log file.
+ * through redaction: Hugging Face tokens (`hf_…`), any secret registered
+ * with `addSecret` and the signatures of pre-signed URLs never reach the
+ * terminal or a log file.
  */
 import { printable } from './text.js';
 import type { Colors } from './color.js';
@@ -28,12 +29,19 @@ export interface Logger {
 /** `hf_` followed by a token body; the real ones are 34+ characters, we redact from 8 on. */
 const HF_TOKEN_RE = /hf_[A-Za-z0-9]{8,}/g;
 
+/**
+ * The query parameters that make a pre-signed URL (CloudFront: Expires, Policy, Signature, Key-Pair-Id;
+ * S3/Xet: X-Amz-*): the Hub redirects private and gated files to such URLs, which open the file to anyone
+ * who has one until it expires.
+ */
+const SIGNED_QUERY_RE = /([?&](?:X-Amz-[A-Za-z-]+|Signature|Policy|Key-Pair-Id|Expires)=)[^&#\s"'<>]+/gi;
+
 export function redactTokens(text: string, secrets: Iterable<string> = []): string {
   let out = text;
   for (const s of secrets) {
     if (s.length >= 4) out = out.split(s).join('***');
   }
-  return out.replace(HF_TOKEN_RE, 'hf_***');
+  return out.replace(HF_TOKEN_RE, 'hf_***').replace(SIGNED_QUERY_RE, '$1***');
 }
 
 export interface LoggerOptions {

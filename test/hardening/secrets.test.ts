@@ -127,10 +127,24 @@ describe('with HF_TOKEN and --debug, the token appears nowhere', () => {
     storePath = j.storePath;
     noToken(j.expression, 'the expression');
     grepTree(out, 'the --out copy');
-    // The token went to the Hub's origin only, never to the CDN.
+    // The token went to the Hub's origin only, never to the CDN (which was asked).
     assert.ok(hub.requests.some((q) => q.route === 'resolve' && q.authorized));
-    assert.ok(hub.requests.filter((q) => q.route === 'cdn').every((q) => !q.authorized), 'no Authorization on the CDN');
+    const cdn = hub.requests.filter((q) => q.route === 'cdn');
+    assert.ok(cdn.length > 0, 'the CDN was asked for the file');
+    assert.deepEqual(cdn.filter((q) => q.authorized).map((q) => q.url), [], 'no Authorization on the CDN');
     checks++;
+    // The CDN URLs are pre-signed (they open private and gated files to anyone who has them): --debug shows
+    // the request, not the signature.
+    const cdnLine = run.stderr().split('\n').find((l) => l.includes(`${hub.cdnUrl}/repos/`));
+    assert.ok(cdnLine, `--debug shows the CDN request:\n${run.stderr()}`);
+    for (const q of cdn) {
+      for (const [key, value] of new URLSearchParams(q.url.split('?')[1] ?? '')) {
+        if (/^(Signature|Expires|Key-Pair-Id|Policy|X-Amz-.*)$/i.test(key)) {
+          assert.ok(!run.stderr().includes(value), `--debug printed the CDN URL's ${key}: ${cdnLine}`);
+          checks++;
+        }
+      }
+    }
   });
 
   it('the result, its closure and its derivations, and their build logs', async () => {

@@ -36,6 +36,17 @@ describe('ui', () => {
     assert.deepEqual(lines, ['debug: header *** and hf_***\n', 'evil\\u001b[2Jname\n']);
   });
 
+  it('redacts the signature of pre-signed URLs (CloudFront and S3 style), keeps the rest', () => {
+    assert.equal(
+      redactTokens('GET https://cdn-lfs.hf.co/repos/ab/cd/x?response-content-type=a&Expires=1700000000&Policy=eyJ9&Signature=Zm9v~bar&Key-Pair-Id=K2 -> 200'),
+      'GET https://cdn-lfs.hf.co/repos/ab/cd/x?response-content-type=a&Expires=***&Policy=***&Signature=***&Key-Pair-Id=*** -> 200',
+    );
+    assert.equal(
+      redactTokens("'https://cas-bridge.xethub.hf.co/x?X-Amz-Algorithm=AWS4&X-Amz-Credential=AK%2F2025&X-Amz-Signature=abc123&x-id=GetObject'"),
+      "'https://cas-bridge.xethub.hf.co/x?X-Amz-Algorithm=***&X-Amz-Credential=***&X-Amz-Signature=***&x-id=GetObject'",
+    );
+  });
+
   it('levels: quiet keeps notes, hides info and debug', () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'quiet', write: (l) => lines.push(l) });
