@@ -80,6 +80,12 @@ export interface StoreLsOptions {
 
 export type StorePathOptions = Record<string, never>;
 
+export interface StoreKeyOptions {
+  json: boolean;
+  /** The persist store's address as other machines reach it (default: the configured one). */
+  substituter?: string;
+}
+
 /** A writer that never loses output when stdout is a pipe, and stops quietly when the reader goes away (EPIPE). */
 export function streamWriter(stream: NodeJS.WriteStream): OutputWriter {
   let closed = false;

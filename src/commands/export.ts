@@ -1,7 +1,7 @@
 /**
  * `nix-hug export URL [--ref REF] [filters]`: builds like fetch, copies the
  * snapshot to the persist store (signed with nix-hug's key), records it in
- * the manifest, and prints its store path.
+ * the store's export index, and prints its store path.
  */
 import { InterruptedError } from '../errors.js';
 import { buildPinned, pinRepo } from '../fetch/pipeline.js';
@@ -11,7 +11,6 @@ import { onInterrupt } from '../interrupt.js';
 import { detectNix } from '../nix/nix.js';
 import { loadPersistConfig, requireStore } from '../persist/config.js';
 import { exportPath } from '../persist/export-path.js';
-import { manifestPath, readManifest } from '../persist/manifest.js';
 import type { CommandContext, ExportOptions } from './context.js';
 import { describeFilters } from './store.js';
 
@@ -21,7 +20,6 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
   buildFilters(opts);
   const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
   const storeUrl = requireStore(cfg, 'export');
-  await readManifest(manifestPath(cfg)); // a corrupt manifest stops us before a long build, not after
   const nix = await detectNix(ctx.env); // as fetch: no request to the Hub when nothing can be built
   const interrupt = onInterrupt();
   try {
@@ -37,6 +35,7 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
       log: ctx.logger,
       key: { repoId: pin.id, type: pin.type, rev: pin.rev, filters: pin.filters },
       storePath,
+      pin: { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint },
       signal: interrupt.signal,
     });
     const filters = describeFilters(entry.filters);

@@ -41,7 +41,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
       await restoreIfPersisted(io, key);
       storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}) });
       ctx.logger.info(`built ${storePath}`);
-      await persistAfterBuild(io, key, storePath);
+      await persistAfterBuild(io, key, storePath, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint });
       if (opts.out !== undefined) {
         const dir = await copyOut({
           storePath,

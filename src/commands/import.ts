@@ -12,7 +12,8 @@ import { onInterrupt } from '../interrupt.js';
 import { canPrompt, confirmOnTty } from '../persist/confirm.js';
 import { loadPersistConfig, requireStore } from '../persist/config.js';
 import { importEntries, type ImportOutcome } from '../persist/import-entries.js';
-import { entriesFor, manifestPath, readManifest, type ManifestEntry } from '../persist/manifest.js';
+import { readExports } from '../persist/exports.js';
+import { entriesFor, type ExportRecord } from '../persist/records.js';
 import type { RepoType } from '../types.js';
 import { printable, quote } from '../ui/text.js';
 import type { CommandContext, ImportOptions } from './context.js';
@@ -22,10 +23,10 @@ const HEX40 = /^[0-9a-f]{40}$/;
 const HEX_PREFIX = /^[0-9a-f]{7,39}$/;
 
 /** The entries `import URL [--ref REF]` means. */
-async function select(ctx: CommandContext, url: string, refOption: string | undefined, all: ManifestEntry[], file: string): Promise<ManifestEntry[]> {
+async function select(ctx: CommandContext, url: string, refOption: string | undefined, all: ExportRecord[], storeUrl: string): Promise<ExportRecord[]> {
   const parsed = parseRepoUrl(url, { endpoint: ctx.endpoint() });
   const ref = refOption !== undefined ? validateRef(refOption) : parsed.ref;
-  // A bare org/repo: the manifest says what was exported; a model wins, as with fetch.
+  // A bare org/repo: the records say what was exported; a model wins, as with fetch.
   let type: RepoType | null = parsed.type;
   if (type === null) {
     const hasModel = entriesFor(all, parsed.id, 'model').length > 0;
@@ -36,12 +37,12 @@ async function select(ctx: CommandContext, url: string, refOption: string | unde
   const what = `${type} ${quote(parsed.id)}`;
   const candidates = entriesFor(all, parsed.id, type);
   if (candidates.length === 0) {
-    throw new NixHugError(`no export of ${what} is recorded in ${file}`, `export it first with \`nix-hug export ${type === 'dataset' ? 'datasets/' : ''}${parsed.id}\`, or see \`nix-hug store ls\``);
+    throw new NixHugError(`no export of ${what} is recorded in ${storeUrl}`, `export it first with \`nix-hug export ${type === 'dataset' ? 'datasets/' : ''}${parsed.id}\`, or see \`nix-hug store ls\``);
   }
   if (ref === undefined) return candidates.slice(0, 1);
 
   let rev: string;
-  let matches: ManifestEntry[];
+  let matches: ExportRecord[];
   if (HEX40.test(ref)) {
     rev = ref;
     matches = candidates.filter((e) => e.rev === ref);
@@ -65,7 +66,7 @@ async function select(ctx: CommandContext, url: string, refOption: string | unde
   return matches.slice(0, 1); // candidates are newest first: the latest export of that commit
 }
 
-function label(e: ManifestEntry): string {
+function label(e: ExportRecord): string {
   const filters = describeFilters(e.filters);
   return `${e.type} ${printable(e.repoId)}@${e.rev.slice(0, 7)}${filters === '-' ? '' : ` [${printable(filters)}]`}`;
 }
@@ -73,17 +74,17 @@ function label(e: ManifestEntry): string {
 export async function run(ctx: CommandContext, url: string | undefined, opts: ImportOptions): Promise<void> {
   const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
   const storeUrl = requireStore(cfg, 'import');
-  const file = manifestPath(cfg);
-  const all = await readManifest(file);
-  let entries: ManifestEntry[];
+  const { records: all, notes } = await readExports(cfg, ctx.env, 'import');
+  for (const note of notes) ctx.logger.warn(note);
+  let entries: ExportRecord[];
   if (opts.all || url === undefined) {
-    entries = [...all].sort((a, b) => a.repoId.localeCompare(b.repoId) || Date.parse(b.exportedAt) - Date.parse(a.exportedAt));
+    entries = all;
     if (entries.length === 0) {
-      ctx.logger.info(`nothing to import: no exports are recorded in ${file}`);
+      ctx.logger.info(`nothing to import: no exports are recorded in ${storeUrl}`);
       return;
     }
   } else {
-    entries = await select(ctx, url, opts.ref, all, file);
+    entries = await select(ctx, url, opts.ref, all, storeUrl);
   }
 
   ctx.logger.info(`importing ${entries.length === 1 ? '1 entry' : `${entries.length} entries`} from ${storeUrl}`);

@@ -166,6 +166,7 @@ export const COMMANDS: CommandSpec[] = [
     examples: [
       { command: 'nix-hug store ls', comment: 'list exported entries and whether they are still in the Nix store' },
       { command: 'nix-hug store path', comment: 'print the configured persist location' },
+      { command: 'nix-hug store key', comment: 'the signing key and nix.conf lines for other machines' },
     ],
     subcommands: [
       {
@@ -183,6 +184,22 @@ export const COMMANDS: CommandSpec[] = [
         options: [],
         examples: [{ command: 'nix-hug store path', comment: 'e.g. /persist/models' }],
         handler: { module: 'store', export: 'path' },
+      },
+      {
+        name: 'key',
+        summary: "print this machine's signing key and the nix.conf lines that trust its exports",
+        description:
+          'Prints, as lines to add to nix.conf on other machines, the public key nix-hug signs exports with (generated on first use) and the persist store as a substituter: Nix there then substitutes exported models from the store, and `nix-hug import` verifies them without a prompt.',
+        arguments: [],
+        options: [
+          { flags: '--substituter <url>', description: 'the persist store as other machines reach it (e.g. http://cache.lan:8080 for a directory served over HTTP); default: persist_dir' },
+          { flags: '--json', description: 'print {publicKey, substituter, nixConf} as JSON' },
+        ],
+        examples: [
+          { command: 'nix-hug store key', comment: 'the key and the nix.conf lines' },
+          { command: 'nix-hug store key --substituter http://cache.lan:8080', comment: 'for a persist directory served over HTTP' },
+        ],
+        handler: { module: 'store', export: 'key' },
       },
     ],
   },

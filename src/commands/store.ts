@@ -2,13 +2,16 @@
  * `nix-hug store ls [--json]`: every exported entry and whether its path is
  * still in the local Nix store (`valid`) or was collected (`gc'd`).
  * `nix-hug store path`: the configured persist store.
+ * `nix-hug store key`: the signing key, as nix.conf lines for other machines.
  */
 import { loadPersistConfig, requireStore } from '../persist/config.js';
-import { manifestPath, readManifest, type ManifestEntry } from '../persist/manifest.js';
+import { readExports } from '../persist/exports.js';
+import type { ExportRecord } from '../persist/records.js';
+import { ensureSigningKey } from '../persist/keys.js';
 import { invalidLocalPaths } from '../persist/store.js';
 import type { Filters } from '../types.js';
 import { printable } from '../ui/text.js';
-import type { CommandContext, StoreLsOptions, StorePathOptions } from './context.js';
+import type { CommandContext, StoreKeyOptions, StoreLsOptions, StorePathOptions } from './context.js';
 
 /** `include .*\.bin, exclude x` — the filters as recorded (regexes), `-` for the whole repo. */
 export function describeFilters(filters: Filters | null): string {
@@ -31,23 +34,21 @@ function shortDate(iso: string): string {
 export async function ls(ctx: CommandContext, opts: StoreLsOptions): Promise<void> {
   const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
   const url = requireStore(cfg, 'store ls');
-  const file = manifestPath(cfg);
-  const entries = [...(await readManifest(file))].sort(
-    (a, b) => a.repoId.localeCompare(b.repoId) || a.type.localeCompare(b.type) || Date.parse(b.exportedAt) - Date.parse(a.exportedAt),
-  );
+  const { records: entries, notes } = await readExports(cfg, ctx.env, 'store ls');
+  for (const note of notes) ctx.logger.warn(note);
   const invalid = await invalidLocalPaths(
     entries.map((e) => e.storePath),
     ctx.env,
   );
-  const valid = (e: ManifestEntry) => !invalid.has(e.storePath);
+  const valid = (e: ExportRecord) => !invalid.has(e.storePath);
 
   if (opts.json) {
-    const out = { store: url, manifest: file, entries: entries.map((e) => ({ ...e, valid: valid(e) })) };
+    const out = { store: url, entries: entries.map((e) => ({ ...e, valid: valid(e) })) };
     await ctx.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return;
   }
   if (entries.length === 0) {
-    ctx.logger.info(`no exports recorded yet in ${file} (export one with \`nix-hug export URL\`)`);
+    ctx.logger.info(`no exports recorded yet in ${url} (export one with \`nix-hug export URL\`)`);
     return;
   }
   const c = ctx.colors;
@@ -69,5 +70,38 @@ export async function path(ctx: CommandContext, _opts: StorePathOptions): Promis
   const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
   const url = requireStore(cfg, 'store path');
   await ctx.stdout.write(`${cfg.localDir ?? url}\n`);
-  ctx.logger.debug(`manifest: ${manifestPath(cfg)}`);
+}
+
+/**
+ * The nix.conf lines another machine adds to substitute from the persist
+ * store and to trust what this machine exported, with comments saying where
+ * they go (the whole text is valid nix.conf).
+ */
+export function nixConfLines(publicKey: string, substituter: string | null): string[] {
+  const lines = [`# nix-hug signs its exports on this machine with the key ${publicKey.slice(0, publicKey.indexOf(':'))}.`];
+  lines.push(
+    '# On each machine that uses them, add to /etc/nix/nix.conf and restart nix-daemon',
+    '# (a single-user Nix also reads ~/.config/nix/nix.conf):',
+  );
+  if (substituter !== null) {
+    if (/^file:\/\//i.test(substituter)) lines.push('# (file:// works where this directory is mounted; elsewhere use the address it is served at: --substituter URL)');
+    lines.push(`extra-substituters = ${substituter}`);
+  }
+  lines.push(`extra-trusted-public-keys = ${publicKey}`);
+  return lines;
+}
+
+export async function key(ctx: CommandContext, opts: StoreKeyOptions): Promise<void> {
+  const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
+  const substituter = opts.substituter ?? cfg.storeUrl;
+  const signingKey = await ensureSigningKey(cfg.configDir, ctx.env);
+  const lines = nixConfLines(signingKey.publicKey, substituter);
+  if (opts.json) {
+    const json = { publicKey: signingKey.publicKey, substituter, nixConf: lines.filter((l) => !l.startsWith('#')) };
+    await ctx.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  } else {
+    await ctx.stdout.write(lines.join('\n') + '\n');
+  }
+  if (substituter === null) ctx.logger.info('no persist store is configured: set persist_dir (or pass --substituter URL) for the extra-substituters line');
+  ctx.logger.debug(`public key: ${signingKey.secretFile.replace(/secret\.key$/, 'public.key')}`);
 }

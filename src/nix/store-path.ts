@@ -32,13 +32,20 @@ export function nixBase32(bytes: Uint8Array): string {
   return out;
 }
 
-/** Store path of a flat (not NAR) fixed-output path with a sha256 hash, as Nix computes it. */
-export function fixedOutputPath(sha256: string, name: string, storeDir = '/nix/store'): string {
-  const inner = sha256Hex(`fixed:out:sha256:${sha256}:`);
-  const digest = createHash('sha256').update(`output:out:sha256:${inner}:${storeDir}:${name}`).digest();
+/**
+ * Nix's `makeStorePath`: the path of a store object of kind `type` (e.g.
+ * `output:out`) whose identity is the sha256 `innerHex`, named `name`.
+ */
+export function makeStorePath(type: string, innerHex: string, name: string, storeDir = '/nix/store'): string {
+  const digest = createHash('sha256').update(`${type}:sha256:${innerHex}:${storeDir}:${name}`).digest();
   const compressed = new Uint8Array(20);
   for (let i = 0; i < digest.length; i++) compressed[i % 20]! ^= digest[i]!;
   return `${storeDir}/${nixBase32(compressed)}-${name}`;
+}
+
+/** Store path of a flat (not NAR) fixed-output path with a sha256 hash, as Nix computes it. */
+export function fixedOutputPath(sha256: string, name: string, storeDir = '/nix/store'): string {
+  return makeStorePath('output:out', sha256Hex(`fixed:out:sha256:${sha256}:`), name, storeDir);
 }
 
 export function blobStorePath(sha256: string, storeDir = '/nix/store'): string {

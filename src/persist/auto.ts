@@ -8,10 +8,11 @@ import { NixHugError } from '../errors.js';
 import type { Logger } from '../ui/logger.js';
 import { canPrompt, confirmOnTty } from './confirm.js';
 import { loadPersistConfig, requireStore, type PersistConfig } from './config.js';
-import { exportPath, type PersistKey } from './export-path.js';
+import { exportPath, type ExportOptions, type PersistKey } from './export-path.js';
 import { importEntries } from './import-entries.js';
-import { findExact, manifestPath, readManifest } from './manifest.js';
-import { invalidLocalPaths, pathInfo } from './store.js';
+import { readExports } from './exports.js';
+import { findExact } from './records.js';
+import { invalidLocalPaths, validIn } from './store.js';
 
 export interface AutoPersistIO {
   env: NodeJS.ProcessEnv;
@@ -32,7 +33,7 @@ function describe(err: unknown): string {
 }
 
 /**
- * With auto-persist: the snapshot's store path when the manifest has this
+ * With auto-persist: the snapshot's store path when the store's index has this
  * exact (repo, rev, filters) and the path is (now) valid — imported from the
  * persist store if it had been collected. Null when there is nothing to
  * restore or the restore failed (then build as usual). The caller should
@@ -44,7 +45,7 @@ export async function restoreIfPersisted(io: AutoPersistIO, key: PersistKey): Pr
   const cfg = await activeConfig(io); // a broken configuration is an error, not a warning
   if (!cfg) return null;
   try {
-    const entry = findExact(await readManifest(manifestPath(cfg)), key);
+    const entry = findExact((await readExports(cfg, io.env, 'fetch')).records, key);
     if (!entry) return null;
     const invalid = await invalidLocalPaths([entry.storePath], io.env);
     if (!invalid.has(entry.storePath)) return entry.storePath;
@@ -66,20 +67,20 @@ export async function restoreIfPersisted(io: AutoPersistIO, key: PersistKey): Pr
 }
 
 /**
- * With auto-persist: exports the built snapshot, unless the manifest already
+ * With auto-persist: exports the built snapshot, unless the index already
  * records this very path and the persist store still holds it.
  */
-export async function persistAfterBuild(io: AutoPersistIO, key: PersistKey, storePath: string): Promise<void> {
+export async function persistAfterBuild(io: AutoPersistIO, key: PersistKey, storePath: string, pin?: ExportOptions['pin']): Promise<void> {
   const cfg = await activeConfig(io);
   if (!cfg) return;
   try {
     const url = requireStore(cfg, 'fetch');
-    const entry = findExact(await readManifest(manifestPath(cfg)), key);
-    if (entry?.storePath === storePath && (await pathInfo([storePath], io.env, { storeUrl: url })).get(storePath)) {
+    const entry = findExact((await readExports(cfg, io.env, 'fetch')).records, key);
+    if (entry?.storePath === storePath && (await validIn(url, [storePath], io.env)).has(storePath)) {
       io.log.debug(`already persisted in ${url}: ${storePath}`);
       return;
     }
-    await exportPath({ cfg, env: io.env, log: io.log, key, storePath, command: 'fetch' });
+    await exportPath({ cfg, env: io.env, log: io.log, key, storePath, command: 'fetch', ...(pin ? { pin } : {}) });
     io.log.info(`persisted to ${url}`);
   } catch (err) {
     io.log.warn(`the snapshot was built but could not be persisted: ${describe(err)}`);

@@ -1,5 +1,5 @@
 /**
- * Restores manifest entries into the local Nix store. Paths already valid
+ * Restores exported snapshots into the local Nix store. Paths already valid
  * are reported, not copied. Signatures are verified (nix-hug's own public
  * key is trusted for the run, on top of the user's `trusted-public-keys`);
  * a store Nix does not trust is only imported with `--no-check-sigs` after
@@ -10,8 +10,8 @@ import type { Logger } from '../ui/logger.js';
 import type { PersistConfig } from './config.js';
 import { requireStore } from './config.js';
 import { readSigningKey } from './keys.js';
-import type { ManifestEntry } from './manifest.js';
-import { copyFrom, invalidLocalPaths, pathInfo, verifyTrust } from './store.js';
+import type { ExportRecord } from './records.js';
+import { copyFrom, invalidLocalPaths, validIn, verifyTrust } from './store.js';
 
 export interface TrustPolicy {
   /** `--yes`: trust an unsigned or foreign-signed store without asking. */
@@ -26,7 +26,7 @@ export interface TrustPolicy {
 export type ImportStatus = 'imported' | 'already-valid' | 'failed';
 
 export interface ImportOutcome {
-  entry: ManifestEntry;
+  entry: ExportRecord;
   status: ImportStatus;
   /** How it was verified: `signed` (signatures checked) or `trusted` (the user waived the check). */
   verified?: 'signed' | 'trusted';
@@ -37,19 +37,26 @@ export interface ImportOptions {
   cfg: PersistConfig;
   env: NodeJS.ProcessEnv;
   log: Logger;
-  entries: ManifestEntry[];
+  entries: ExportRecord[];
   trust: TrustPolicy;
   /** Ctrl-C: stops the copy under way and throws InterruptedError (no outcome is a failure of the entry). */
   signal?: AbortSignal;
 }
 
 /** The refusal when nobody can confirm: the message a script sees. */
-export function untrustedRefusal(storeUrl: string, untrusted: string[]): NixHugError {
+export function untrustedRefusal(storeUrl: string, untrusted: string[], signer?: string): NixHugError {
   const which = untrusted.length === 1 ? `${untrusted[0]} is` : `${untrusted.length} paths are`;
   return new NixHugError(
     `refusing to import from ${storeUrl}: ${which} not signed by a key you trust, and there is no terminal to confirm`,
-    'pass --yes to trust this store for this import (or add its public key to trusted-public-keys in nix.conf)',
+    `pass --yes to trust this store for this import, or trust the exporting machine's key in nix.conf: ${trustKeyAdvice(signer)}`,
   );
+}
+
+/** How to trust the key of the machine that exported (its record names it; `nix-hug store key` there prints it). */
+export function trustKeyAdvice(signer: string | undefined): string {
+  return signer
+    ? `\`extra-trusted-public-keys = ${signer}\` (the key its export record names: compare it with \`nix-hug store key\` on that machine)`
+    : 'add the line `nix-hug store key` prints on that machine';
 }
 
 /** Imports each entry; never throws for one entry's failure (see each outcome). */
@@ -60,14 +67,14 @@ export async function importEntries(opts: ImportOptions): Promise<ImportOutcome[
   const paths = [...new Set(opts.entries.map((e) => e.storePath))];
   const invalid = await invalidLocalPaths(paths, opts.env);
   const pending = paths.filter((p) => invalid.has(p));
-  const inStore = pending.length > 0 ? await pathInfo(pending, opts.env, { storeUrl: url }) : new Map();
+  const inStore = await validIn(url, pending, opts.env);
 
   // One decision per run: once the user trusted (or refused) the store, keep to it.
   let decision: boolean | null = opts.trust.yes ? true : null;
   const done = new Map<string, ImportOutcome['verified'] | NixHugError>();
 
-  const importOne = async (path: string): Promise<ImportOutcome['verified'] | NixHugError> => {
-    if (!inStore.get(path)) {
+  const importOne = async (path: string, signer: string | undefined): Promise<ImportOutcome['verified'] | NixHugError> => {
+    if (!inStore.has(path)) {
       return new NixHugError(`${path} is not in the persist store ${url}`, 'export it again with `nix-hug export` (the store may have been cleaned)');
     }
     try {
@@ -88,7 +95,7 @@ export async function importEntries(opts: ImportOptions): Promise<ImportOutcome[
       }
       if (!decision) {
         return opts.trust.confirm === null
-          ? untrustedRefusal(url, trust.untrusted)
+          ? untrustedRefusal(url, trust.untrusted, signer)
           : new NixHugError(`not imported: you did not trust ${url}`, 'run again and answer y, or pass --yes');
       }
       await copyFrom(url, [path], opts.env, { trustedKeys, noCheckSigs: true, ...(opts.signal ? { signal: opts.signal } : {}) });
@@ -106,7 +113,7 @@ export async function importEntries(opts: ImportOptions): Promise<ImportOutcome[
       outcomes.push({ entry, status: 'already-valid' });
       continue;
     }
-    if (!done.has(p)) done.set(p, await importOne(p));
+    if (!done.has(p)) done.set(p, await importOne(p, entry.publicKey));
     const result = done.get(p);
     if (result instanceof NixHugError) outcomes.push({ entry, status: 'failed', error: result });
     else outcomes.push({ entry, status: 'imported', ...(result ? { verified: result } : {}) });

@@ -8,6 +8,8 @@ import { capture, COMMON_FLAGS, nixEnv, stripAnsi } from '../nix/nix.js';
 
 export interface PathInfo {
   path: string;
+  /** `sha256-<base64>` (or `sha256:<base32>` from some versions). */
+  narHash?: string;
   narSize?: number;
   references?: string[];
   signatures?: string[];
@@ -29,6 +31,13 @@ async function run(cmd: 'nix' | 'nix-store', args: string[], env: NodeJS.Process
   }
 }
 
+/**
+ * Nix remembers for an hour that a binary cache lacks a path (and for a month
+ * that it has one). A persist store's index changes under other machines'
+ * exports: ask the store itself every time.
+ */
+export const FRESH_STORE_INFO = ['--option', 'narinfo-cache-negative-ttl', '0', '--option', 'narinfo-cache-positive-ttl', '0'];
+
 /** Nix's `error: …` text, on one line. */
 export function nixErrorText(stderr: string): string {
   const idx = stderr.lastIndexOf('error:');
@@ -36,8 +45,18 @@ export function nixErrorText(stderr: string): string {
   return body.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') || 'unknown error';
 }
 
+/** Nix refused a path for want of a trusted signature (2.8: "lacks a valid signature"; newer: "lacks a signature by a trusted key"). */
+export function isSignatureRejection(text: string): boolean {
+  return /lacks a (valid )?signature|signature by a trusted key/.test(text);
+}
+
+/** `ssh://` and `ssh-ng://` stores: another machine's Nix store, reached with `ssh`. */
+export function isSshUrl(storeUrl: string): boolean {
+  return /^ssh(-ng)?:\/\//i.test(storeUrl);
+}
+
 function storeHint(url: string, text: string): string {
-  if (/lacks a valid signature/.test(text)) return 'the persist store holds paths signed by no key you trust: import with --yes to trust it for this run';
+  if (isSignatureRejection(text)) return 'the persist store holds paths signed by no key you trust: import with --yes to trust it for this run';
   if (/AccessDenied|credentials|InvalidAccessKeyId|NoSuchBucket/i.test(text)) return `check the S3 bucket and your AWS credentials for ${url}`;
   if (/ssh|Permission denied|Host key/i.test(text) && /^ssh/.test(url)) return `check that \`ssh\` to the host of ${url} works without a password prompt`;
   if (/No space left/i.test(text)) return 'free some disk space and try again';
@@ -70,6 +89,7 @@ export function parsePathInfoJson(text: string): Map<string, PathInfo | null> {
 
 function toInfo(path: string, item: Record<string, unknown>): PathInfo {
   const info: PathInfo = { path };
+  if (typeof item.narHash === 'string') info.narHash = item.narHash;
   if (typeof item.narSize === 'number') info.narSize = item.narSize;
   if (Array.isArray(item.references)) info.references = item.references.filter((r): r is string => typeof r === 'string');
   if (Array.isArray(item.signatures)) info.signatures = item.signatures.filter((s): s is string => typeof s === 'string');
@@ -93,7 +113,7 @@ export async function pathInfo(
 ): Promise<Map<string, PathInfo | null>> {
   if (paths.length === 0) return new Map();
   const args = ['path-info', '--json'];
-  if (opts.storeUrl) args.push('--store', opts.storeUrl);
+  if (opts.storeUrl) args.push('--store', opts.storeUrl, ...FRESH_STORE_INFO);
   if (opts.sigs) args.push('--sigs');
   if (opts.recursive) args.push('-r');
   const out = await run('nix', [...args, ...paths], env);
@@ -125,13 +145,47 @@ export function copyDestination(storeUrl: string): string {
   return `${storeUrl}${storeUrl.includes('?') ? '&' : '?'}compression=zstd`;
 }
 
-/** `nix copy --to URL PATHS` (the paths' closures); `signal` stops the copy (InterruptedError). */
-export async function copyTo(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
-  const out = await run('nix', ['copy', '--to', copyDestination(storeUrl), ...paths], env, signal);
-  if (signal?.aborted) throw new InterruptedError(`copying to ${storeUrl}`);
+export interface CopyToOptions {
+  /** Stops the copy (InterruptedError). */
+  signal?: AbortSignal;
+  /**
+   * Asks the receiving store not to check signatures (`--no-check-sigs`).
+   * Another machine's store honours it only for a user it trusts; others
+   * still need a signature by a key it trusts.
+   */
+  noCheckSigs?: boolean;
+  /** The hint when the receiving store refuses the paths for want of a trusted signature. */
+  rejectedHint?: string;
+  /** Copy from this store instead of the local one (`nix copy --from`). */
+  from?: string;
+}
+
+/** `nix copy --to URL PATHS` (the paths' closures). */
+export async function copyTo(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv, opts: CopyToOptions = {}): Promise<void> {
+  const args = ['copy', '--to', copyDestination(storeUrl)];
+  if (opts.from) args.push('--from', opts.from, ...FRESH_STORE_INFO);
+  if (opts.noCheckSigs) args.push('--no-check-sigs');
+  const out = await run('nix', [...args, ...paths], env, opts.signal);
+  if (opts.signal?.aborted) throw new InterruptedError(`copying to ${storeUrl}`);
   if (out.code !== 0) {
-    throw new NixHugError(`could not copy ${paths.join(' ')} to ${storeUrl}: ${nixErrorText(out.stderr)}`, storeHint(storeUrl, out.stderr));
+    const hint = opts.rejectedHint && isSignatureRejection(out.stderr) ? opts.rejectedHint : storeHint(storeUrl, out.stderr);
+    throw new NixHugError(`could not copy ${paths.join(' ')} to ${storeUrl}: ${nixErrorText(out.stderr)}`, hint);
   }
+}
+
+/**
+ * Which of PATHS the store at URL holds. `nix-store --check-validity` asks
+ * only that: `nix path-info` would also make an ssh-ng remote ask its own
+ * substituters about every missing path (seconds each without network).
+ */
+export async function validIn(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
+  if (paths.length === 0) return new Set();
+  const out = await run('nix-store', ['--store', storeUrl, ...FRESH_STORE_INFO, '--check-validity', '--print-invalid', ...paths], env);
+  if (out.code !== 0) {
+    throw new NixHugError(`could not look into the persist store ${storeUrl}: ${nixErrorText(out.stderr)}`, storeHint(storeUrl, out.stderr));
+  }
+  const invalid = new Set(out.stdout.split('\n').filter(Boolean));
+  return new Set(paths.filter((p) => !invalid.has(p)));
 }
 
 export interface CopyFromOptions {

@@ -159,7 +159,7 @@ const CASES: Case[] = [
   { name: 'manifest: entries not a list', args: ['store', 'ls'], code: 1, says: ['"entries" must be a list'], env: persistHere, files: manifest('{"version": 1, "entries": {}}') },
   { name: 'manifest: short rev', args: ['import', MODEL, '--yes'], code: 1, says: ['entry 0', 'rev must be a 40-hex commit'], env: persistHere, files: manifest(entry({ rev: 'abc' })) },
   { name: 'manifest: store path outside a store', args: ['store', 'ls'], code: 1, says: ['storePath is not a store path'], env: persistHere, files: manifest(entry({ storePath: '/etc/passwd' })) },
-  { name: 'manifest: repo id with ..', args: ['export', MODEL], code: 1, says: ['repoId must be'], env: persistHere, files: manifest(entry({ repoId: '../../etc' })) },
+  { name: 'manifest: repo id with ..', args: ['store', 'ls'], code: 1, says: ['repoId must be'], env: persistHere, files: manifest(entry({ repoId: '../../etc' })) },
   { name: 'malformed public key', args: ['import', MODEL, '--yes'], code: 1, says: ['public key', 'malformed'], env: persistHere, files: { ...manifest(entry()), '.config/nix-hug/keys/public.key': 'not a key' } },
   { name: 'import of a repo never exported', args: ['import', `${ORG}/other`], code: 1, says: ['no export of model', `${ORG}/other`], env: persistHere, files: manifest(entry()) },
   { name: 'import --ref of a commit not exported', args: ['import', MODEL, '--ref', 'b'.repeat(40)], code: 1, says: ['no export of model', 'bbbbbbb'], env: persistHere, files: manifest(entry()) },

@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { startHub } from '../hub/server.ts';
 import type { RepoSpec, RunningHub } from '../hub/types.ts';
 import { requireBuild, runCli } from '../cli/helpers.ts';
+import { readIndex } from '../../src/persist/export-index.ts';
 import { collect } from '../persist/helpers/nix-fixture.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import { isValidPath, outSiblings, record, RUN, sandbox, seeded, spawnCli, tmpLeftovers, waitFor, type Running, type Sandbox } from './helpers.ts';
@@ -141,21 +142,20 @@ describe('interrupted fetch', () => {
 });
 
 describe('interrupted export and import', () => {
-  it('SIGINT during the copy to the persist store: no manifest entry; a re-run exports', async () => {
+  it('SIGINT during the copy to the persist store: no export record; a re-run exports', async () => {
     const id = `${ORG}/big`;
     const persist = join(box.home, 'persist');
     const env = box.env({ NIX_HUG_PERSIST_DIR: persist });
     const run = spawnCli(['export', id, '--file', 'big.bin'], env);
     await waitFor('nix copy to start writing the persist store', () => existsSync(join(persist, 'nix-cache-info')), 60_000);
     await interrupt(run, 'SIGINT', persist);
-    assert.equal(existsSync(join(persist, 'nix-hug-manifest.json')), false, 'no manifest entry for an export that did not finish');
+    assert.deepEqual((await readIndex(`file://${persist}`, box.nixEnv)).records, [], 'no record of an export that did not finish');
     const t0 = Date.now();
     const again = await runCli(['export', id, '--file', 'big.bin'], env);
     assert.equal(again.code, 0, again.stderr);
     // nix copy's default xz took 33 s for 48 MB of weights here; nix-hug asks for zstd.
     assert.ok(Date.now() - t0 < 10_000, `exporting 48 MB took ${Date.now() - t0} ms`);
-    const manifest = JSON.parse(readFileSync(join(persist, 'nix-hug-manifest.json'), 'utf8')) as { entries: Array<{ storePath: string }> };
-    assert.deepEqual(manifest.entries.map((e) => e.storePath), [again.stdout.trim()]);
+    assert.deepEqual((await readIndex(`file://${persist}`, box.nixEnv)).records.map((e) => e.storePath), [again.stdout.trim()]);
     interruptions++;
   });
 
@@ -163,14 +163,16 @@ describe('interrupted export and import', () => {
     const id = `${ORG}/big`;
     const persist = join(box.home, 'persist');
     const env = box.env({ NIX_HUG_PERSIST_DIR: persist });
-    const snapshot = (JSON.parse(readFileSync(join(persist, 'nix-hug-manifest.json'), 'utf8')) as { entries: Array<{ storePath: string }> }).entries[0]!.storePath;
+    const snapshot = (await readIndex(`file://${persist}`, box.nixEnv)).records[0]!.storePath;
     const blob = readlinkSync(join(snapshot, 'big.bin')).split('/').slice(0, 4).join('/');
     await collect(box.nixEnv, [blob]);
     assert.equal(await isValidPath(box.nixEnv, snapshot), false);
     const run = spawnCli(['import', id, '--ref', hub.repo(id).refs.main!], env);
     await waitFor('nix copy --from to run', () => processesMentioning(`file://${persist}`, run.child.pid!).some((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--from');
+        // The copy of the snapshot, not the read of the export index before it.
+        const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return cmdline.includes('--from') && cmdline.includes(snapshot);
       } catch {
         return false;
       }

@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { startHub } from '../hub/server.ts';
 import type { RunningHub } from '../hub/types.ts';
 import { requireBuild, runCli } from '../cli/helpers.ts';
+import { readIndex } from '../../src/persist/export-index.ts';
 import { collect } from '../persist/helpers/nix-fixture.ts';
 import { capture } from '../../src/nix/nix.ts';
 import { record, RUN, sandbox, seeded, spawnCli, type Sandbox } from './helpers.ts';
@@ -187,9 +188,9 @@ describe('with HF_TOKEN and --debug, the token appears nowhere', () => {
     assert.match(viaFile.stderr, /using the Hugging Face token from /);
   });
 
-  it('in no output, manifest, persist store, config dir, cache, netrc or temporary file', () => {
+  it('in no output, export record, persist store, config dir, cache, netrc or temporary file', async () => {
     for (const [i, text] of outputs.entries()) noToken(text, `output ${i} of the commands`);
-    assert.ok(existsSync(join(persist(), 'nix-hug-manifest.json')), 'the manifest was written');
+    assert.ok((await readIndex(`file://${persist()}`, box.nixEnv)).records.length > 0, 'an export record was written');
     grepTree(persist(), 'the persist store');
     const config = join(box.home, '.config');
     assert.ok(existsSync(join(config, 'nix-hug', 'keys')), 'the config dir was used');

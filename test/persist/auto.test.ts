@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startHub } from '../hub/server.ts';
 import type { RunningHub } from '../hub/types.ts';
@@ -17,7 +17,7 @@ import { STUB_DIR } from '../helpers/nix-lib.ts';
 import { createContext } from '../../src/commands/context.ts';
 import { buildPinned, pinRepo } from '../../src/fetch/pipeline.ts';
 import { persistAfterBuild, restoreIfPersisted } from '../../src/persist/auto.ts';
-import { recordExport } from '../../src/persist/manifest.ts';
+import { readIndex } from '../../src/persist/export-index.ts';
 import { createLogger } from '../../src/ui/logger.ts';
 import { collect, isValid, readTree } from './helpers/nix-fixture.ts';
 
@@ -65,18 +65,18 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
     const key = { repoId: pinned.pin.id, type: pinned.pin.type, rev: pinned.pin.rev, filters: pinned.pin.filters };
     assert.equal(await restoreIfPersisted(io, key), null);
     const storePath = await buildPinned(ctx, pinned, { quiet: true });
-    await persistAfterBuild(io, key, storePath);
-    const manifestFile = join(env.NIX_HUG_PERSIST_DIR, 'nix-hug-manifest.json');
-    const manifest = readFileSync(manifestFile, 'utf8');
+    await persistAfterBuild(io, key, storePath, { fileTreeHash: pinned.pin.fileTreeHash, endpoint: pinned.pin.endpoint });
+    const storeUrl = `file://${env.NIX_HUG_PERSIST_DIR}`;
+    const recorded = (await readIndex(storeUrl, nix.env)).records;
     assert.deepEqual(
-      (JSON.parse(manifest) as { entries: Array<{ storePath: string; filters: unknown }> }).entries.map((e) => [e.storePath, e.filters]),
-      [[storePath, { include: ['.*\\.safetensors'] }]],
+      recorded.map((e) => [e.storePath, e.filters, e.fileTreeHash, e.endpoint]),
+      [[storePath, { include: ['.*\\.safetensors'] }, pinned.pin.fileTreeHash, hub.url]],
     );
     const before = readTree(storePath);
 
     // A second fetch of a snapshot already persisted exports nothing again.
     await persistAfterBuild(io, key, storePath);
-    assert.equal(readFileSync(manifestFile, 'utf8'), manifest);
+    assert.deepEqual((await readIndex(storeUrl, nix.env)).records, recorded);
 
     // Garbage collection takes the snapshot and its blob.
     const blob = blobOf(join(storePath, 'model.safetensors'));
@@ -106,13 +106,15 @@ test('auto-persist off: the hooks do nothing, even with a persist store and a ma
     const key = { repoId: REPO, type: 'model' as const, rev: hub.repo(REPO).commits[0]!, filters: null };
     const file = join(env.NIX_HUG_PERSIST_DIR, 'nix-hug-manifest.json');
     const gone = '/nix/store/00000000000000000000000000000000-collected';
-    await recordExport(file, `file://${env.NIX_HUG_PERSIST_DIR}`, { ...key, storePath: gone, exportedAt: new Date().toISOString() });
+    mkdirSync(env.NIX_HUG_PERSIST_DIR, { recursive: true });
+    writeFileSync(file, JSON.stringify({ version: 1, entries: [{ ...key, storePath: gone, exportedAt: new Date().toISOString() }] }));
     const manifest = readFileSync(file, 'utf8');
     const lines: string[] = [];
     const log = createLogger({ level: 'debug', write: (l) => void lines.push(l) });
     assert.equal(await restoreIfPersisted({ env, log }, key), null);
     await persistAfterBuild({ env, log }, key, '/nix/store/11111111111111111111111111111111-built');
     assert.equal(readFileSync(file, 'utf8'), manifest);
+    assert.deepEqual(readdirSync(env.NIX_HUG_PERSIST_DIR), ['nix-hug-manifest.json'], 'nothing was exported');
     assert.deepEqual(lines, []);
   } finally {
     c.cleanup();

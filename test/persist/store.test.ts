@@ -1,5 +1,5 @@
 /**
- * The persistence layer against real Nix: export (copy + sign + manifest),
+ * The persistence layer against real Nix: export (copy + sign + record),
  * garbage collection, import with signature verification, and the trust
  * rules for unsigned or foreign-signed stores.
  */
@@ -14,7 +14,7 @@ import type { PersistConfig } from '../../src/persist/config.ts';
 import { exportPath, type PersistKey } from '../../src/persist/export-path.ts';
 import { importEntries, type TrustPolicy } from '../../src/persist/import-entries.ts';
 import { keysDir, SECRET_NAME, PUBLIC_NAME } from '../../src/persist/keys.ts';
-import { manifestPath, readManifest, recordExport } from '../../src/persist/manifest.ts';
+import { readExports } from '../../src/persist/exports.ts';
 import { copyTo, parsePathInfoJson, pathInfo } from '../../src/persist/store.ts';
 import { collect, isValid, makeSnapshot } from './helpers/nix-fixture.ts';
 
@@ -72,8 +72,8 @@ test('export → garbage collection → import restores identical bytes, verifie
     const info = (await pathInfo([fx.snapshot], s.env, { storeUrl: s.cfg.storeUrl!, sigs: true })).get(fx.snapshot);
     assert.ok(info?.signatures?.some((sig) => sig.startsWith(pub.split(':')[0]! + ':')), JSON.stringify(info));
 
-    const manifest = await readManifest(manifestPath(s.cfg));
-    assert.deepEqual(manifest.map((e) => [e.repoId, e.storePath]), [[`test/persist-${fx.tag}`, fx.snapshot]]);
+    const manifest = (await readExports(s.cfg, s.env, 'import')).records;
+    assert.deepEqual(manifest.map((e) => [e.repoId, e.storePath, e.publicKey]), [[`test/persist-${fx.tag}`, fx.snapshot, pub]]);
 
     await collect(s.env, [fx.blob]);
     assert.equal(await isValid(s.env, fx.snapshot), false);
@@ -99,7 +99,6 @@ test('an unsigned store is refused without a terminal and without --yes; --yes o
     // What the original nix-hug (or a plain `nix copy`) leaves: no signatures at all.
     await copyTo(s.cfg.storeUrl!, [fx.snapshot], s.env);
     const entry = { ...key(fx.tag), storePath: fx.snapshot, exportedAt: new Date().toISOString() };
-    await recordExport(manifestPath(s.cfg), s.cfg.storeUrl!, entry);
     await collect(s.env, [fx.blob]);
 
     const refused = await importEntries({ cfg: s.cfg, env: s.env, log: s.log, entries: [entry], trust: { yes: false, confirm: null } });
@@ -148,6 +147,10 @@ test('an export signed by another machine\'s key is foreign: it needs trust like
     const refused = await importEntries({ cfg: s.cfg, env: s.env, log: s.log, entries: [entry], trust: { yes: false, confirm: null } });
     assert.equal(refused[0]?.status, 'failed');
     assert.match(refused[0]?.error?.message ?? '', /not signed by a key you trust/);
+    // The hint names the exporting machine's key, as its record says, and where to check it.
+    assert.ok(entry.publicKey);
+    assert.ok(refused[0]?.error?.hint?.includes(`extra-trusted-public-keys = ${entry.publicKey}`), refused[0]?.error?.hint);
+    assert.match(refused[0]?.error?.hint ?? '', /nix-hug store key/);
   } finally {
     s.cleanup();
   }
