@@ -56,16 +56,16 @@ const nixVersion = spawnSync('nix', ['--version'], { encoding: 'utf8' }).stdout.
 const n = (x: number) => x.toLocaleString('en-US');
 const rows: Array<[string, string, string]> = [
   ['Network faults injected', n(total.faultsInjected), '503s, 429 with Retry-After, bodies dropped or stalled mid-file, wrong bytes, git errors, the Hub going away'],
-  ['Fault scenarios survived', `${n(total.faultScenariosSurvived)} of ${n(total.faultScenarios)}`, 'fetched after bounded retries, or one clear error naming repo and file with no partial store path, --out dir or manifest entry'],
-  ['Malformed invocations', n(total.badInputs), 'URLs, refs, patterns, paths, option mixes, config files, manifests, env knobs: exit 1 or 2, one line, nothing written'],
+  ['Fault scenarios survived', `${n(total.faultScenariosSurvived)} of ${n(total.faultScenarios)}`, 'fetched after bounded retries, or one clear error naming repo and file with no partial store path, --out dir or export record'],
+  ['Malformed invocations', n(total.badInputs), 'URLs, refs, patterns, paths, option mixes, config files, old manifests, env knobs: exit 1 or 2, one line, nothing written'],
   ['Generated inputs', n(total.generatedInputs), 'property tests: URL parsing, glob → regex against Nix builtins.match, Nix string escaping round-trips'],
   ['Hostile repositories', n(total.hostileRepos), 'shell/Nix code in names, newlines, escaping symlinks, bad pointers, a lying mirror: fetched exactly or refused'],
   ['Canaries intact', n(total.canariesIntact), 'files that would exist had any name or value been executed'],
-  ['Token checks', `${n(total.secretChecks)} places`, `${n(total.secretCommands)} commands with HF_TOKEN and --debug; outputs, expression, manifest, persist store, store paths, derivations, build logs, caches, netrc, temp files: found 0 times`],
+  ['Token checks', `${n(total.secretChecks)} places`, `${n(total.secretCommands)} commands with HF_TOKEN and --debug; outputs, expression, export records, persist store, store paths, derivations, build logs, caches, netrc, temp files: found 0 times`],
   ['Command lines read', n(total.commandLinesRead), 'every process in /proc, polled during a token-authenticated download and build: token found 0 times'],
   ['Interruptions', n(total.interruptions), 'SIGINT/SIGTERM mid-download, mid-copy, mid-export, mid-import: exit within 3 s, nothing left, re-run succeeds'],
   ['Endpoint tricks', n(total.endpointTricks), 'HF_ENDPOINT values a URL parser rewrites (newline, tab, empty ? or #, backslash): refused before any request, token sent nowhere'],
-  ['Concurrent runs', n(total.concurrentRuns), 'same repo fetched twice at once; exports racing imports on one manifest: no loss'],
+  ['Concurrent runs', n(total.concurrentRuns), 'same repo fetched twice at once; exports racing imports on one persist store: no loss'],
 ];
 
 const context = `${suites.length} suites (${[...seen].sort().join(', ')}), ${nixVersion}, ${availableParallelism()} cores, ${seconds} s`;

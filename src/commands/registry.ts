@@ -200,6 +200,12 @@ export const COMMANDS: CommandSpec[] = [
           { command: 'nix-hug store key --substituter http://cache.lan:8080', comment: 'for a persist directory served over HTTP' },
         ],
         handler: { module: 'store', export: 'key' },
+        check: (_args, o) => {
+          const url = o.substituter;
+          if (typeof url === 'string' && !/^[a-z][a-z0-9+.-]*:\/\/[^\s]+$/i.test(url)) {
+            throw new UsageError(`--substituter must be a Nix store URL such as http://cache.lan:8080, found '${url}'`, 'give the address other machines reach the persist store at');
+          }
+        },
       },
     ],
   },

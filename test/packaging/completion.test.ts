@@ -82,7 +82,7 @@ describe('bash completion', () => {
     assert.deepEqual(await bashComplete('nix-hug', 'f'), ['fetch']);
     assert.deepEqual(sorted(await bashComplete('nix-hug', '')), sorted(commandNames));
     assert.deepEqual(await bashComplete('nix-hug', 'fetch', '--in'), ['--include']);
-    assert.deepEqual(await bashComplete('nix-hug', 'store', ''), ['ls', 'path']);
+    assert.deepEqual(await bashComplete('nix-hug', 'store', ''), ['ls', 'path', 'key']);
     assert.deepEqual(await bashComplete('nix-hug', '--debug', 'store', 'p'), ['path']);
     assert.deepEqual(await bashComplete('nix-hug', 'store', 'ls', '--'), ['--json', '--debug', '--help']);
     for (const name of commandNames.filter((n) => n !== 'store')) {
@@ -116,7 +116,7 @@ describe('fish completion', () => {
     assert.deepEqual(await fishComplete('nix-hug f'), ['fetch']);
     assert.deepEqual(sorted(await fishComplete('nix-hug ')), sorted(commandNames));
     assert.deepEqual(await fishComplete('nix-hug fetch --in'), ['--include']);
-    assert.deepEqual(sorted(await fishComplete('nix-hug store ')), ['ls', 'path']);
+    assert.deepEqual(sorted(await fishComplete('nix-hug store ')), ['key', 'ls', 'path']);
     assert.deepEqual(sorted(await fishComplete('nix-hug store ls --')), ['--debug', '--help', '--json']);
     assert.deepEqual(sorted(await fishComplete('nix-hug completion ')), ['bash', 'fish', 'zsh']);
     assert.deepEqual(sorted(await fishComplete(`nix-hug fetch x --out ${join(tmp, 'out', 'a')}`)), sorted([join(tmp, 'out', 'a b') + '/', join(tmp, 'out', 'alpha') + '/']));
@@ -147,7 +147,7 @@ describe('zsh completion', () => {
     assert.deepEqual(got.get('nix-hug f'), ['fetch']);
     assert.deepEqual(got.get('nix-hug '), sorted(commandNames));
     assert.deepEqual(got.get('nix-hug fetch --in'), ['--include']);
-    assert.deepEqual(got.get('nix-hug store '), ['ls', 'path']);
+    assert.deepEqual(got.get('nix-hug store '), ['key', 'ls', 'path']);
     assert.deepEqual(got.get('nix-hug store ls --'), ['--debug', '--help', '--json']);
     assert.deepEqual(got.get('nix-hug completion '), ['bash', 'fish', 'zsh']);
     assert.deepEqual(got.get('nix-hug fetch --out '), ['out'], 'folders only');
