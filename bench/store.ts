@@ -5,7 +5,7 @@
  * are picked by name only — our repos' store names at our revisions and
  * `hf-blob-<sha256>` of our blobs — so nothing else in the store is touched.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { run } from './proc.ts';
 
 export const STORE_DIR = '/nix/store';
@@ -23,8 +23,13 @@ export function snapshotPrefix(type: 'model' | 'dataset', id: string, rev: strin
   return `hf-${type}-${org}--${name}-${rev.slice(0, 7)}`;
 }
 
+/** What the store holds; none on a fresh machine whose Nix has not created /nix/store yet. */
+function storeEntries(): string[] {
+  return existsSync(STORE_DIR) ? readdirSync(STORE_DIR) : [];
+}
+
 /** Store paths (full) whose names the selection covers. */
-export function selectPaths(sel: Selection, names: string[] = readdirSync(STORE_DIR)): string[] {
+export function selectPaths(sel: Selection, names: string[] = storeEntries()): string[] {
   const blobNames = new Set([...sel.blobs].flatMap((sha) => [`hf-blob-${sha}`, `hf-blob-${sha}.drv`]));
   return names
     .filter((entry) => {
