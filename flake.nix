@@ -25,6 +25,8 @@
         default = {
           type = "app";
           program = "${self.packages.${system}.nix-hug}/bin/nix-hug";
+          # Nix 2.18+ warns about an app without it in `nix flake check`.
+          meta.description = "Pin Hugging Face models and datasets into the Nix store";
         };
       });
 

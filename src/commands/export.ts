@@ -4,7 +4,7 @@
  * the store's export index, and prints its store path.
  */
 import { InterruptedError } from '../errors.js';
-import { buildPinned, pinRepo } from '../fetch/pipeline.js';
+import { buildPinned, pinRepo, startNixpkgsCheck } from '../fetch/pipeline.js';
 import { buildFilters } from '../filters.js';
 import { parseTarget } from '../hub/resolve.js';
 import { onInterrupt } from '../interrupt.js';
@@ -23,9 +23,10 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
   const nix = await detectNix(ctx.env); // as fetch: no request to the Hub when nothing can be built
   const interrupt = onInterrupt();
   try {
+    const nixpkgs = startNixpkgsCheck(ctx.env, interrupt.signal);
     const pinned = await pinRepo(ctx, url, opts);
     const { pin } = pinned;
-    const storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, nix });
+    const storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, nix, nixpkgs });
     ctx.logger.info(`built ${storePath}`);
     if (interrupt.signal.aborted) throw new InterruptedError(`exporting ${pin.id}`);
     ctx.logger.info(`copying to ${storeUrl}`);

@@ -3,7 +3,7 @@
  * --no-build), optionally copy it out, and print the expression (or JSON).
  */
 import { UsageError } from '../errors.js';
-import { buildPinned, pinRepo } from '../fetch/pipeline.js';
+import { buildPinned, pinRepo, startNixpkgsCheck } from '../fetch/pipeline.js';
 import { onInterrupt } from '../interrupt.js';
 import { checkOutEmpty, copyOut } from '../out-dir.js';
 import { detectNix } from '../nix/nix.js';
@@ -31,15 +31,17 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   const nix = opts.build ? await detectNix(ctx.env) : undefined;
   const interrupt = onInterrupt();
   try {
+    const nixpkgs = opts.build ? startNixpkgsCheck(ctx.env, interrupt.signal) : undefined;
     const pinned = await pinRepo(ctx, url, opts);
     const { pin } = pinned;
     let storePath: string | null = null;
     if (opts.build) {
+      await nixpkgs;
       // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
       const key = { repoId: pin.id, type: pin.type, rev: pin.rev, filters: pin.filters };
       const io = { env: ctx.env, log: ctx.logger };
       await restoreIfPersisted(io, key);
-      storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}) });
+      storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) });
       ctx.logger.info(`built ${storePath}`);
       await persistAfterBuild(io, key, storePath, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint });
       if (opts.out !== undefined) {

@@ -16,6 +16,7 @@ import { fileTreeHash } from '../manifest.js';
 import { renderFetchExpression, type PinnedRepo } from '../nix/expr.js';
 import { buildFile } from '../nix/library.js';
 import { capture, detectNix, nixBuild, NixBuildError, nixEnv, withGitConfig, type DownloadLimits, type NixInfo } from '../nix/nix.js';
+import { checkNixpkgs } from '../nix/nixpkgs.js';
 import { blobStorePath } from '../nix/store-path.js';
 import type { RepoFile } from '../types.js';
 import { DownloadProgress } from '../ui/download-progress.js';
@@ -102,6 +103,18 @@ export interface BuildPinnedOptions {
   signal?: AbortSignal;
   /** From `detectNix`, when the caller checked Nix before talking to the Hub. */
   nix?: NixInfo;
+  /** From `checkNixpkgs`, when the caller started it while the Hub was asked; else checked here. */
+  nixpkgs?: Promise<void>;
+}
+
+/**
+ * `checkNixpkgs` started now, to run while the Hub is asked; hand it to
+ * `buildPinned`. Its failure waits for that (never an unhandled rejection).
+ */
+export function startNixpkgsCheck(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+  const check = checkNixpkgs(env, signal);
+  check.catch(() => {});
+  return check;
 }
 
 /**
@@ -115,6 +128,8 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
   const env = ctx.env;
   const nix = opts.nix ?? (await detectNix(env));
   ctx.logger.debug(`using Nix ${nix.version}${nix.isLix ? ' (Lix)' : ''}`);
+  // Nothing is downloaded until the build is known to find nixpkgs.
+  await (opts.nixpkgs ?? checkNixpkgs(env, opts.signal));
 
   const blobs = new Map(pinned.selectedLfs.map((f) => [blobStorePath(f.lfs!.sha256), f]));
   const missing = await invalidPaths([...blobs.keys()], nixEnv(env));

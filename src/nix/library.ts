@@ -29,6 +29,12 @@ export function nixPath(p: string): string {
   return `(/. + ${nixString(p)})`;
 }
 
+/** The three ways to give nix-hug a nixpkgs, for the error that says none was found. */
+export const NIXPKGS_HINT =
+  'give it one of three ways: set NIX_HUG_NIXPKGS=/path/to/nixpkgs (a checkout or an unpacked channel); ' +
+  'or add a channel (`nix-channel --add https://nixos.org/channels/nixpkgs-unstable nixpkgs && nix-channel --update`, ' +
+  'or NIX_PATH=nixpkgs=/path/to/nixpkgs); or name it in the flake registry (`nix registry add nixpkgs github:NixOS/nixpkgs/nixos-unstable`)';
+
 /**
  * The nixpkgs the library gets its `runCommand` from: `NIX_HUG_NIXPKGS` (a
  * path, set by the flake package to its pinned nixpkgs), else `<nixpkgs>`
@@ -42,6 +48,16 @@ export function nixpkgsExpression(env: NodeJS.ProcessEnv): string {
     '  if fromPath.success then import fromPath.value { }',
     '  else (builtins.getFlake "nixpkgs").legacyPackages.${builtins.currentSystem})',
   ].join('\n');
+}
+
+/**
+ * Where that nixpkgs lives, found the same way without evaluating the package
+ * set: `<nixpkgs>`, else the registry's flake (which fetches its source, as
+ * the build would). Null when `NIX_HUG_NIXPKGS` names it (a plain path).
+ */
+export function nixpkgsSourceExpression(env: NodeJS.ProcessEnv): string | null {
+  if (env.NIX_HUG_NIXPKGS) return null;
+  return 'let fromPath = builtins.tryEval <nixpkgs>; in if fromPath.success then toString fromPath.value else (builtins.getFlake "nixpkgs").outPath';
 }
 
 /**

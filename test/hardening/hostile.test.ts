@@ -20,6 +20,7 @@ import type { FileSpec, RepoSpec, RunningHub } from '../hub/types.ts';
 import { requireBuild, runCli } from '../cli/helpers.ts';
 import { lfsSha256 } from '../hub/content.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
+import { canaryDir } from '../helpers/nix-env.ts';
 import { isValidPath, oneErrorLine, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox } from './helpers.ts';
 
 const ORG = `hostile-${RUN}`;
@@ -27,10 +28,12 @@ const TOKEN = `hf_hostileTest${RUN}`;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 // ---- canaries: files that exist only if a name was run as shell code ----------
+// In a folder every builder sees at the same path, sandboxed or not (test/lib/safety.test.ts proves it).
+const CANARY_DIR = canaryDir();
 const CANARIES: string[] = [];
 /** A shell command creating a canary, spelled without `/` (file names cannot hold one). */
 function canary(kind: string): string {
-  const path = `/tmp/nix-hug-canary-${RUN}-${kind}`;
+  const path = join(CANARY_DIR, kind);
   CANARIES.push(path);
   return `touch "$(printf '${[...path].map((c) => (c === '/' ? '\\57' : c)).join('')}')"`;
 }
@@ -124,7 +127,7 @@ before(async () => {
 after(async () => {
   const intact = CANARIES.filter((c) => !existsSync(c)).length;
   if (intact === CANARIES.length) record('hostile', { canariesIntact: intact, hostileRepos });
-  for (const c of CANARIES) rmSync(c, { force: true });
+  rmSync(CANARY_DIR, { recursive: true, force: true });
   await new Promise<void>((r) => (mirror ? mirror.close(() => r()) : r()));
   await hub?.close();
   box?.cleanup();

@@ -19,6 +19,7 @@ import { requireBuild, runCli } from '../cli/helpers.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import { readIndex } from '../../src/persist/export-index.ts';
 import { isValidPath, oneErrorLine, outSiblings, record, RUN, sandbox, seeded, tmpLeftovers, waitFor, spawnCli, type Sandbox } from './helpers.ts';
+import { nixAtLeast } from '../helpers/nix-matrix.ts';
 
 const ORG = `net-${RUN}`;
 const PUB = `${ORG}/pub`;
@@ -202,7 +203,10 @@ describe("Nix's downloads (public repo)", () => {
     const line = oneErrorLine(r.stderr);
     assert.ok(line.includes(gitDead.id) && /git/.test(line) && line.includes('503'), line);
     const n = hits(hub, new RegExp(`/${gitDead.id}\\.git/`)).length;
-    assert.equal(n, 2, '1 attempt + NIX_HUG_MAX_RETRIES');
+    // One fetchGit with allRefs asks for info/refs once on Nix 2.8, twice on 2.26 (measured; taken to
+    // change with the fetcher rewritten in 2.20).
+    const perAttempt = nixAtLeast(2, 20) ? 2 : 1;
+    assert.equal(n, 2 * perAttempt, '1 attempt + NIX_HUG_MAX_RETRIES');
     assert.deepEqual(tmpLeftovers(box.tmp), []);
     hub.clearFaults();
     injected += n;
@@ -280,7 +284,13 @@ describe("the CLI's own downloads (gated repo, with a token)", () => {
     const r = await fetchJson([GATED, '--file', 'gdrop.safetensors'], env());
     await assertFetched(r.storePath, GATED, 'gdrop.safetensors');
     const cdn = cdnHits(hub, GATED, 'gdrop.safetensors');
-    assert.deepEqual(cdn.map((q) => [q.status, q.bytes]), [[200, 50_000], [206, SIZE - 50_000]], 'resumed after the bytes it had');
+    assert.deepEqual(cdn[0] && [cdn[0].status, cdn[0].bytes], [200, 50_000]);
+    // Resumed after the bytes that reached the file: all 50,000 as a rule, but fetch's web stream drops
+    // chunks still queued when the connection breaks (seen on a loaded machine), and with none a
+    // whole-file GET is right.
+    assert.equal(cdn.length, 2);
+    const [status, bytes] = [cdn[1]!.status, cdn[1]!.bytes];
+    assert.ok((status === 206 && bytes >= SIZE - 50_000 && bytes < SIZE) || (status === 200 && bytes === SIZE), `then ${status} with ${bytes} bytes`);
     injected += 1;
     scenarios++;
   });

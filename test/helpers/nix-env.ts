@@ -5,7 +5,7 @@
  * smudging inside fetchGit (docs/nix-versions.md), and the Nix version and
  * sandbox mode the test run asked for (see `testNix` below).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyTestNix, testNix } from './nix-matrix.ts';
@@ -19,9 +19,28 @@ export interface NixTestEnv {
   cleanup(): void;
 }
 
+/** Host folders every sandboxed builder of this test process also sees, at the same path. */
+const sharedWithBuilders: string[] = [];
+
+/**
+ * A fresh folder for canaries — files that exist only if a file name was run as code — at
+ * the same path for the test, for Nix's evaluation and for every builder: with the sandbox
+ * on, a builder has a private /tmp, so a canary it wrote anywhere else would vanish with it.
+ * Call it before `nixTestEnv()`; the caller removes it.
+ */
+export function canaryDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nix-hug-canaries-'));
+  // Builders run as the nixbld users.
+  chmodSync(dir, 0o1777);
+  sharedWithBuilders.push(dir);
+  return dir;
+}
+
 /** The NIX_CONFIG text of every test's nix: offline, flakes on, and the sandbox mode the run selected. */
 export function testNixConfig(): string {
-  return ['substituters =', 'experimental-features = nix-command flakes', 'warn-dirty = false', ...testNix().sandboxConfig].join('\n');
+  const { sandbox, sandboxConfig } = testNix();
+  const shared = sandbox !== false && sharedWithBuilders.length > 0 ? [`extra-sandbox-paths = ${sharedWithBuilders.join(' ')}`] : [];
+  return ['substituters =', 'experimental-features = nix-command flakes', 'warn-dirty = false', ...sandboxConfig, ...shared].join('\n');
 }
 
 export function nixTestEnv(extra: NodeJS.ProcessEnv = {}): NixTestEnv {

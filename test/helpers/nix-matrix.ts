@@ -101,6 +101,24 @@ export function findTestNix(env: NodeJS.ProcessEnv = process.env): FoundNix {
   return { version, path, sandbox: sel.sandbox === null ? 'as nix.conf says' : sel.sandbox ? 'on' : 'off' };
 }
 
+let found: FoundNix | undefined;
+
+/**
+ * The version of the Nix the tests run, for the few assertions where Nix versions behave
+ * differently (each says what was measured on which version). Asked once per test process.
+ */
+export function testNixVersion(): { major: number; minor: number } {
+  found ??= findTestNix();
+  const [major = 0, minor = 0] = found.version.split('.').map(Number);
+  return { major, minor };
+}
+
+/** Whether the tests run Nix `major.minor` or newer. */
+export function nixAtLeast(major: number, minor: number): boolean {
+  const v = testNixVersion();
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
+
 /** "Nix 2.26.3 (/opt/nix-2.26/bin/nix), sandbox on": what a run says it tested. */
 export function describeTestNix(found: FoundNix): string {
   return `Nix ${found.version} (${found.path}), sandbox ${found.sandbox}`;
