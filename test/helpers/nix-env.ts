@@ -2,7 +2,7 @@
  * The environment every test gives to `nix`: no substituters (there is no
  * network), flakes on, a fresh fetcher cache (Nix's git cache ignores the URL
  * once a rev is known: a stale cache would hide a wrong endpoint), no LFS
- * smudging inside fetchGit (docs/nix-versions.md), and the Nix version and
+ * smudging inside fetchGit (Nix < 2.20 would run the git-lfs filter), and the Nix version and
  * sandbox mode the test run asked for (see `testNix` below).
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
