@@ -40,6 +40,29 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Pages of one tree listing; 100,000 pages of 1000 entries is far beyond any repo. */
 export const DEFAULT_MAX_PAGES = 100_000;
 const MAX_REDIRECTS = 10;
+/** Largest API answer read: a tree page of 1000 entries is about 300 kB, the info of a 100,000-file repo about 15 MB. */
+export const MAX_JSON_BYTES = 64 << 20;
+/** Of an error answer only its message is used. */
+const MAX_ERROR_BYTES = 64 << 10;
+
+/** At most `limit` bytes of the body as text; `complete` is false when there was more (left unread). */
+async function readText(res: Response, limit: number): Promise<{ text: string; complete: boolean }> {
+  if (!res.body) return { text: '', complete: true };
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: text + decoder.decode(), complete: true };
+    bytes += value.byteLength;
+    if (bytes > limit) {
+      await reader.cancel().catch(() => undefined);
+      return { text: text + decoder.decode(value.subarray(0, value.byteLength - (bytes - limit))), complete: false };
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
 
 export interface HubClientOptions {
   /** Without trailing slash (see endpoint.ts). */
@@ -248,13 +271,7 @@ export class HubClient {
       seen.add(url);
       const current: string = url;
       const { entries, next } = await this.request(current, ctx, {}, async (res) => {
-        const text = await res.text();
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          throw new NixHugError(`the Hub sent an unreadable file list for ${describeRepo(repo)} (not JSON)`, 'retry later; check HF_ENDPOINT');
-        }
+        const parsed = await this.readJson(res, ctx);
         if (!Array.isArray(parsed)) throw new NixHugError(`the Hub sent an unexpected file list for ${describeRepo(repo)} (not a list)`, 'retry later; check HF_ENDPOINT');
         const link = nextLink(res.headers.get('link'));
         return { entries: parsed as TreeEntry[], next: link === null ? null : new URL(link, current).href };
@@ -307,14 +324,23 @@ export class HubClient {
   }
 
   private async getJson(url: string, ctx: RequestContext): Promise<unknown> {
-    return this.request(url, ctx, {}, async (res) => {
-      const text = await res.text();
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        throw new NixHugError(`the Hub sent an answer that is not JSON while ${ctx.what} for ${describeRepo(ctx.repo)}`, `check HF_ENDPOINT (${this.endpoint})`);
-      }
-    });
+    return this.request(url, ctx, {}, (res) => this.readJson(res, ctx));
+  }
+
+  /** A JSON answer, read within the request's timeout and MAX_JSON_BYTES. */
+  private async readJson(res: Response, ctx: RequestContext): Promise<unknown> {
+    const { text, complete } = await readText(res, MAX_JSON_BYTES);
+    if (!complete) {
+      throw new NixHugError(
+        `the Hub's answer while ${ctx.what} for ${describeRepo(ctx.repo)} is larger than ${MAX_JSON_BYTES >> 20} MiB: not read`,
+        `check HF_ENDPOINT (${this.endpoint}): the Hub's API answers are far smaller`,
+      );
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new NixHugError(`the Hub sent an answer that is not JSON while ${ctx.what} for ${describeRepo(ctx.repo)}`, `check HF_ENDPOINT (${this.endpoint})`);
+    }
   }
 
   private headersFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -411,10 +437,12 @@ export class HubClient {
         }
         break;
       }
-      if (!timeBody) clearTimeout(timer);
       if (res.ok) {
-        // A streamed body stays abortable by the caller's signal.
-        if (!timeBody) keepListener = true;
+        // A streamed body is the caller's to time; it stays abortable by the caller's signal.
+        if (!timeBody) {
+          clearTimeout(timer);
+          keepListener = true;
+        }
         try {
           return await consume(res);
         } catch (err) {
@@ -423,9 +451,10 @@ export class HubClient {
           throw unreachable(err); // the body broke off: retry like a failed connection
         }
       }
+      // An error answer's body is read under the same timer, and only its start: it may trickle or never end.
       let body = '';
       try {
-        body = method === 'HEAD' ? '' : await res.text();
+        body = method === 'HEAD' ? '' : (await readText(res, MAX_ERROR_BYTES)).text;
       } catch {
         // the error body is optional
       }

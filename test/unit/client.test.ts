@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { HubClient, httpSettingsFromEnv, nextLink, parseRetryAfter, type FetchFn, type HubClientOptions } from '../../src/hub/client.ts';
 import { HubApiError, HubUnreachableError } from '../../src/hub/errors.ts';
@@ -73,6 +75,94 @@ describe('an explicit commit', () => {
     const same = client(fakeHub(() => json({ sha: asked })).fetch).c;
     assert.equal(await same.resolveRevision(model, asked.toUpperCase()), asked);
     assert.equal(await same.resolveRevision(model, 'main'), asked, 'a branch may name any commit');
+  });
+});
+
+/** A real HTTP server on 127.0.0.1 whose handler writes the answer; counts the body bytes it got out. */
+async function httpServer(handler: (res: ServerResponse, sent: (n: number) => void) => void) {
+  let bytes = 0;
+  const server = createServer((_req, res) => handler(res, (n) => (bytes += n)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sent: () => bytes,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+describe('bodies are read within the timeout and a size limit', () => {
+  const realClient = (timeoutMs: number) =>
+    new HubClient({ endpoint: EP, retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1, totalBudgetMs: 1000 }, timeoutMs });
+
+  it('an error answer whose body trickles: get() gives up at the timeout', { timeout: 10_000 }, async () => {
+    const srv = await httpServer((res, sent) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        res.write('x');
+        sent(1);
+      }, 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    try {
+      const t0 = Date.now();
+      await assert.rejects(realClient(500).get(`${srv.url}/file`), NixHugError);
+      const ms = Date.now() - t0;
+      assert.ok(ms < 2000, `get() returned after ${ms} ms with a 500 ms timeout`);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('an error answer with an endless body: read no further than a small limit', { timeout: 20_000 }, async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'e');
+    const srv = await httpServer((res, sent) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      let left = 3200; // 200 MiB unless the client stops reading
+      const pump = () => {
+        while (left > 0 && !res.destroyed) {
+          left--;
+          sent(chunk.length);
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    try {
+      await assert.rejects(realClient(10_000).get(`${srv.url}/file`), (err: unknown) => err instanceof HubApiError && err.status === 503);
+      assert.ok(srv.sent() < 16 << 20, `the client took ${srv.sent()} bytes of an error body`);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('an API answer larger than any the Hub sends: a clear error, not all of it in memory', { timeout: 20_000 }, async () => {
+    const chunk = Buffer.alloc(1 << 20, ' ');
+    const srv = await httpServer((res, sent) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let left = 400; // 400 MiB of JSON whitespace
+      const pump = () => {
+        while (left > 0 && !res.destroyed) {
+          left--;
+          sent(chunk.length);
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end('{}');
+      };
+      pump();
+    });
+    try {
+      const c = new HubClient({ endpoint: srv.url, retry: { maxRetries: 0 }, timeoutMs: 60_000 });
+      await assert.rejects(c.repoInfo(model), (err: unknown) => err instanceof NixHugError && /larger than/.test(err.message));
+      assert.ok(srv.sent() < 200 << 20, `the client took ${srv.sent()} bytes`);
+    } finally {
+      await srv.close();
+    }
   });
 });
 
