@@ -87,9 +87,13 @@ export function resolveUrl(pin: PinnedRepo, path: string): string {
   return `${pin.endpoint}/${prefix}${pin.id}/resolve/${pin.rev}/${path.split('/').map(quoteSegment).join('/')}`;
 }
 
-/** git's own config through the environment: the token reaches git for this run only, never a file or argv. */
-function gitAuthEnv(env: NodeJS.ProcessEnv, token: string): NodeJS.ProcessEnv {
-  return { ...withGitConfig(env, [['http.extraHeader', `Authorization: Bearer ${token}`]]), GIT_TERMINAL_PROMPT: '0' };
+/**
+ * git's own config through the environment: the token reaches git for this run only, never a file or argv.
+ * The header is scoped to the endpoint (`http.<url>.extraHeader`, matched by git on scheme, host, port and
+ * path prefix): the same build evaluates nixpkgs, which may itself be fetched with git from another host.
+ */
+export function gitAuthEnv(env: NodeJS.ProcessEnv, endpoint: string, token: string): NodeJS.ProcessEnv {
+  return { ...withGitConfig(env, [[`http.${endpoint}/.extraHeader`, `Authorization: Bearer ${token}`]]), GIT_TERMINAL_PROMPT: '0' };
 }
 
 /** Nix's downloads follow NIX_HUG_MAX_RETRIES and NIX_HUG_HTTP_TIMEOUT_MS, like the Hub client. */
@@ -162,7 +166,7 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
       if (opts.signal?.aborted) throw new InterruptedError(`downloading ${what}`);
       throw err;
     });
-    buildEnv = gitAuthEnv(env, token);
+    buildEnv = gitAuthEnv(env, pin.endpoint, token);
   }
 
   const dir = await mkdtemp(join(tmpdir(), 'nix-hug-build-'));

@@ -3,19 +3,29 @@
  * rewrites (a newline or tab inside, an empty `?` or `#`, a backslash) are
  * refused before any request, and a capture server standing in for the host
  * they would have reached sees nothing. Accepted values are used in their
- * normalised form, in requests and in the printed expression.
+ * normalised form, in requests and in the printed expression. And the
+ * header that gives git the token is scoped to the endpoint: a nixpkgs that
+ * Nix fetches with git from another host during the same build gets no
+ * Authorization.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startHub } from '../hub/server.ts';
 import type { RunningHub } from '../hub/types.ts';
 import { requireBuild, runCli } from '../cli/helpers.ts';
-import { oneErrorLine, record, RUN, sandbox, type Sandbox } from './helpers.ts';
+import { STUB_DIR } from '../helpers/nix-lib.ts';
+import { nixString } from '../../src/nix/expr.ts';
+import { oneErrorLine, record, RUN, sandbox, seeded, type Sandbox } from './helpers.ts';
 
 const ORG = `ep-${RUN}`;
 const MODEL = `${ORG}/model`;
+const GATED = `${ORG}/gated`;
+const PROBE = `other-${RUN}/nixpkgs-probe`;
 const TOKEN = `hf_endpointTest${RUN}`;
 
 interface Captured {
@@ -43,7 +53,13 @@ let box: Sandbox;
 
 before(async () => {
   requireBuild();
-  hub = await startHub({ repos: [{ id: MODEL, commits: [{ files: { 'config.json': '{}\n' } }] }] });
+  hub = await startHub({
+    repos: [
+      { id: MODEL, commits: [{ files: { 'config.json': '{}\n' } }] },
+      { id: GATED, gated: 'manual', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('endpoint-gated', 20_000) } }] },
+    ],
+    tokens: { [TOKEN]: { grants: [GATED] } },
+  });
   box = sandbox(() => hub.url);
 });
 after(async () => {
@@ -87,5 +103,38 @@ describe('HF_ENDPOINT tricks', () => {
     const r = await runCli(['fetch', MODEL, '--no-build'], box.env({ HF_ENDPOINT: `HTTP://127.0.0.1:${port}//` }));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`endpoint = "http://127\\.0\\.0\\.1:${port}";`));
+  });
+});
+
+describe('the token given to git', () => {
+  it('reaches the Hub only: a nixpkgs fetched with git from another host during the build gets no Authorization', async () => {
+    // Another git host: a second emulator (its own port, so its own origin), serving a repo the
+    // nixpkgs stand-in below fetches with builtins.fetchGit while the gated repo is built.
+    const other = await startHub({ repos: [{ id: PROBE, commits: [{ files: { 'default.nix': '{ }\n' } }] }] });
+    const dir = mkdtempSync(join(tmpdir(), 'nix-hug-nixpkgs-probe-'));
+    try {
+      const probeRev = other.repo(PROBE).refs.main!;
+      writeFileSync(
+        join(dir, 'default.nix'),
+        [
+          '# nixpkgs as a user may have it: fetched with git (here from another host), then the test stand-in.',
+          'args:',
+          `let probe = builtins.fetchGit { url = ${nixString(`${other.url}/${PROBE}.git`)}; rev = "${probeRev}"; ref = "main"; };`,
+          `in builtins.seq probe.outPath (import ${nixString(STUB_DIR)} args)`,
+          '',
+        ].join('\n'),
+      );
+      const r = await runCli(['fetch', GATED, '--json'], box.env({ HF_TOKEN: TOKEN, NIX_HUG_NIXPKGS: dir }));
+      assert.equal(r.code, 0, r.stderr);
+      const otherGit = other.requests.filter((q) => q.route === 'git');
+      assert.ok(otherGit.length > 0, 'the build fetched the other host with git');
+      assert.deepEqual(otherGit.filter((q) => q.authorized).map((q) => q.url), [], 'no Authorization to the other git host');
+      const hubGit = hub.requests.filter((q) => q.route === 'git' && q.url.includes(`/${GATED}.git/`));
+      assert.ok(hubGit.length > 0 && hubGit.every((q) => q.authorized), "git sent the token to the Hub's repository");
+      record('endpoint', { tokenScopes: 1 });
+    } finally {
+      await other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -152,6 +152,8 @@ export interface Figures {
   concurrentRuns?: number;
   /** HF_ENDPOINT values refused before any request. */
   endpointTricks?: number;
+  /** Builds in which git sent the token to the Hub and not to another git host. */
+  tokenScopes?: number;
 }
 
 /**
