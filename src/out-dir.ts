@@ -3,7 +3,7 @@
  * written to a temporary sibling and renamed into place, so an interrupted
  * copy never leaves a half-written DIR.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, realpathSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { homedir } from 'node:os';
@@ -18,21 +18,57 @@ export type OutMetadata = SnapshotRecord;
 
 const SYSTEM_DIRS = ['/bin', '/boot', '/dev', '/etc', '/home', '/nix', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var'];
 
-/** Refuses directories whose replacement would hurt (SPEC §1). */
+/** The file nix-hug writes beside the copied files. */
+export const OUT_RECORD = '.nix-hug.json';
+
+/**
+ * Where `p` really is: the real path of its longest existing prefix, with the
+ * rest appended (the directory need not exist yet).
+ */
+function realLocation(p: string): string {
+  let head = p;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return resolve(realpathSync.native(head), ...rest);
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return p;
+      rest.unshift(basename(head));
+      head = parent;
+    }
+  }
+}
+
+/**
+ * Refuses directories whose replacement would hurt (SPEC §1): by the path
+ * given and by where it really is, so a symlink to $HOME or /etc is refused too.
+ */
 export function checkOutDir(dir: string, env: NodeJS.ProcessEnv): string {
   const abs = resolve(dir);
   const home = resolve(env.HOME ?? homedir());
+  const homes = new Set([home, realLocation(home)]);
   const refuse = (why: string) =>
     new UsageError(`refusing --out ${dir}: ${why}`, 'choose a new or empty directory of your own, e.g. --out ./models/NAME');
-  if (abs === '/') return throwIt(refuse('it is the root directory'));
-  if (abs === home) return throwIt(refuse('it is your home directory'));
-  if (SYSTEM_DIRS.includes(abs) || /^\/lib[^/]*$/.test(abs)) return throwIt(refuse('it is a system directory'));
-  if (abs === '/nix/store' || abs.startsWith('/nix/store/')) return throwIt(refuse('it is inside the Nix store'));
+  for (const p of new Set([abs, realLocation(abs)])) {
+    if (p === '/') throw refuse('it is the root directory');
+    if (homes.has(p)) throw refuse('it is your home directory');
+    if (SYSTEM_DIRS.includes(p) || /^\/lib[^/]*$/.test(p)) throw refuse('it is a system directory');
+    if (p === '/nix/store' || p.startsWith('/nix/store/')) throw refuse('it is inside the Nix store');
+  }
   return abs;
 }
 
-function throwIt(err: Error): never {
-  throw err;
+/** The repository's own top-level `.nix-hug.json`, which the record would replace: refused before anything is copied. */
+export function outRecordConflict(paths: readonly string[]): string | null {
+  return paths.includes(OUT_RECORD) ? OUT_RECORD : null;
+}
+
+export function recordConflictError(what: string): NixHugError {
+  return new NixHugError(
+    `${what} has its own '${OUT_RECORD}' at the top, where --out records what it copied: refusing to overwrite it`,
+    'build without --out and copy the store path yourself, or leave the file out with --file NAME... (exact paths)',
+  );
 }
 
 async function isNonEmptyDir(p: string): Promise<boolean | null> {
@@ -46,12 +82,45 @@ async function isNonEmptyDir(p: string): Promise<boolean | null> {
   }
 }
 
+/** `.DIR.nix-hug-{tmp,old}-<pid>-<tag>` siblings whose run is dead, by kind. */
+async function staleSiblings(parent: string, base: string): Promise<{ tmp: string[]; old: string[] }> {
+  const prefix = `.${base}.nix-hug-`;
+  const found = { tmp: [] as string[], old: [] as string[] };
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return found;
+    throw err;
+  }
+  for (const name of names.sort()) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(tmp|old)-(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length));
+    if (m && !pidAlive(Number(m[2]))) found[m[1] as 'tmp' | 'old'].push(join(parent, name));
+  }
+  return found;
+}
+
+/**
+ * A run killed between its two renames left DIR moved aside as
+ * `.DIR.nix-hug-old-…` and no DIR: that is the user's only copy, so it is
+ * put back before anything else looks at DIR. (With DIR present, an old
+ * sibling is a replaced copy: removed once a new copy is in place.)
+ */
+async function restoreInterrupted(target: string): Promise<void> {
+  const { old } = await staleSiblings(dirname(target), basename(target));
+  if (old.length === 0 || (await isNonEmptyDir(target)) !== null) return;
+  await rename(old[old.length - 1]!, target);
+}
+
 /**
  * Refuses a non-empty DIR without `override` (SPEC §1). `fetch` asks before
  * downloading anything, and copyOut asks again when it copies.
  */
 export async function checkOutEmpty(dir: string, override: boolean, env: NodeJS.ProcessEnv): Promise<boolean | null> {
-  const existing = await isNonEmptyDir(checkOutDir(dir, env));
+  const target = checkOutDir(dir, env);
+  await restoreInterrupted(target);
+  const existing = await isNonEmptyDir(target);
   if (existing && !override) {
     throw new UsageError(`--out ${dir} exists and is not empty`, 'pass --override to replace it, or choose another directory');
   }
@@ -78,15 +147,6 @@ async function copyTree(src: string, dst: string, signal: AbortSignal | undefine
   }
 }
 
-/** Temporary siblings left by a copy that was killed (SIGKILL, power loss) are removed on the next run. */
-async function removeStaleTemps(parent: string, base: string): Promise<void> {
-  const prefix = `.${base}.nix-hug-`;
-  for (const name of await readdir(parent)) {
-    if (!name.startsWith(prefix)) continue;
-    const m = /^(?:tmp|old)-(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length));
-    if (m && !pidAlive(Number(m[1]))) await rm(join(parent, name), { recursive: true, force: true });
-  }
-}
 
 export interface CopyOutOptions {
   storePath: string;
@@ -107,13 +167,19 @@ export async function copyOut(opts: CopyOutOptions): Promise<string> {
   const existing = await checkOutEmpty(opts.dir, opts.override, opts.env);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
-  await removeStaleTemps(parent, basename(target));
+  // Leftovers of a killed copy (SIGKILL, power loss): half-written temporaries go now; a replaced old copy
+  // (DIR is present, see restoreInterrupted) once the new one is in place.
+  const stale = await staleSiblings(parent, basename(target));
+  for (const t of stale.tmp) await rm(t, { recursive: true, force: true });
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmp = join(parent, `.${basename(target)}.nix-hug-tmp-${tag}`);
   const interrupted = () => new InterruptedError(`copying to ${target}`);
   try {
     await copyTree(opts.storePath, tmp, opts.signal);
-    await writeFile(join(tmp, '.nix-hug.json'), JSON.stringify(opts.metadata, null, 2) + '\n');
+    // `wx`: the repository's own file of that name is never replaced.
+    await writeFile(join(tmp, OUT_RECORD), JSON.stringify(opts.metadata, null, 2) + '\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EEXIST' ? recordConflictError(`${opts.metadata.type} ${opts.metadata.repoId}`) : err;
+    });
     if (opts.signal?.aborted) throw interrupted();
     if (existing !== null) {
       const old = join(parent, `.${basename(target)}.nix-hug-old-${tag}`);
@@ -128,6 +194,7 @@ export async function copyOut(opts: CopyOutOptions): Promise<string> {
     } else {
       await rename(tmp, target);
     }
+    for (const o of stale.old) await rm(o, { recursive: true, force: true });
     return target;
   } catch (err) {
     // The copy has stopped writing (an abort ends the stream it was in): remove what it wrote.

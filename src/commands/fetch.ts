@@ -5,7 +5,8 @@
 import { UsageError } from '../errors.js';
 import { buildPinned, pinRepo, startNixpkgsCheck } from '../fetch/pipeline.js';
 import { onInterrupt } from '../interrupt.js';
-import { checkOutEmpty, copyOut } from '../out-dir.js';
+import { checkOutEmpty, copyOut, outRecordConflict, recordConflictError } from '../out-dir.js';
+import { selector } from '../filters.js';
 import { detectNix } from '../nix/nix.js';
 import { persistAfterBuild, restoreIfPersisted } from '../persist/auto.js';
 import type { CommandContext, FetchOptions } from './context.js';
@@ -34,6 +35,9 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
     const nixpkgs = opts.build ? startNixpkgsCheck(ctx.env, interrupt.signal) : undefined;
     const pinned = await pinRepo(ctx, url, opts);
     const { pin } = pinned;
+    if (opts.out !== undefined && outRecordConflict(pinned.files.filter(selector(pin.filters)).map((f) => f.path))) {
+      throw recordConflictError(`${pin.type} ${pin.id}`); // before any download
+    }
     let storePath: string | null = null;
     if (opts.build) {
       await nixpkgs;

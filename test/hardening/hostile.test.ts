@@ -81,6 +81,7 @@ const repos: RepoSpec[] = [
   },
   { id: `${ORG}/oversized`, commits: [{ files: { 'config.json': '{}\n', 'huge.bin': ptr(randomOid(), '100000000000000000') } }] },
   { id: `${ORG}/missing-object`, commits: [{ files: { 'config.json': '{}\n', 'ghost.bin': ptr(randomOid(), '1000000000000') } }] },
+  { id: `${ORG}/own-record`, commits: [{ files: { 'config.json': '{}\n', '.nix-hug.json': '{"theirs": true}\n', 'w.bin': seeded('own-record', 5000) } }] },
 ];
 
 let hub: RunningHub;
@@ -215,6 +216,26 @@ describe('git symlinks leaving the repository', () => {
       hostileRepos++;
     });
   }
+});
+
+describe('--out', () => {
+  it("a repository file named .nix-hug.json: --out refuses before any download instead of overwriting it", async () => {
+    const id = `${ORG}/own-record`;
+    const out = join(box.home, 'out-own-record');
+    const cdnBefore = hub.requests.filter((q) => q.route === 'cdn').length;
+    const r = await runCli(['fetch', id, '--out', out], box.env());
+    assert.equal(r.code, 1, r.stderr);
+    const line = oneErrorLine(r.stderr);
+    assert.ok(line.includes(id) && line.includes("'.nix-hug.json'"), line);
+    assert.equal(hub.requests.filter((q) => q.route === 'cdn').length, cdnBefore, 'nothing downloaded');
+    assert.equal(existsSync(out), false);
+    // Without --out the file is fetched like any other, byte for byte.
+    const plain = await runCli(['fetch', id, '--json'], box.env());
+    assert.equal(plain.code, 0, plain.stderr);
+    const storePath = (JSON.parse(plain.stdout) as { storePath: string }).storePath;
+    assert.equal(readFileSync(join(storePath, '.nix-hug.json'), 'utf8'), '{"theirs": true}\n');
+    hostileRepos++;
+  });
 });
 
 describe('LFS pointers', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, readFileSync, lstatSync, readdirSync, chmodSync, statSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyOut, checkOutDir, type OutMetadata } from '../../src/out-dir.ts';
+import { copyOut, checkOutDir, checkOutEmpty, outRecordConflict, type OutMetadata } from '../../src/out-dir.ts';
 
 const meta: OutMetadata = {
   repoId: 'org/repo',
@@ -97,4 +97,67 @@ test('system directories, $HOME, / and the store are refused', () => {
   }
   assert.equal(checkOutDir('/tmp/models/x', env), '/tmp/models/x');
   assert.equal(checkOutDir('/home/someone/models', env), '/home/someone/models');
+});
+
+test('the user\'s copy left aside by a run killed between its two renames is put back, never deleted', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'out-'));
+  try {
+    const snap = fakeSnapshot(root);
+    const dest = join(root, 'dest');
+    // A run killed after `rename(dest, old)` and before `rename(tmp, dest)`: old is the only copy.
+    const old = join(root, '.dest.nix-hug-old-999999999-abcd1234');
+    mkdirSync(old);
+    writeFileSync(join(old, 'mine.txt'), 'keep me');
+    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env }), /not empty/);
+    assert.equal(readFileSync(join(dest, 'mine.txt'), 'utf8'), 'keep me', 'DIR is back');
+    assert.deepEqual(readdirSync(root).sort(), ['blob', 'dest', 'snap']);
+    // The same found by the check fetch makes before downloading anything.
+    rmSync(dest, { recursive: true });
+    mkdirSync(old);
+    writeFileSync(join(old, 'mine.txt'), 'keep me too');
+    await assert.rejects(checkOutEmpty(dest, false, process.env), /not empty/);
+    assert.equal(readFileSync(join(dest, 'mine.txt'), 'utf8'), 'keep me too');
+    // With --override the user asked for the replacement.
+    await copyOut({ storePath: snap, dir: dest, override: true, metadata: meta, env: process.env });
+    assert.equal(readFileSync(join(dest, 'config.json'), 'utf8'), '{}');
+    assert.deepEqual(readdirSync(root).sort(), ['blob', 'dest', 'snap']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a repository file named .nix-hug.json is never overwritten by the record', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'out-'));
+  try {
+    const snap = join(root, 'snap');
+    mkdirSync(snap);
+    writeFileSync(join(snap, '.nix-hug.json'), '{"theirs":true}');
+    writeFileSync(join(snap, 'config.json'), '{}');
+    const dest = join(root, 'dest');
+    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env }), /has its own '\.nix-hug\.json'/);
+    assert.deepEqual(readdirSync(root).sort(), ['snap'], 'no DIR, no temporary sibling');
+    assert.equal(outRecordConflict(['config.json', '.nix-hug.json']), '.nix-hug.json');
+    assert.equal(outRecordConflict(['config.json', 'sub/.nix-hug.json']), null);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the refusal list sees through symlinks ($HOME, system directories, the store)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'out-'));
+  try {
+    const home = join(root, 'home');
+    mkdirSync(home);
+    symlinkSync(home, join(root, 'to-home'));
+    symlinkSync('/etc', join(root, 'to-etc'));
+    symlinkSync('/nix/store', join(root, 'to-store'));
+    const env = { HOME: home };
+    assert.throws(() => checkOutDir(join(root, 'to-home'), env), /refusing --out .*: it is your home directory/);
+    assert.throws(() => checkOutDir(join(root, 'to-home', '.'), env), /your home directory/);
+    assert.throws(() => checkOutDir(join(root, 'to-etc'), env), /system directory/);
+    assert.throws(() => checkOutDir(join(root, 'to-store', 'new-dir'), env), /inside the Nix store/);
+    assert.equal(checkOutDir(join(root, 'to-home', 'models'), env), join(root, 'to-home', 'models'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
