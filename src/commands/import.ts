@@ -109,7 +109,7 @@ async function summarize(ctx: CommandContext, outcomes: ImportOutcome[]): Promis
   const failed = outcomes.filter((o) => o.status === 'failed');
   for (const o of outcomes) {
     if (o.status === 'imported') {
-      const how = o.verified === 'signed' ? 'signature verified' : 'trusted without signature check';
+      const how = `${o.verified === 'signed' ? 'signature verified' : 'trusted without signature check'}${o.rebuilt ? ', rebuilt from its content-addressed inputs' : ''}`;
       ctx.logger.info(`${c.green('imported')}  ${label(o.entry)} → ${o.entry.storePath} (${how})`);
     } else if (o.status === 'already-valid') {
       ctx.logger.info(`${c.cyan('valid')}     ${label(o.entry)} → ${o.entry.storePath} (already in the Nix store)`);

@@ -11,7 +11,7 @@ import { requireStore } from './config.js';
 import { publishRecord } from './export-index.js';
 import { ensureSigningKey } from './keys.js';
 import { canonicalFilters, type ExportRecord } from './records.js';
-import { copyTo, isSshUrl, sign } from './store.js';
+import { copyTo, invalidLocalPaths, isSshUrl, pathInfo, sign } from './store.js';
 
 /** What identifies an export: a repo at a commit under a selection. */
 export interface PersistKey {
@@ -77,6 +77,12 @@ export async function exportPath(opts: ExportOptions): Promise<ExportRecord> {
     });
     await copyTo(url, [opts.storePath], opts.env, { ...(opts.signal ? { signal: opts.signal } : {}), noCheckSigs: true, ...(rejectedHint ? { rejectedHint } : {}) });
   }
+  // Also the derivation that built it, with the sources and .drv files it needs (all content-
+  // addressed): a user the Nix daemon does not trust cannot import the snapshot itself, but can
+  // rebuild it from those (rebuild.ts).
+  const drv = await localDerivation(opts.storePath, opts.env);
+  if (drv) await copyTo(url, [drv], opts.env, { ...(opts.signal ? { signal: opts.signal } : {}), derivations: true, ...(rejectedHint ? { rejectedHint } : {}) });
+  else opts.log.debug(`the derivation of ${opts.storePath} is not in the local store: exported without it`);
   // Nix got the same SIGINT and stopped; if the copy finished anyway, the paths are in the store unrecorded (harmless).
   if (opts.signal?.aborted) throw new InterruptedError(`exporting ${opts.key.repoId}`);
   const record: ExportRecord = {
@@ -94,4 +100,11 @@ export async function exportPath(opts: ExportOptions): Promise<ExportRecord> {
   const slot = await publishRecord({ cfg: opts.cfg, env: opts.env, record, secretKey, rejectedHint: rejectedHint ?? `check that ${url} is writable` });
   opts.log.debug(`recorded as export record ${slot} in ${url}`);
   return { ...record, slot };
+}
+
+/** The `.drv` that built `storePath`, when Nix knows it and still has it. */
+async function localDerivation(storePath: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const drv = (await pathInfo([storePath], env)).get(storePath)?.deriver;
+  if (!drv) return null;
+  return (await invalidLocalPaths([drv], env)).has(drv) ? null : drv;
 }

@@ -15,6 +15,8 @@ export interface PathInfo {
   signatures?: string[];
   /** Set for content-addressed paths (which need no signature). */
   ca?: string;
+  /** The `.drv` that built it, when known. */
+  deriver?: string;
 }
 
 /** Runs nix (or nix-store), returning stdout; a non-zero exit is returned to the caller. `signal` stops it. */
@@ -94,6 +96,7 @@ function toInfo(path: string, item: Record<string, unknown>): PathInfo {
   if (Array.isArray(item.references)) info.references = item.references.filter((r): r is string => typeof r === 'string');
   if (Array.isArray(item.signatures)) info.signatures = item.signatures.filter((s): s is string => typeof s === 'string');
   if (typeof item.ca === 'string' && item.ca) info.ca = item.ca;
+  if (typeof item.deriver === 'string' && item.deriver) info.deriver = item.deriver;
   return info;
 }
 
@@ -158,11 +161,13 @@ export interface CopyToOptions {
   rejectedHint?: string;
   /** Copy from this store instead of the local one (`nix copy --from`). */
   from?: string;
+  /** PATHS are `.drv` files, copied themselves with their closures (sources, other `.drv` files), not built. */
+  derivations?: boolean;
 }
 
 /** `nix copy --to URL PATHS` (the paths' closures). */
 export async function copyTo(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv, opts: CopyToOptions = {}): Promise<void> {
-  const args = ['copy', '--to', copyDestination(storeUrl)];
+  const args = ['copy', ...(opts.derivations ? ['--derivation'] : []), '--to', copyDestination(storeUrl)];
   if (opts.from) args.push('--from', opts.from, ...FRESH_STORE_INFO);
   if (opts.noCheckSigs) args.push('--no-check-sigs');
   const out = await run('nix', [...args, ...paths], env, opts.signal);
@@ -195,11 +200,13 @@ export interface CopyFromOptions {
   noCheckSigs: boolean;
   /** Stops the copy (InterruptedError). */
   signal?: AbortSignal;
+  /** PATHS are `.drv` files, copied themselves (with their closures), not built. */
+  derivations?: boolean;
 }
 
 /** `nix copy --from URL PATHS`, verifying signatures unless the user trusted the store. */
 export async function copyFrom(storeUrl: string, paths: string[], env: NodeJS.ProcessEnv, opts: CopyFromOptions): Promise<void> {
-  const args = ['copy', '--from', storeUrl];
+  const args = ['copy', '--from', storeUrl, ...(opts.derivations ? ['--derivation'] : [])];
   if (opts.noCheckSigs) args.push('--no-check-sigs');
   else if (opts.trustedKeys.length > 0) args.push('--option', 'extra-trusted-public-keys', opts.trustedKeys.join(' '));
   const out = await run('nix', [...args, ...paths], env, opts.signal);
@@ -239,4 +246,37 @@ export async function verifyTrust(storeUrl: string, paths: string[], env: NodeJS
   const untrusted = [...out.stderr.matchAll(/path '([^']+)' is untrusted/g)].map((m) => m[1] ?? '');
   if (out.code === 2 && untrusted.length > 0) return { trusted: false, untrusted };
   throw new NixHugError(`could not check the signatures of ${paths.join(' ')} in ${storeUrl}: ${nixErrorText(out.stderr)}`, storeHint(storeUrl, out.stderr));
+}
+
+/** The output paths a `.drv` in the local store declares (`nix-store -q --outputs`). */
+export async function derivationOutputs(drv: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const out = await run('nix-store', ['-q', '--outputs', drv], env);
+  if (out.code !== 0) throw new NixHugError(`could not read the derivation ${drv}: ${nixErrorText(out.stderr)}`);
+  return out.stdout.split('\n').filter(Boolean);
+}
+
+/**
+ * The derivations `nix-store --realise DRV` would build (DRV itself among them unless its
+ * outputs are valid), from its dry run: the `.drv` lines under "… will be built:" (2.8 says
+ * "these derivations", 2.26 "this derivation" or "these N derivations").
+ */
+export async function plannedBuilds(drv: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const out = await run('nix-store', ['--realise', '--dry-run', drv], env);
+  if (out.code !== 0) throw new NixHugError(`could not plan the build of ${drv}: ${nixErrorText(out.stderr)}`);
+  const builds: string[] = [];
+  let inBuildList = false;
+  for (const line of out.stderr.split('\n')) {
+    if (/will be built:?$/.test(line.trim())) inBuildList = true;
+    else if (/^\s+\/nix\/store\/\S+$/.test(line)) {
+      if (inBuildList) builds.push(line.trim());
+    } else inBuildList = false;
+  }
+  return builds;
+}
+
+/** `nix-store --realise DRV`: builds it (by the daemon, when there is one). */
+export async function realise(drv: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+  const out = await run('nix-store', ['--realise', drv], env, signal);
+  if (signal?.aborted) throw new InterruptedError(`building ${drv}`);
+  if (out.code !== 0) throw new NixHugError(`could not build ${drv}: ${nixErrorText(out.stderr)}`);
 }
