@@ -58,7 +58,7 @@ export function isSshUrl(storeUrl: string): boolean {
 }
 
 function storeHint(url: string, text: string): string {
-  if (isSignatureRejection(text)) return 'the persist store holds paths signed by no key you trust: import with --yes to trust it for this run';
+  if (isSignatureRejection(text)) return 'Nix takes these paths only signed by a key it trusts, or from one of its trusted-users';
   if (/AccessDenied|credentials|InvalidAccessKeyId|NoSuchBucket/i.test(text)) return `check the S3 bucket and your AWS credentials for ${url}`;
   if (/ssh|Permission denied|Host key/i.test(text) && /^ssh/.test(url)) return `check that \`ssh\` to the host of ${url} works without a password prompt`;
   if (/No space left/i.test(text)) return 'free some disk space and try again';

@@ -175,6 +175,17 @@ describe('a normal user through nix-daemon', () => {
     assert.match(ls.stdout, /daemon\/model\s+model.*\s+valid\n/);
   });
 
+  it("another machine's export (a key this user does not trust): refused without --yes; with it, rebuilt", async () => {
+    await collectSnapshot(snapshot);
+    const elsewhere = { XDG_CONFIG_HOME: join(home.home, 'other-machine-config') };
+    const refused = await cli(['import', MODEL.id], elsewhere);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /not signed by a key you trust, and there is no terminal to confirm/);
+    const r = ok(await cli(['import', MODEL.id, '--yes'], elsewhere), 'import --yes');
+    assert.match(r.stderr, /\(trusted without signature check, rebuilt from its content-addressed inputs\)/);
+    assert.deepEqual(tree(snapshot), expected(MODEL));
+  });
+
   describe('an export whose derivation is missing (as older nix-hug versions wrote them)', () => {
     let old = '';
     let publicKey = '';
