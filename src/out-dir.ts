@@ -4,14 +4,15 @@
  * copy never leaves a half-written DIR.
  */
 import { createReadStream, createWriteStream, realpathSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InterruptedError, NixHugError, UsageError } from './errors.js';
 import type { SnapshotRecord } from './types.js';
 import { pidAlive } from './pid.js';
+import { quote } from './ui/text.js';
 
 /** What `.nix-hug.json` records beside the files. */
 export type OutMetadata = SnapshotRecord;
@@ -127,26 +128,52 @@ export async function checkOutEmpty(dir: string, override: boolean, env: NodeJS.
   return existing;
 }
 
-/**
- * Copies `src` to `dst` following every link (store snapshots link to their
- * blobs), as owner-writable files and folders. Each file is streamed, so an
- * abort stops the copy within one buffer and the caller can clean up once
- * nothing writes any more.
- */
-async function copyTree(src: string, dst: string, signal: AbortSignal | undefined): Promise<void> {
-  signal?.throwIfAborted();
-  const s = await stat(src); // follows links
-  if (s.isDirectory()) {
-    await mkdir(dst, { mode: 0o755 });
-    for (const name of await readdir(src)) await copyTree(join(src, name), join(dst, name), signal);
-  } else if (s.isFile()) {
-    const mode = s.mode & 0o111 ? 0o755 : 0o644;
-    await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), createWriteStream(dst, { mode, flags: 'wx' }), { signal });
-  } else {
-    throw new NixHugError(`${src} is neither a file nor a folder`, 'the snapshot looks damaged: run `nix-store --verify-path` on it');
-  }
+/** Streams one file to `dst` as an owner-writable file (executable kept); an abort stops it within one buffer. */
+async function copyFile(src: string, mode: number, dst: string, signal: AbortSignal | undefined): Promise<void> {
+  const bits = mode & 0o111 ? 0o755 : 0o644;
+  await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), createWriteStream(dst, { mode: bits, flags: 'wx' }), { signal });
 }
 
+/**
+ * Copies the snapshot at `root` to `dst` as owner-writable files and folders.
+ * A link whose target lies inside the snapshot (a git symlink such as
+ * `alias -> ../w.bin`, or one that loops, `zz -> .`) is copied as the same
+ * relative link: it works in the copy and is never followed. A link leaving
+ * the snapshot (an LFS file's link to its blob) is copied as the file it
+ * points to. Folders are entered only when they are real folders, so no link
+ * is followed twice and no cycle can be walked. The caller cleans up once
+ * nothing writes any more.
+ */
+async function copySnapshot(root: string, dst: string, signal: AbortSignal | undefined): Promise<void> {
+  const realRoot = await realpath(root);
+  const inside = (p: string) => p === realRoot || p.startsWith(`${realRoot}/`);
+  const walk = async (rel: string): Promise<void> => {
+    signal?.throwIfAborted();
+    const src = rel ? join(realRoot, rel) : realRoot;
+    const to = rel ? join(dst, rel) : dst;
+    const st = await lstat(src);
+    if (st.isSymbolicLink()) {
+      const text = await readlink(src);
+      // Its parent is a real folder of the snapshot (we only walk those): resolve the one hop lexically.
+      const hop = resolve(dirname(src), text);
+      if (inside(hop)) return void (await symlink(isAbsolute(text) ? relative(dirname(src), hop) || '.' : text, to));
+      const target = await stat(src);
+      if (!target.isFile()) {
+        throw new NixHugError(`${src} links to ${quote(text)}, which is not a file inside the snapshot`, 'the snapshot looks damaged: run `nix-store --verify-path` on it');
+      }
+      return copyFile(src, target.mode, to, signal);
+    }
+    if (st.isDirectory()) {
+      await mkdir(to, { mode: 0o755 });
+      for (const name of await readdir(src)) await walk(rel ? `${rel}/${name}` : name);
+    } else if (st.isFile()) {
+      await copyFile(src, st.mode, to, signal);
+    } else {
+      throw new NixHugError(`${src} is neither a file nor a folder`, 'the snapshot looks damaged: run `nix-store --verify-path` on it');
+    }
+  };
+  await walk('');
+}
 
 export interface CopyOutOptions {
   storePath: string;
@@ -158,8 +185,8 @@ export interface CopyOutOptions {
 }
 
 /**
- * Copies the snapshot with every link followed (real, writable files), then
- * renames it into place; with `override`, the old DIR is moved aside first and
+ * Copies the snapshot (real, writable files; links inside it kept as links),
+ * then renames it into place; with `override`, the old DIR is moved aside first and
  * removed only once the new one is in place.
  */
 export async function copyOut(opts: CopyOutOptions): Promise<string> {
@@ -175,7 +202,7 @@ export async function copyOut(opts: CopyOutOptions): Promise<string> {
   const tmp = join(parent, `.${basename(target)}.nix-hug-tmp-${tag}`);
   const interrupted = () => new InterruptedError(`copying to ${target}`);
   try {
-    await copyTree(opts.storePath, tmp, opts.signal);
+    await copySnapshot(opts.storePath, tmp, opts.signal);
     // `wx`: the repository's own file of that name is never replaced.
     await writeFile(join(tmp, OUT_RECORD), JSON.stringify(opts.metadata, null, 2) + '\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EEXIST' ? recordConflictError(`${opts.metadata.type} ${opts.metadata.repoId}`) : err;

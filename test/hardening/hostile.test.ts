@@ -21,7 +21,7 @@ import { requireBuild, runCli } from '../cli/helpers.ts';
 import { lfsSha256 } from '../hub/content.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import { canaryDir } from '../helpers/nix-env.ts';
-import { isValidPath, oneErrorLine, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox } from './helpers.ts';
+import { isValidPath, oneErrorLine, outSiblings, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox } from './helpers.ts';
 
 const ORG = `hostile-${RUN}`;
 const TOKEN = `hf_hostileTest${RUN}`;
@@ -81,6 +81,10 @@ const repos: RepoSpec[] = [
   },
   { id: `${ORG}/oversized`, commits: [{ files: { 'config.json': '{}\n', 'huge.bin': ptr(randomOid(), '100000000000000000') } }] },
   { id: `${ORG}/missing-object`, commits: [{ files: { 'config.json': '{}\n', 'ghost.bin': ptr(randomOid(), '1000000000000') } }] },
+  {
+    id: `${ORG}/loops`,
+    commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('loops', 100_000), zz: { symlink: '.' }, 'sub/up': { symlink: '..' }, 'sub/w-alias.bin': { symlink: '../w.bin' } } }],
+  },
   { id: `${ORG}/own-record`, commits: [{ files: { 'config.json': '{}\n', '.nix-hug.json': '{"theirs": true}\n', 'w.bin': seeded('own-record', 5000) } }] },
 ];
 
@@ -219,6 +223,33 @@ describe('git symlinks leaving the repository', () => {
 });
 
 describe('--out', () => {
+  it('symlinks that loop inside the repository (zz -> ., sub/up -> ..): copied as links, each file once', async () => {
+    const id = `${ORG}/loops`;
+    const out = join(box.home, 'out-loops');
+    const r = await runCli(['fetch', id, '--out', out, '--json'], box.env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readlinkSync(join(out, 'zz')), '.');
+    assert.equal(readlinkSync(join(out, 'sub', 'up')), '..');
+    assert.equal(readlinkSync(join(out, 'sub', 'w-alias.bin')), '../w.bin');
+    assert.ok(lstatSync(join(out, 'w.bin')).isFile(), 'the LFS file is a real file');
+    assert.equal(readFileSync(join(out, 'sub', 'w-alias.bin')).length, 100_000, 'the alias reaches it inside the copy');
+    // Everything under DIR without following a link: the repo's files once, nothing more.
+    let bytes = 0;
+    const walk = (d: string): void => {
+      for (const name of readdirSync(d)) {
+        const st = lstatSync(join(d, name));
+        if (st.isDirectory()) walk(join(d, name));
+        else if (st.isFile()) bytes += st.size;
+      }
+    };
+    walk(out);
+    const recordSize = lstatSync(join(out, '.nix-hug.json')).size;
+    const gitattributes = lstatSync(join(out, '.gitattributes')).size;
+    assert.equal(bytes, 100_000 + '{}\n'.length + recordSize + gitattributes, `${bytes} bytes under --out`);
+    assert.deepEqual(outSiblings(out), []);
+    hostileRepos++;
+  });
+
   it("a repository file named .nix-hug.json: --out refuses before any download instead of overwriting it", async () => {
     const id = `${ORG}/own-record`;
     const out = join(box.home, 'out-own-record');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, readFileSync, lstatSync, readdirSync, chmodSync, statSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, readFileSync, readlinkSync, lstatSync, readdirSync, chmodSync, statSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyOut, checkOutDir, checkOutEmpty, outRecordConflict, type OutMetadata } from '../../src/out-dir.ts';
@@ -157,6 +157,31 @@ test('the refusal list sees through symlinks ($HOME, system directories, the sto
     assert.throws(() => checkOutDir(join(root, 'to-etc'), env), /system directory/);
     assert.throws(() => checkOutDir(join(root, 'to-store', 'new-dir'), env), /inside the Nix store/);
     assert.equal(checkOutDir(join(root, 'to-home', 'models'), env), join(root, 'to-home', 'models'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('links inside the snapshot stay links (even looping ones); links leaving it become files', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'out-'));
+  try {
+    const snap = fakeSnapshot(root);
+    chmodSync(snap, 0o755);
+    chmodSync(join(snap, 'sub'), 0o755);
+    symlinkSync('.', join(snap, 'zz'));
+    symlinkSync('..', join(snap, 'sub', 'up'));
+    symlinkSync('../model.safetensors', join(snap, 'sub', 'alias'));
+    symlinkSync(join(root, 'blob-dir'), join(snap, 'outside-dir'));
+    mkdirSync(join(root, 'blob-dir'));
+    const dest = join(root, 'dest');
+    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env }), /outside-dir links to .*not a file inside the snapshot/);
+    rmSync(join(snap, 'outside-dir'));
+    await copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env });
+    assert.equal(readlinkSync(join(dest, 'zz')), '.');
+    assert.equal(readlinkSync(join(dest, 'sub', 'up')), '..');
+    assert.equal(readlinkSync(join(dest, 'sub', 'alias')), '../model.safetensors');
+    assert.equal(readFileSync(join(dest, 'sub', 'alias'), 'utf8'), 'weights');
+    assert.ok(lstatSync(join(dest, 'model.safetensors')).isFile());
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
