@@ -5,11 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import type { RepoType } from '../src/types.ts';
-import { hubFiles, type TreeEntry } from '../test/helpers/nix-lib.ts';
-import type { RunningHub } from '../test/hub/types.ts';
+import { hubFiles, type TreeEntry, ok, runCli, type CliRun } from '../test/support/index.ts';
+import type { RunningHub } from '../hub-emulator/types.ts';
 import type { BenchConfig } from './config.ts';
 import type { BenchEnv } from './env.ts';
-import { ok, runCli, type CliRun } from './proc.ts';
 import type { Row } from './report.ts';
 import { deletePaths, snapshotPrefix } from './store.ts';
 
@@ -67,7 +66,10 @@ export async function fetchRun(
 ): Promise<FetchRun> {
   const before = ctx.hub.cdnBytes();
   const res = ok(
-    await runCli(['fetch', cliUrl(r), '--ref', r.rev, '--json', ...extra], ctx.benv.env(cacheHome), opts.rss ? { rssDir: ctx.benv.root } : {}),
+    await runCli(['fetch', cliUrl(r), '--ref', r.rev, '--json', ...extra], ctx.benv.env(cacheHome), {
+      stderrLimit: 1 << 20, // the head of a long log is enough to explain a failure
+      ...(opts.rss ? { rssDir: ctx.benv.root } : {}),
+    }),
     `nix-hug fetch ${cliUrl(r)}`,
   );
   const cdnBytes = ctx.hub.cdnBytes() - before;

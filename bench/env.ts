@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './proc.ts';
+import { REPO_ROOT } from '../test/support/index.ts';
 
 export class BenchEnv {
   /** Scratch space of this run; removed by `close()`. */

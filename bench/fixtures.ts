@@ -4,7 +4,7 @@
  * quick), so a quick run and a full run share no blob and no commit: their
  * store paths can be cleaned up independently.
  */
-import type { FileSpec, HubOptions, RepoSpec } from '../test/hub/types.ts';
+import type { FileSpec, HubOptions, RepoSpec } from '../hub-emulator/types.ts';
 import type { BenchConfig } from './config.ts';
 
 export const ORG = 'nixhug-bench';

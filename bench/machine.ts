@@ -1,6 +1,6 @@
 /** Facts about the machine a run happened on, for RESULTS.md. */
 import { cpus, getPriority, loadavg, totalmem } from 'node:os';
-import { run } from './proc.ts';
+import { run } from '../test/support/index.ts';
 
 export interface Machine {
   cores: number;

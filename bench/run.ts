@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startHub } from '../test/hub/server.ts';
+import { startHub } from '../hub-emulator/server.ts';
 import { coldFetch, type ColdResult } from './cases/cold.ts';
 import { filtersCase } from './cases/filters.ts';
 import { secondRevision, warmRefetch } from './cases/reuse.ts';
@@ -16,7 +16,7 @@ import { revision, type BenchContext } from './context.ts';
 import { BenchEnv } from './env.ts';
 import { benchHubOptions, FIRST_REV_TAG } from './fixtures.ts';
 import { describeMachine, load, type Machine } from './machine.ts';
-import { CLI, REPO_ROOT } from './proc.ts';
+import { CLI, REPO_ROOT } from '../test/support/index.ts';
 import { renderTable, verdict, type Row } from './report.ts';
 import { deletePaths, snapshotPrefix } from './store.ts';
 

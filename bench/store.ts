@@ -6,7 +6,7 @@
  * `hf-blob-<sha256>` of our blobs — so nothing else in the store is touched.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { run } from './proc.ts';
+import { run } from '../test/support/index.ts';
 
 export const STORE_DIR = '/nix/store';
 

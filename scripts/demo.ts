@@ -9,8 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { downloadFileToCacheDir, scanCacheDir } from '@huggingface/hub';
-import { startHub } from '../test/hub/server.ts';
-import { demoHubOptions, TINY_LLAMA, TINY_SQUAD } from '../test/hub/fixtures/demo.ts';
+import { startHub } from '../hub-emulator/server.ts';
+import { demoHubOptions, TINY_LLAMA, TINY_SQUAD } from '../hub-emulator/fixtures/demo.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const bold = process.stderr.isTTY && !process.env.NO_COLOR;

@@ -2,7 +2,7 @@
  * `npm run reliability`: runs the hardening suites (test/hardening/) and
  * prints what they did and survived — faults injected, bad inputs tried,
  * canaries intact, secrets checked — from the counts the tests themselves
- * wrote (test/hardening/helpers.ts `record`), never from numbers kept here.
+ * wrote (test/support/figures.ts `record`), never from numbers kept here.
  * `--markdown` prints the table as Markdown (for the README).
  * Exits non-zero when a test failed: the figures are then incomplete.
  */
@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Figures } from '../test/hardening/helpers.ts';
+import { type Figures } from '../test/support/index.ts';
 
 const markdown = process.argv.includes('--markdown');
 const dir = mkdtempSync(join(tmpdir(), 'nix-hug-reliability-'));

@@ -8,14 +8,14 @@
 // run Nix (what CI repeats on a second Nix version). --record FILE: also write the run's counts,
 // its Nix and its failed tests to FILE as JSON (test/nix/test-matrix.test.ts of a later run
 // checks it). Which Nix, and whether the sandbox is on: NIX_HUG_TEST_* variables, described in
-// test/helpers/nix-matrix.ts and the README's Development section.
+// test/support/nix-matrix.ts and the README's Development section.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { register } from 'tsx/esm/api';
 
 register();
-const { applyTestNix, describeTestNix, findTestNix, NIX_SUITES } = await import('../test/helpers/nix-matrix.ts');
+const { applyTestNix, describeTestNix, findTestNix, NIX_SUITES } = await import('../test/support/nix-matrix.ts');
 
 function findTests(dir) {
   const out = [];

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIRST_REV_TAG, MODEL } from '../fixtures.ts';
 import { fetchRun, forget, mb, revision, type BenchContext, type Revision } from '../context.ts';
-import { ok, run, REPO_ROOT } from '../proc.ts';
+import { ok, run, REPO_ROOT } from '../../test/support/index.ts';
 import { atMost, exactly, stats, type Row } from '../report.ts';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');

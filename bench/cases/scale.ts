@@ -10,10 +10,9 @@
  */
 import { nixEnv } from '../../src/nix/nix.ts';
 import { nixString } from '../../src/nix/expr.ts';
-import { fetchExpr, withLib } from '../../test/helpers/nix-lib.ts';
+import { fetchExpr, withLib, ok, run, runCli } from '../../test/support/index.ts';
 import { scaleRepo } from '../fixtures.ts';
 import { cliUrl, forget, revision, type BenchContext } from '../context.ts';
-import { ok, run, runCli } from '../proc.ts';
 import { atMost, type Row } from '../report.ts';
 import { snapshotPrefix } from '../store.ts';
 

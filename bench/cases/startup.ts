@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from '../context.ts';
-import { ok, REPO_ROOT, run, runCli } from '../proc.ts';
+import { ok, REPO_ROOT, run, runCli } from '../../test/support/index.ts';
 import { atMost } from '../report.ts';
 
 export async function startupCase(ctx: BenchContext): Promise<void> {

@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { cliHubOptions, GRANTED, UNGRANTED } from './fixtures.ts';
-import { cliEnv, closedPort, pool, requireBuild, runCli } from './helpers.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { cliHubOptions, GRANTED, UNGRANTED, cliEnv, closedPort, pool, requireBuild, runCli } from '../support/index.ts';
 
 interface Case {
   name: string;

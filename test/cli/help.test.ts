@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { COMMANDS, type CommandSpec } from '../../src/commands/registry.ts';
-import { cliEnv, requireBuild, runCli } from './helpers.ts';
+import { cliEnv, requireBuild, runCli } from '../support/index.ts';
 
 const env = cliEnv({ HF_ENDPOINT: 'http://127.0.0.1:9' });
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;

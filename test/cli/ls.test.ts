@@ -3,12 +3,11 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
 import { fileTreeHash } from '../../src/manifest.ts';
 import type { RepoFile } from '../../src/types.ts';
-import { BIG_COUNT, cliHubOptions, GRANTED } from './fixtures.ts';
-import { CLI, cliEnv, requireBuild, runCli } from './helpers.ts';
+import { BIG_COUNT, cliHubOptions, GRANTED, CLI, cliEnv, requireBuild, runCli } from '../support/index.ts';
 
 interface LsJson {
   repoId: string;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { CLI, requireBuild } from './helpers.ts';
+import { CLI, requireBuild } from '../support/index.ts';
 
 test('a reader that goes away early (`nix-hug --help | head -1`) ends the output quietly, exit 0', async () => {
   requireBuild();

@@ -14,12 +14,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RepoSpec, RunningHub } from '../hub/types.ts';
-import { requireBuild } from '../cli/helpers.ts';
-import { STUB_DIR } from '../helpers/nix-lib.ts';
-import { testNixConfig } from '../helpers/nix-env.ts';
-import { installForUser, runAsUser, startDaemon, testUser, userHome, type PrivateDaemon, type TestUser, type UserRun } from '../helpers/nix-daemon.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
+import { requireBuild, STUB_DIR, testNixConfig, installForUser, runAsUser, startDaemon, testUser, userHome, type PrivateDaemon, type TestUser, type UserRun } from '../support/index.ts';
 
 const RUN = randomBytes(6).toString('hex');
 const TOKEN = `hf_daemonTest${RUN}`;

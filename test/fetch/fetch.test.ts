@@ -7,22 +7,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHub } from '../hub/server.ts';
-import type { RepoSpec, RunningHub } from '../hub/types.ts';
-import { CLI, cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
-import { nixTestEnv } from '../helpers/nix-env.ts';
-import { LIB_DIR, STUB_DIR, run } from '../helpers/nix-lib.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
+import { CLI, cliEnv, requireBuild, runCli, nixTestEnv, LIB_DIR, STUB_DIR, run, collect, RUN, seeded, sha256Hex, fileSha, cdnRequests, fetchJson as fetchJsonRun } from '../support/index.ts';
+import type { FetchJson } from '../../src/commands/fetch.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
-import { collect } from '../persist/helpers/nix-fixture.ts';
 
-const RUN = randomBytes(6).toString('hex');
 const TOKEN = `hf_fetchTestToken${RUN}`;
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const seeded = (name: string, size: number) => ({ lfs: { size, seed: `${RUN}-${name}` } });
 
 const MODEL: RepoSpec = {
   id: 'fetch/model',
@@ -54,31 +48,10 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...cli.env, ...nixEnv.env, HOME: cli.env.HOME, HF_ENDPOINT: hub.url, NIX_HUG_NIXPKGS: STUB_DIR, ...extra };
 }
 
-/** Bytes and requests the CDN served for these LFS files since the last reset. */
-function cdnHits(): string[] {
-  return hub.requests.filter((r) => r.route === 'cdn' && r.method === 'GET').map((r) => r.url);
-}
-const blobSha = (repo: RepoSpec, path: string) => {
-  const bytes = hub.repo(repo.id, repo.type).filesAt().get(path);
-  assert.ok(bytes, `${path} in fixture`);
-  return sha(bytes);
-};
-
-interface FetchJson {
-  url: string;
-  type: string;
-  rev: string;
-  fileTreeHash: string;
-  filters: unknown;
-  storePath: string | null;
-  expression: string;
-}
-
-async function fetchJson(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<FetchJson> {
-  const r = await runCli(['fetch', ...args, '--json'], env(extra));
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as FetchJson;
-}
+/** The LFS files the CDN served since the last reset, by URL. */
+const cdnHits = (): string[] => cdnRequests(hub).filter((r) => r.method === 'GET').map((r) => r.url);
+const blobSha = (repo: RepoSpec, path: string) => fileSha(hub, repo, path);
+const fetchJson = async (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<FetchJson> => (await fetchJsonRun(args, env(extra))).out;
 
 before(async () => {
   requireBuild();
@@ -238,7 +211,7 @@ describe('fetch of a gated repository', () => {
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as FetchJson;
     const w = readFileSync(join(j.storePath!, 'w.safetensors'));
-    assert.equal(sha(w), blobSha(GATED, 'w.safetensors'));
+    assert.equal(sha256Hex(w), blobSha(GATED, 'w.safetensors'));
     for (const text of [r.stdout, r.stderr, j.expression]) assert.ok(!text.includes(TOKEN));
     // Everything Nix built or recorded for it: derivations and outputs.
     const drv = await run('nix', ['path-info', '--derivation', '--recursive', '-f', writeExpr(j.expression)], env());
@@ -274,7 +247,7 @@ describe('fetch --out', () => {
       const r = await runCli(['fetch', 'fetch/model', '--file', 'config.json', '--file', 'model.safetensors', '--out', out], env());
       assert.equal(r.code, 0, r.stderr);
       assert.ok(lstatSync(join(out, 'model.safetensors')).isFile());
-      assert.equal(sha(readFileSync(join(out, 'model.safetensors'))), blobSha(MODEL, 'model.safetensors'));
+      assert.equal(sha256Hex(readFileSync(join(out, 'model.safetensors'))), blobSha(MODEL, 'model.safetensors'));
       const meta = JSON.parse(readFileSync(join(out, '.nix-hug.json'), 'utf8')) as Record<string, unknown>;
       assert.equal(meta.repoId, 'fetch/model');
       assert.equal(meta.rev, hub.repo('fetch/model').refs.main);
@@ -357,7 +330,7 @@ describe('fetch with auto_persist', () => {
       assert.equal((JSON.parse(again.stdout) as FetchJson).storePath, j.storePath);
       assert.match(again.stderr, /restoring/);
       assert.deepEqual(hub.requests.filter((q) => q.route === 'resolve' || q.route === 'cdn' || q.route === 'git'), [], 'nothing downloaded from the Hub');
-      assert.equal(sha(readFileSync(join(j.storePath!, 'w.safetensors'))), blobSha(AUTO, 'w.safetensors'));
+      assert.equal(sha256Hex(readFileSync(join(j.storePath!, 'w.safetensors'))), blobSha(AUTO, 'w.safetensors'));
     } finally {
       rmSync(persist, { recursive: true, force: true });
     }

@@ -11,14 +11,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RepoSpec, RunningHub } from '../hub/types.ts';
-import { cliEnv, closedPort, requireBuild, runCli } from '../cli/helpers.ts';
-import { nixTestEnv, testNixConfig } from '../helpers/nix-env.ts';
-import { run, STUB_DIR } from '../helpers/nix-lib.ts';
-import { isValid } from '../persist/helpers/nix-fixture.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
+import { cliEnv, closedPort, requireBuild, runCli, nixTestEnv, testNixConfig, run, STUB_DIR, isValidPath } from '../support/index.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
-import { lfsSha256 } from '../hub/content.ts';
+import { lfsSha256 } from '../../hub-emulator/content.ts';
 
 const RUN = randomBytes(6).toString('hex');
 const MODEL: RepoSpec = {
@@ -83,7 +80,7 @@ describe('fetch without <nixpkgs>', () => {
     assert.match(hint!, /nix registry add nixpkgs/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     assert.deepEqual(hub.requests.filter((q) => q.route === 'cdn'), [], 'no LFS file was downloaded');
-    assert.equal(await isValid(nix.env, blob), false);
+    assert.equal(await isValidPath(nix.env, blob), false);
   });
 
   it('NIX_HUG_NIXPKGS=DIR gives it', async () => {

@@ -8,7 +8,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,14 +15,12 @@ import { join } from 'node:path';
 import { buildBlobsInParallel, prebuildBlobs, processCount, splitBySize, type Blob } from '../../src/fetch/parallel-blobs.ts';
 import { nixEnv as cliNixEnv, NixBuildError } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
-import { nixTestEnv } from '../helpers/nix-env.ts';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
+import { isValidPath, nixTestEnv } from '../support/index.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
 
 /** A valid store path (a killed download may leave an invalid file behind, which Nix replaces). */
-function isValid(path: string): Promise<boolean> {
-  return new Promise((resolve) => execFile('nix-store', ['--check-validity', path], (err) => resolve(!err)));
-}
+const isValid = (path: string) => isValidPath(process.env, path);
 
 describe('splitBySize', () => {
   const sizes = (groups: { size: number }[][]) => groups.map((g) => g.map((x) => x.size));

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveUrl } from '../../src/fetch/pipeline.ts';
-import { LIB_DIR, nixEvalRaw, ok } from '../helpers/nix-lib.ts';
+import { LIB_DIR, nixEvalRaw, ok, nixTestEnv } from '../support/index.ts';
 import { nixString } from '../../src/nix/expr.ts';
-import { nixTestEnv } from '../helpers/nix-env.ts';
 
 const pin = { type: 'model' as const, id: 'org/repo', rev: 'a'.repeat(40), fileTreeHash: 'sha256-x', filters: null, endpoint: 'https://hf.example' };
 

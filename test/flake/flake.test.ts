@@ -17,10 +17,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nixString } from '../../src/nix/expr.ts';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { fetchExpr, hubFileTreeHash, nixBuild, ok, plain, REPO_ROOT, run, runNix } from '../helpers/nix-lib.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { nixTestEnv, type NixTestEnv, fetchExpr, hubFileTreeHash, nixBuild, ok, plain, REPO_ROOT, run, runNix } from '../support/index.ts';
 
 const SYSTEM = process.arch === 'arm64' ? 'aarch64-linux' : 'x86_64-linux';
 const MODEL = 'flake-test/tiny';
@@ -32,7 +31,7 @@ let hub: RunningHub;
 
 /** Copies the files a clone of the repository would have (tracked + untracked, not ignored) to `dest`. */
 async function copyRepo(dest: string): Promise<void> {
-  const listed = ok(await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], process.env, REPO_ROOT), 'git ls-files');
+  const listed = ok(await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], process.env), 'git ls-files');
   for (const rel of listed.stdout.split('\0')) {
     if (rel === '' || !existsSync(join(REPO_ROOT, rel))) continue; // deleted but still tracked
     mkdirSync(dirname(join(dest, rel)), { recursive: true });

@@ -10,12 +10,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { requireBuild, runCli } from '../cli/helpers.ts';
-import { collect } from '../persist/helpers/nix-fixture.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { requireBuild, runCli, collect, isValidPath, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox } from '../support/index.ts';
 import { readIndex } from '../../src/persist/export-index.ts';
-import { isValidPath, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox } from './helpers.ts';
 
 const ORG = `conc-${RUN}`;
 const TOKEN = `hf_concurrencyTest${RUN}`;

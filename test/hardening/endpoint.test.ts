@@ -15,12 +15,10 @@ import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { requireBuild, runCli } from '../cli/helpers.ts';
-import { STUB_DIR } from '../helpers/nix-lib.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { requireBuild, runCli, oneErrorLine, record, RUN, sandbox, type Sandbox, STUB_DIR, seeded } from '../support/index.ts';
 import { nixString } from '../../src/nix/expr.ts';
-import { oneErrorLine, record, RUN, sandbox, seeded, type Sandbox } from './helpers.ts';
 
 const ORG = `ep-${RUN}`;
 const MODEL = `${ORG}/model`;

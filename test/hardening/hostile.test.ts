@@ -9,23 +9,20 @@
  * canary files prove nothing was executed.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { FileSpec, RepoSpec, RunningHub } from '../hub/types.ts';
-import { requireBuild, runCli } from '../cli/helpers.ts';
-import { lfsSha256 } from '../hub/content.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { FileSpec, RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
+import { requireBuild, runCli, isValidPath, oneErrorLine, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox, sha256Hex, canaryDir, outSiblings } from '../support/index.ts';
+import { lfsSha256 } from '../../hub-emulator/content.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
-import { canaryDir } from '../helpers/nix-env.ts';
-import { isValidPath, oneErrorLine, outSiblings, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox } from './helpers.ts';
 
 const ORG = `hostile-${RUN}`;
 const TOKEN = `hf_hostileTest${RUN}`;
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 // ---- canaries: files that exist only if a name was run as shell code ----------
 // In a folder every builder sees at the same path, sandboxed or not (test/lib/safety.test.ts proves it).
@@ -280,7 +277,7 @@ describe('LFS pointers', () => {
       assert.ok(readFileSync(join(storePath, p)).equals(Buffer.from(files.get(p)!)), p);
       assert.ok(!lstatSync(join(storePath, p)).isSymbolicLink(), `${p} is a copy of the pointer text`);
     }
-    assert.equal(readlinkSync(join(storePath, 'real.bin')), blobStorePath(sha(files.get('real.bin')!)));
+    assert.equal(readlinkSync(join(storePath, 'real.bin')), blobStorePath(sha256Hex(files.get('real.bin')!)));
     hostileRepos++;
   });
 

@@ -16,11 +16,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { CLI, pool, requireBuild } from '../cli/helpers.ts';
-import { STUB_DIR } from '../helpers/nix-lib.ts';
-import { record, RUN } from './helpers.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { CLI, pool, requireBuild, STUB_DIR, record, RUN } from '../support/index.ts';
 
 const ORG = `in-${RUN}`;
 const MODEL = `${ORG}/model`;

@@ -8,17 +8,14 @@
  * nothing half-done is left, and running it again succeeds.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RepoSpec, RunningHub } from '../hub/types.ts';
-import { requireBuild, runCli } from '../cli/helpers.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
+import { requireBuild, runCli, collect, isValidPath, outSiblings, record, RUN, sandbox, seeded, spawnCli, tmpLeftovers, waitFor, type Running, type Sandbox , fileSha } from '../support/index.ts';
 import { readIndex } from '../../src/persist/export-index.ts';
-import { collect } from '../persist/helpers/nix-fixture.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
-import { isValidPath, outSiblings, record, RUN, sandbox, seeded, spawnCli, tmpLeftovers, waitFor, type Running, type Sandbox } from './helpers.ts';
 
 const ORG = `int-${RUN}`;
 const TOKEN = `hf_interruptTest${RUN}`;
@@ -34,8 +31,7 @@ let hub: RunningHub;
 let box: Sandbox;
 let interruptions = 0;
 
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const blobOf = (id: string, path: string) => blobStorePath(sha(hub.repo(id).filesAt().get(path)!));
+const blobOf = (id: string, path: string) => blobStorePath(fileSha(hub, { id }, path));
 
 before(async () => {
   requireBuild();
@@ -50,7 +46,7 @@ after(async () => {
 
 /** The CDN is sending this file (past its first 10 kB). */
 function downloading(id: string, path: string): boolean {
-  const sum = sha(hub.repo(id).filesAt().get(path)!);
+  const sum = fileSha(hub, { id }, path);
   return hub.requests.some((q) => q.route === 'cdn' && q.url.includes(sum) && q.bytes > 10_000);
 }
 

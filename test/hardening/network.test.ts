@@ -9,17 +9,14 @@
  * export record and no temporary file behind.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { FaultSpec, RepoSpec, RequestRecord, RunningHub } from '../hub/types.ts';
-import { requireBuild, runCli } from '../cli/helpers.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { FaultSpec, RepoSpec, RequestRecord, RunningHub } from '../../hub-emulator/types.ts';
+import { requireBuild, runCli, isValidPath, oneErrorLine, outSiblings, record, RUN, sandbox, seeded, tmpLeftovers, waitFor, spawnCli, type Sandbox, fileSha, sha256Hex, cdnRequests, fetchJson as fetchJsonRun, nixAtLeast } from '../support/index.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import { readIndex } from '../../src/persist/export-index.ts';
-import { isValidPath, oneErrorLine, outSiblings, record, RUN, sandbox, seeded, tmpLeftovers, waitFor, spawnCli, type Sandbox } from './helpers.ts';
-import { nixAtLeast } from '../helpers/nix-matrix.ts';
 
 const ORG = `net-${RUN}`;
 const PUB = `${ORG}/pub`;
@@ -51,11 +48,10 @@ let box: Sandbox;
 let injected = 0;
 let scenarios = 0;
 
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const fileSha = (h: RunningHub, repo: string, path: string) => sha(h.repo(repo).filesAt().get(path)!);
+const sha = (h: RunningHub, repo: string, path: string) => fileSha(h, { id: repo }, path);
 const resolveOf = (file: string) => new RegExp(`/resolve/[0-9a-f]{40}/${file.replace('.', '\\.')}$`);
 const hits = (h: RunningHub, re: RegExp): RequestRecord[] => h.requests.filter((r) => re.test(r.url));
-const cdnHits = (h: RunningHub, repo: string, file: string) => h.requests.filter((r) => r.route === 'cdn' && r.url.includes(fileSha(h, repo, file)));
+const cdnHits = (h: RunningHub, repo: string, file: string) => cdnRequests(h, sha(h, repo, file));
 
 function fault(spec: FaultSpec): void {
   hub.addFault(spec);
@@ -63,7 +59,7 @@ function fault(spec: FaultSpec): void {
 
 /** Nothing of a failed fetch of `file` may remain. */
 async function assertNothingLeft(h: RunningHub, repo: string, file: string, extra: { out?: string; persist?: string } = {}): Promise<void> {
-  const blob = blobStorePath(fileSha(h, repo, file));
+  const blob = blobStorePath(sha(h, repo, file));
   // (Nix 2.8 may leave an unregistered, empty output file of a failed builtin:fetchurl; never valid, replaced by the next build.)
   assert.equal(await isValidPath(box.nixEnv, blob), false, `no store path for the failed blob ${blob}`);
   if (extra.out) {
@@ -80,15 +76,13 @@ async function assertNothingLeft(h: RunningHub, repo: string, file: string, extr
 
 async function assertFetched(storePath: string | null, repo: string, file: string): Promise<void> {
   assert.ok(storePath, 'a store path');
-  assert.equal(sha(readFileSync(join(storePath, file))), fileSha(hub, repo, file), `${file} has the pinned bytes`);
+  assert.equal(sha256Hex(readFileSync(join(storePath, file))), sha(hub, repo, file), `${file} has the pinned bytes`);
   assert.deepEqual(tmpLeftovers(box.tmp), [], 'no temporary files');
 }
 
 async function fetchJson(args: string[], env: NodeJS.ProcessEnv): Promise<{ storePath: string | null; stderr: string; ms: number }> {
-  const t0 = Date.now();
-  const r = await runCli(['fetch', ...args, '--json'], env);
-  assert.equal(r.code, 0, r.stderr);
-  return { storePath: (JSON.parse(r.stdout) as { storePath: string | null }).storePath, stderr: r.stderr, ms: Date.now() - t0 };
+  const r = await fetchJsonRun(args, env);
+  return { storePath: r.out.storePath, stderr: r.stderr, ms: r.ms };
 }
 
 before(async () => {
@@ -222,7 +216,7 @@ describe('the Hub going away', () => {
     const env = box.env({ HF_ENDPOINT: url });
     const ls = await runCli(['ls', id], env);
     assert.equal(ls.code, 0, ls.stderr);
-    const blob = blobStorePath(fileSha(h, id, 'w.bin'));
+    const blob = blobStorePath(sha(h, id, 'w.bin'));
     await h.close();
     const out = join(box.home, 'out-gone');
     const r = await runCli(['fetch', id, '--out', out], env);
@@ -239,7 +233,7 @@ describe('the Hub going away', () => {
   it('in the middle of a download: one error naming the file; no blob, no --out directory', async () => {
     const id = `${ORG}/vanish`;
     const h = await startHub({ repos: [{ id, commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('vanish', SIZE) } }] }] });
-    const sum = fileSha(h, id, 'w.bin');
+    const sum = sha(h, id, 'w.bin');
     h.addFault({ match: sum, kind: { slowBytesPerSecond: 20_000 }, times: 1 });
     const out = join(box.home, 'out-vanish');
     const run = spawnCli(['fetch', id, '--out', out], box.env({ HF_ENDPOINT: h.url }));

@@ -14,9 +14,7 @@ import { UsageError } from '../../src/errors.ts';
 import { globToRegex, nixMatches } from '../../src/filters.ts';
 import { parseRepoUrl, validateRef, type ParsedRepoUrl } from '../../src/hub/repo-id.ts';
 import { nixString } from '../../src/nix/expr.ts';
-import { nixTestEnv } from '../helpers/nix-env.ts';
-import { run } from '../helpers/nix-lib.ts';
-import { record } from './helpers.ts';
+import { nixTestEnv, run, record } from '../support/index.ts';
 
 let generated = 0;
 const nix = nixTestEnv();

@@ -14,13 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { requireBuild, runCli } from '../cli/helpers.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { requireBuild, runCli, collect, record, RUN, sandbox, seeded, spawnCli, type Sandbox } from '../support/index.ts';
 import { readIndex } from '../../src/persist/export-index.ts';
-import { collect } from '../persist/helpers/nix-fixture.ts';
 import { capture } from '../../src/nix/nix.ts';
-import { record, RUN, sandbox, seeded, spawnCli, type Sandbox } from './helpers.ts';
 
 const ORG = `secret-${RUN}`;
 const GATED = `${ORG}/gated`;

@@ -12,10 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { downloadFileToCacheDir, scanCacheDir } from '@huggingface/hub';
 import type { RepoType } from '../../src/types.ts';
 import { nixString } from '../../src/nix/expr.ts';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { fetchExpr, hubFileTreeHash, LIB_DIR, nixBuild, ok, plain, references, runNix, STUB_DIR, type FetchArgs } from '../helpers/nix-lib.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { nixTestEnv, type NixTestEnv, fetchExpr, hubFileTreeHash, LIB_DIR, nixBuild, ok, plain, references, runNix, STUB_DIR, type FetchArgs } from '../support/index.ts';
 
 const LLAMA = 'nix-hug-cache/llama';
 const BERT = 'nix-hug-cache/bert';

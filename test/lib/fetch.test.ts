@@ -8,22 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import type { Filters, RepoType } from '../../src/types.ts';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import {
-  fetchExpr,
-  hubFiles,
-  hubFileTreeHash,
-  nixBuild,
-  nixEvalRaw,
-  ok,
-  plain,
-  printFixedPath,
-  readSnapshot,
-  type FetchArgs,
-  type TreeEntry,
-} from '../helpers/nix-lib.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { nixTestEnv, type NixTestEnv, fetchExpr, hubFiles, hubFileTreeHash, nixBuild, nixEvalRaw, ok, plain, printFixedPath, readSnapshot, type FetchArgs, type TreeEntry } from '../support/index.ts';
 
 const MODEL = 'nix-hug-lib/tiny-model';
 const DATASET = 'nix-hug-lib/tiny-set';

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nixString } from '../../src/nix/expr.ts';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { LIB_DIR, ok, plain, run, runNix } from '../helpers/nix-lib.ts';
+import { nixTestEnv, type NixTestEnv, LIB_DIR, ok, plain, run, runNix } from '../support/index.ts';
 
 let nix: NixTestEnv;
 before(() => {

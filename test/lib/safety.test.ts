@@ -9,11 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { canaryDir, nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { nixAtLeast } from '../helpers/nix-matrix.ts';
-import { fetchExpr, hubFiles, hubFileTreeHash, nixBuild, nixEvalRaw, ok, plain, readSnapshot, type FetchArgs } from '../helpers/nix-lib.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { nixTestEnv, type NixTestEnv, fetchExpr, hubFiles, hubFileTreeHash, nixBuild, nixEvalRaw, ok, plain, readSnapshot, type FetchArgs, canaryDir, nixAtLeast } from '../support/index.ts';
 
 // Unique per run: blobs and commits that no earlier run put in the store.
 const RUN = randomBytes(6).toString('hex');

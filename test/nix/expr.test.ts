@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { nixString, renderFetchExpression } from '../../src/nix/expr.ts';
-import { nixTestEnv } from '../helpers/nix-env.ts';
+import { nixTestEnv } from '../support/index.ts';
 
 const nasty = [
   'plain',

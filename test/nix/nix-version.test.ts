@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNixVersion } from '../../src/nix/nix.ts';
-import { cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
+import { cliEnv, requireBuild, runCli } from '../support/index.ts';
 
 test('nix --version output of Nix, Lix and Determinate Nix is understood', () => {
   assert.deepEqual(parseNixVersion('nix (Nix) 2.8.0\n'), { version: '2.8.0', major: 2, minor: 8, isLix: false });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { blobStorePath, blobName } from '../../src/nix/store-path.ts';
-import { nixTestEnv } from '../helpers/nix-env.ts';
+import { nixTestEnv } from '../support/index.ts';
 
 test('predicted blob store paths equal what nix-store computes', () => {
   const { env, cleanup } = nixTestEnv();

@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { test } from 'node:test';
-import { nixTestEnv } from '../helpers/nix-env.ts';
-import { describeTestNix, findTestNix, testNix, type FoundNix } from '../helpers/nix-matrix.ts';
-import { nixBuild, ok, runNix } from '../helpers/nix-lib.ts';
+import { nixTestEnv, describeTestNix, findTestNix, testNix, type FoundNix, nixBuild, ok, runNix } from '../support/index.ts';
 
 test('the tests run with the Nix this run asked for', (t) => {
   const found = findTestNix();

@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { COMMANDS, GLOBAL_OPTIONS } from '../../src/commands/registry.ts';
 import { parseFlags } from '../../src/completion/model.ts';
-import { cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
-import { run } from '../helpers/nix-lib.ts';
+import { cliEnv, requireBuild, runCli, run } from '../support/index.ts';
 
 let tmp: string;
 const scripts: Record<'bash' | 'zsh' | 'fish', string> = { bash: '', zsh: '', fish: '' };
@@ -49,7 +48,7 @@ const flagsOf = (name: string) => [...(COMMANDS.find((c) => c.name === name)?.op
 const sorted = (xs: string[]) => [...xs].sort();
 
 async function shell(program: string, args: string[]): Promise<string> {
-  const r = await run(program, args, { PATH: process.env.PATH, HOME: tmp, TERM: 'dumb' }, tmp);
+  const r = await run(program, args, { PATH: process.env.PATH, HOME: tmp, TERM: 'dumb' }, { cwd: tmp });
   assert.equal(r.code, 0, `${program} failed: ${r.stderr}`);
   return r.stdout;
 }

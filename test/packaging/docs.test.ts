@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { plain, REPO_ROOT, run } from '../helpers/nix-lib.ts';
+import { nixTestEnv, type NixTestEnv, plain, REPO_ROOT, run } from '../support/index.ts';
 
 const text = readFileSync(join(REPO_ROOT, 'docs', 'nix-usage.md'), 'utf8');
 const blocks = [...text.matchAll(/^```nix\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);

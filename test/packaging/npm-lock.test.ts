@@ -12,8 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { nixString } from '../../src/nix/expr.ts';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { ok, REPO_ROOT, run, runNix } from '../helpers/nix-lib.ts';
+import { nixTestEnv, type NixTestEnv, ok, REPO_ROOT, run, runNix } from '../support/index.ts';
 
 interface LockEntry {
   version?: string;
@@ -80,8 +79,8 @@ describe('package-lock.json for importNpmLock (nix/npm-lock.nix)', () => {
       if (e.resolved !== undefined) assert.equal(lock.packages[key]!.resolved, e.resolved, `${key}: an existing URL is kept`);
     }
 
-    const registry = ok(await run('npm', ['config', 'get', 'registry'], process.env, REPO_ROOT), 'npm config get registry').stdout.trim().replace(/\/?$/, '/');
-    const cacheDir = ok(await run('npm', ['config', 'get', 'cache'], process.env, REPO_ROOT), 'npm config get cache').stdout.trim();
+    const registry = ok(await run('npm', ['config', 'get', 'registry'], process.env), 'npm config get registry').stdout.trim().replace(/\/?$/, '/');
+    const cacheDir = ok(await run('npm', ['config', 'get', 'cache'], process.env), 'npm config get cache').stdout.trim();
     const index = npmCacheIndex(cacheDir);
     const installed = Object.entries(lock.packages).filter(([key, e]) => key !== '' && !e.link && existsSync(join(REPO_ROOT, key, 'package.json')));
     assert.ok(installed.length >= 10, `packages installed by npm ci: ${installed.length}`);

@@ -10,11 +10,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { cliEnv, requireBuild } from '../cli/helpers.ts';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { ok, REPO_ROOT, run, STUB_DIR } from '../helpers/nix-lib.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { cliEnv, requireBuild, nixTestEnv, type NixTestEnv, ok, REPO_ROOT, run, STUB_DIR } from '../support/index.ts';
 
 interface PackageJson {
   version: string;
@@ -39,7 +37,7 @@ before(async () => {
   requireBuild();
   tmp = mkdtempSync(join(tmpdir(), 'nix-hug-pack-'));
   // --ignore-scripts: `prepack` would rebuild dist/ under the other tests' feet (npm test built it).
-  const pack = ok(await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], process.env, REPO_ROOT), 'npm pack');
+  const pack = ok(await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], process.env), 'npm pack');
   const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   packed = info!.files.map((f) => f.path);
 
@@ -47,7 +45,7 @@ before(async () => {
   ok(await run('mkdir', [consumer], process.env), 'mkdir');
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   ok(
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(tmp, info!.filename)], process.env, consumer),
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(tmp, info!.filename)], process.env, { cwd: consumer }),
     'npm install of the tarball',
   );
   bin = join(consumer, 'node_modules', '.bin', 'nix-hug');
@@ -70,7 +68,7 @@ after(async () => {
 function nixHug(args: string[]) {
   const env: NodeJS.ProcessEnv = { ...cli.env, ...nix.env, HOME: cli.env.HOME, HF_ENDPOINT: hub.url, NIX_HUG_NIXPKGS: STUB_DIR };
   delete env.NIX_HUG_LIB; // the installed package must find its own lib/
-  return run(bin, args, env, consumer);
+  return run(bin, args, env, { cwd: consumer });
 }
 
 describe('npm package', () => {

@@ -9,17 +9,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { cliEnv } from '../cli/helpers.ts';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { STUB_DIR } from '../helpers/nix-lib.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { cliEnv, nixTestEnv, type NixTestEnv, STUB_DIR, collect, isValidPath, readTree } from '../support/index.ts';
 import { createContext } from '../../src/commands/context.ts';
 import { buildPinned, pinRepo } from '../../src/fetch/pipeline.ts';
 import { persistAfterBuild, restoreIfPersisted } from '../../src/persist/auto.ts';
 import { readIndex } from '../../src/persist/export-index.ts';
 import { createLogger } from '../../src/ui/logger.ts';
-import { collect, isValid, readTree } from './helpers/nix-fixture.ts';
 
 const RUN = randomBytes(4).toString('hex');
 const REPO = `persist-auto-${RUN}/model`;
@@ -81,13 +78,13 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
     // Garbage collection takes the snapshot and its blob.
     const blob = blobOf(join(storePath, 'model.safetensors'));
     await collect(nix.env, [blob]);
-    assert.equal(await isValid(nix.env, storePath), false);
+    assert.equal(await isValidPath(nix.env, storePath), false);
 
     hub.resetStats();
     const again = await pinRepo(ctx, REPO, { ...NO_FILTERS, include: ['*.safetensors'] });
     const restored = await restoreIfPersisted(io, key);
     assert.equal(restored, storePath);
-    assert.equal(await isValid(nix.env, storePath), true);
+    assert.equal(await isValidPath(nix.env, storePath), true);
     // The build after the restore is a no-op: nothing is downloaded.
     assert.equal(await buildPinned(ctx, again, { quiet: true }), storePath);
     const downloads = hub.requests.filter((r) => r.route === 'resolve' || r.route === 'cdn');

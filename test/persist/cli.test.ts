@@ -9,13 +9,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, lstatSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { startHub } from '../hub/server.ts';
-import type { RepoSpec, RunningHub } from '../hub/types.ts';
-import { CLI, cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
+import { CLI, cliEnv, requireBuild, runCli, nixTestEnv, type NixTestEnv, STUB_DIR, collect, isValidPath, readTree } from '../support/index.ts';
 import { spawn } from 'node:child_process';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { STUB_DIR } from '../helpers/nix-lib.ts';
-import { collect, isValid, readTree } from './helpers/nix-fixture.ts';
 
 const RUN = randomBytes(4).toString('hex');
 const id = (name: string) => `persist-${RUN}/${name}`;
@@ -136,7 +133,7 @@ test('export → nix-store --delete → store ls says gc\'d → import: valid ag
     assert.match(ls.stdout, new RegExp(`${id('roundtrip')}\\s+model\\s+[0-9a-f]{7}\\s+-\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+valid\\n`));
 
     await collect(nix.env, closureOf(storePath).slice(1));
-    assert.equal(await isValid(nix.env, storePath), false);
+    assert.equal(await isValidPath(nix.env, storePath), false);
 
     ls = await u.run('store', 'ls');
     assert.match(ls.stdout, new RegExp(`${id('roundtrip')}\\s+model.*\\s+gc'd\\n`));
@@ -152,7 +149,7 @@ test('export → nix-store --delete → store ls says gc\'d → import: valid ag
     assert.equal(imp.stdout, `${storePath}\n`);
     assert.match(imp.stderr, /imported .* \(signature verified\)/);
     assert.deepEqual(hub.requests, [], 'import of the latest export asks nothing of the Hub');
-    assert.equal(await isValid(nix.env, storePath), true);
+    assert.equal(await isValidPath(nix.env, storePath), true);
     assert.deepEqual(readTree(storePath), before);
 
     const again = await u.run('import', id('roundtrip'));
@@ -184,7 +181,7 @@ test('import --all restores every entry; one entry per selection; a second run r
     assert.equal(imp.code, 0, imp.stderr);
     assert.match(imp.stderr, /2 imported, 0 already valid, 0 failed/);
     assert.deepEqual(imp.stdout.trim().split('\n').sort(), [...paths].sort());
-    for (const p of paths) assert.equal(await isValid(nix.env, p), true);
+    for (const p of paths) assert.equal(await isValidPath(nix.env, p), true);
     assert.deepEqual(readTree(whole.stdout.trim()), expectedFiles(id('all')));
 
     const again = await u.run('import', '--all', '--yes');
@@ -208,7 +205,7 @@ test('import --ref: the latest export without REF, a tag resolved on the Hub, a 
     const latest = await u.run('import', id('refs'));
     assert.equal(latest.code, 0, latest.stderr);
     assert.equal(latest.stdout, cur.stdout);
-    assert.equal(await isValid(nix.env, old.stdout.trim()), false);
+    assert.equal(await isValidPath(nix.env, old.stdout.trim()), false);
 
     hub.resetStats();
     const byTag = await u.run('import', id('refs'), '--ref', 'v1');
@@ -259,24 +256,24 @@ test('a cache without signatures (as the original nix-hug wrote it) is refused w
     assert.match(refused.stderr, /refusing to import from file:\/\/.*: .* is not signed by a key you trust, and there is no terminal to confirm/);
     assert.match(refused.stderr, /hint: pass --yes/);
     assert.equal(refused.stdout, '');
-    assert.equal(await isValid(nix.env, storePath), false);
+    assert.equal(await isValidPath(nix.env, storePath), false);
 
     // On a terminal, the user is asked once; only "y" imports.
     const no = await runInTty(['import', id('unsigned')], u.env, 'n\n');
     assert.equal(no.code, 1, no.output);
     assert.match(no.output, /Trust file:\/\/.* for this import\? \[y\/N\]/);
     assert.match(no.output, /not imported: you did not trust/);
-    assert.equal(await isValid(nix.env, storePath), false);
+    assert.equal(await isValidPath(nix.env, storePath), false);
     const tty = await runInTty(['import', id('unsigned')], u.env, 'y\n');
     assert.equal(tty.code, 0, tty.output);
     assert.match(tty.output, /trusted without signature check/);
-    assert.equal(await isValid(nix.env, storePath), true);
+    assert.equal(await isValidPath(nix.env, storePath), true);
     await collect(nix.env, closureOf(storePath).slice(1));
 
     const yes = await u.run('import', id('unsigned'), '-y');
     assert.equal(yes.code, 0, yes.stderr);
     assert.match(yes.stderr, /trusted without signature check/);
-    assert.equal(await isValid(nix.env, storePath), true);
+    assert.equal(await isValidPath(nix.env, storePath), true);
     assert.deepEqual(readTree(storePath), expectedFiles(id('unsigned')));
   } finally {
     u.cleanup();

@@ -16,9 +16,9 @@ import { decodeRecord, encodeRecord, probeSlots, publishBytes, publishRecord, re
 import { readExports } from '../../src/persist/exports.ts';
 import { fileOfNar, narOfFile } from '../../src/persist/nar.ts';
 import type { ExportRecord } from '../../src/persist/records.ts';
-import { nixTestEnv } from '../helpers/nix-env.ts';
+import { nixTestEnv, REPO_ROOT } from '../support/index.ts';
 
-const helper = join(import.meta.dirname, 'helpers', 'publish-record.ts');
+const helper = join(REPO_ROOT, 'test', 'support', 'publish-record.ts');
 
 async function setup() {
   const nix = nixTestEnv();

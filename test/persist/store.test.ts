@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nixTestEnv } from '../helpers/nix-env.ts';
+import { nixTestEnv, collect, isValidPath, makeSnapshot } from '../support/index.ts';
 import { createLogger } from '../../src/ui/logger.ts';
 import type { PersistConfig } from '../../src/persist/config.ts';
 import { exportPath, type PersistKey } from '../../src/persist/export-path.ts';
@@ -16,7 +16,6 @@ import { importEntries, type TrustPolicy } from '../../src/persist/import-entrie
 import { keysDir, SECRET_NAME, PUBLIC_NAME } from '../../src/persist/keys.ts';
 import { readExports } from '../../src/persist/exports.ts';
 import { copyTo, parsePathInfoJson, pathInfo } from '../../src/persist/store.ts';
-import { collect, isValid, makeSnapshot } from './helpers/nix-fixture.ts';
 
 function setup() {
   const nix = nixTestEnv();
@@ -76,12 +75,12 @@ test('export → garbage collection → import restores identical bytes, verifie
     assert.deepEqual(manifest.map((e) => [e.repoId, e.storePath, e.publicKey]), [[`test/persist-${fx.tag}`, fx.snapshot, pub]]);
 
     await collect(s.env, [fx.blob]);
-    assert.equal(await isValid(s.env, fx.snapshot), false);
-    assert.equal(await isValid(s.env, fx.blob), false);
+    assert.equal(await isValidPath(s.env, fx.snapshot), false);
+    assert.equal(await isValidPath(s.env, fx.blob), false);
 
     const outcomes = await importEntries({ cfg: s.cfg, env: s.env, log: s.log, entries: manifest, trust: neverAsk });
     assert.deepEqual(outcomes.map((o) => [o.status, o.verified, o.error?.message]), [['imported', 'signed', undefined]]);
-    assert.equal(await isValid(s.env, fx.snapshot), true);
+    assert.equal(await isValidPath(s.env, fx.snapshot), true);
     assert.deepEqual(readFileSync(join(fx.snapshot, 'model.bin')), before);
 
     // Again: already valid, reported and not copied.
@@ -105,7 +104,7 @@ test('an unsigned store is refused without a terminal and without --yes; --yes o
     assert.equal(refused[0]?.status, 'failed');
     assert.match(refused[0]?.error?.message ?? '', /refusing to import from file:\/\/.*: .* is not signed by a key you trust, and there is no terminal to confirm/);
     assert.match(refused[0]?.error?.hint ?? '', /pass --yes/);
-    assert.equal(await isValid(s.env, fx.snapshot), false);
+    assert.equal(await isValidPath(s.env, fx.snapshot), false);
 
     const questions: string[] = [];
     const no = await importEntries({
@@ -116,11 +115,11 @@ test('an unsigned store is refused without a terminal and without --yes; --yes o
     assert.match(no[0]?.error?.message ?? '', /you did not trust/);
     assert.equal(questions.length, 1);
     assert.match(questions[0]!, /Trust file:\/\/.* for this import\? \[y\/N\]/);
-    assert.equal(await isValid(s.env, fx.snapshot), false);
+    assert.equal(await isValidPath(s.env, fx.snapshot), false);
 
     const yes = await importEntries({ cfg: s.cfg, env: s.env, log: s.log, entries: [entry], trust: { yes: false, confirm: async () => true } });
     assert.deepEqual(yes.map((o) => [o.status, o.verified]), [['imported', 'trusted']]);
-    assert.equal(await isValid(s.env, fx.snapshot), true);
+    assert.equal(await isValidPath(s.env, fx.snapshot), true);
 
     await collect(s.env, [fx.blob]);
     const withYes = await importEntries({ cfg: s.cfg, env: s.env, log: s.log, entries: [entry], trust: { yes: true, confirm: null } });

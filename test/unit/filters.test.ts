@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.ts';
 import { buildFilters, globToRegex, isSelected, missingFiles, nixMatches, selector } from '../../src/filters.ts';
 import type { RepoFile } from '../../src/types.ts';
-import { nixTestEnv } from '../helpers/nix-env.ts';
+import { nixTestEnv } from '../support/index.ts';
 
 const lfs = (path: string): RepoFile => ({ path, size: 10, oid: 'x', lfs: { sha256: 'a'.repeat(64), size: 10 } });
 const git = (path: string): RepoFile => ({ path, size: 1, oid: 'y', lfs: null });

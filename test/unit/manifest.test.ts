@@ -9,7 +9,7 @@ import { NixHugError } from '../../src/errors.ts';
 import { canonicalManifest, compareUtf8, fileTreeHash } from '../../src/manifest.ts';
 import { treeEntryToFile } from '../../src/hub/tree.ts';
 import type { RepoFile } from '../../src/types.ts';
-import { nixTestEnv } from '../helpers/nix-env.ts';
+import { nixTestEnv } from '../support/index.ts';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = '0123456789abcdef'.repeat(4);

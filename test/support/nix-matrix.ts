@@ -12,7 +12,7 @@
  *                                 (on: without falling back, and with the host paths the
  *                                 nixpkgs stand-in's builders need); unset: the machine's nix.conf
  *
- * scripts/run-tests.mjs applies these before any test starts; test/helpers/nix-env.ts applies
+ * scripts/run-tests.mjs applies these before any test starts; test/support/nix.ts applies
  * them again when a test file runs on its own.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { lfsContent, lfsSha256 } from './content.ts';
-import { AWKWARD_NAMES, sampleHubOptions } from './fixtures/sample.ts';
-import { startHub } from './server.ts';
-import type { RunningHub } from './types.ts';
+import { lfsContent, lfsSha256 } from '../../hub-emulator/content.ts';
+import { AWKWARD_NAMES, sampleHubOptions } from '../../hub-emulator/fixtures/sample.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const sha1Blob = (b: Uint8Array) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');

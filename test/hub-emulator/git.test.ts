@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { lfsContent, lfsSha256 } from './content.ts';
-import { AWKWARD_NAMES, TOKEN_ALL, TOKEN_NONE, sampleHubOptions } from './fixtures/sample.ts';
-import { startHub } from './server.ts';
-import type { RunningHub } from './types.ts';
+import { lfsContent, lfsSha256 } from '../../hub-emulator/content.ts';
+import { AWKWARD_NAMES, TOKEN_ALL, TOKEN_NONE, sampleHubOptions } from '../../hub-emulator/fixtures/sample.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
 
 const exec = promisify(execFile);
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TOKEN_ALL, TOKEN_NONE, sampleHubOptions } from './fixtures/sample.ts';
-import { startHub } from './server.ts';
-import type { RunningHub } from './types.ts';
+import { TOKEN_ALL, TOKEN_NONE, sampleHubOptions } from '../../hub-emulator/fixtures/sample.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
 
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
 const basic = (t: string, user = 'someone') => ({ Authorization: `Basic ${Buffer.from(`${user}:${t}`).toString('base64')}` });

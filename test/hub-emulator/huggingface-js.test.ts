@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { datasetInfo, downloadFile, fileDownloadInfo, listFiles, modelInfo } from '@huggingface/hub';
-import { lfsContent, lfsSha256 } from './content.ts';
-import { TOKEN_ALL, manyFiles, sampleHubOptions } from './fixtures/sample.ts';
-import { startHub } from './server.ts';
-import type { RunningHub } from './types.ts';
+import { lfsContent, lfsSha256 } from '../../hub-emulator/content.ts';
+import { TOKEN_ALL, manyFiles, sampleHubOptions } from '../../hub-emulator/fixtures/sample.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
 
 // The emulator as a real Hugging Face client (huggingface.js) sees it.
 describe('huggingface.js against the emulator', () => {

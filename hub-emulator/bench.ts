@@ -1,7 +1,7 @@
 /**
  * Measures the emulator itself (not a test): fixture build time for a
  * 10,000-file repo and CDN throughput for a 256 MiB LFS file with curl.
- * Run: `npx tsx test/hub/bench.ts` (numbers go in test/hub/README.md).
+ * Run: `npx tsx hub-emulator/bench.ts` (numbers go in hub-emulator/README.md).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

@@ -5,11 +5,11 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { lfsSha256 } from './content.ts';
-import { history, manyFiles, sampleHubOptions } from './fixtures/sample.ts';
-import { HUB_LFS_PATTERNS } from './gitattributes.ts';
-import { startHub } from './server.ts';
-import type { RunningHub } from './types.ts';
+import { lfsSha256 } from '../../hub-emulator/content.ts';
+import { history, manyFiles, sampleHubOptions } from '../../hub-emulator/fixtures/sample.ts';
+import { HUB_LFS_PATTERNS } from '../../hub-emulator/gitattributes.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
 
 const exec = promisify(execFile);
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { lfsContent, lfsSha256 } from './content.ts';
-import { sampleHubOptions } from './fixtures/sample.ts';
-import { startHub } from './server.ts';
-import type { RunningHub } from './types.ts';
+import { lfsContent, lfsSha256 } from '../../hub-emulator/content.ts';
+import { sampleHubOptions } from '../../hub-emulator/fixtures/sample.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
 
 /** A raw GET that reports a cut connection instead of throwing. */
 function rawGet(url: string): Promise<{ status: number; body: Buffer; complete: boolean; headers: Record<string, string | string[] | undefined> }> {

@@ -3,7 +3,8 @@
  * repositories (fixtures) and the handle of a running emulator.
  * Same description → same commit hashes (fixed author, dates and content).
  */
-import type { RepoType } from '../../src/types.ts';
+/** The two kinds of repositories the emulator serves (the Hub's own words). */
+export type RepoType = 'model' | 'dataset';
 
 /** Content of one file in a commit. */
 export type FileSpec =

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { lfsContent, lfsContentStream, lfsRange, lfsSha256 } from './content.ts';
+import { lfsContent, lfsContentStream, lfsRange, lfsSha256 } from '../../hub-emulator/content.ts';
 
 async function collect(s: NodeJS.ReadableStream): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HubClient } from '../../src/hub/client.ts';
 import { HubApiError } from '../../src/hub/errors.ts';
-import { startHub } from '../hub/server.ts';
-import type { RunningHub } from '../hub/types.ts';
-import { GRANTED, UNGRANTED } from './fixtures.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import { GRANTED, UNGRANTED } from '../support/index.ts';
 
 let hub: RunningHub;
 before(async () => {

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { lfsSha256 } from './content.ts';
-import { startHub } from './server.ts';
-import type { RepoSpec } from './types.ts';
+import { lfsSha256 } from '../../hub-emulator/content.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RepoSpec } from '../../hub-emulator/types.ts';
 
 const exec = promisify(execFile);
 const big: RepoSpec = { id: 'emu/big', commits: [{ files: { 'w.bin': { lfs: { size: 8 << 20 } } } }] };
@@ -85,7 +85,7 @@ describe('emulator lifecycle', () => {
   });
 
   it('npm run hub prints HF_ENDPOINT, serves the demo and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/hub/cli.ts', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'hub-emulator/cli.ts', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = '';

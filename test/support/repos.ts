@@ -1,5 +1,5 @@
 /** Repositories the CLI tests list: folders, a 5,000-file dataset, gated/private repos, name clashes. */
-import type { FileSpec, HubOptions, RepoSpec } from '../hub/types.ts';
+import type { FileSpec, HubOptions, RepoSpec } from '../../hub-emulator/types.ts';
 
 export const GRANTED = 'hf_grantedTokenForCliTests0000000001';
 export const UNGRANTED = 'hf_ungrantedTokenForCliTests00000002';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { TINY_LLAMA, TINY_SQUAD, demoHubOptions } from './fixtures/demo.ts';
-import { startHub } from './server.ts';
-import type { RunningHub } from './types.ts';
+import { TINY_LLAMA, TINY_SQUAD, demoHubOptions } from '../../hub-emulator/fixtures/demo.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
 
 describe('demo fixtures', () => {
   let hub: RunningHub;

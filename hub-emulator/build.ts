@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { RepoType } from '../../src/types.ts';
 import { lfsContent, lfsContentStream, rememberLfsSha256 } from './content.ts';
 import { coveredByLfs, defaultGitattributes, exactPathLine, lfsPatterns } from './gitattributes.ts';
 import {
@@ -23,7 +22,7 @@ import {
   treeId,
   type FileMode,
 } from './git-objects.ts';
-import type { FileSpec, RepoSpec } from './types.ts';
+import type { FileSpec, RepoSpec, RepoType } from './types.ts';
 
 export const COMMITTER = { name: 'Hub Emulator', email: 'emulator@hub.invalid' };
 /** Commit N of every repo is dated BASE_TIME + N hours (2023-11-14T22:13:20Z + N h). */

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { publishRecord } from '../../../src/persist/export-index.ts';
+import { publishRecord } from '../../src/persist/export-index.ts';
 
 const [storeUrl, keyFile, index, goFile] = process.argv.slice(2) as [string, string, string, string];
 for (let i = 0; i < 2000 && !existsSync(goFile); i++) await sleep(5);

@@ -10,7 +10,7 @@ import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT } from './nix-lib.ts';
+import { REPO_ROOT } from './paths.ts';
 
 /** The normal user the tests run the CLI as (scripts/install-test-deps.sh creates it). */
 export const TEST_USER = 'nix-hug-test';

@@ -11,12 +11,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RepoType } from '../../src/types.ts';
 import { buildRepo, type BuiltCommit, type BuiltRepo, type LfsStore, type TreeItem } from './build.ts';
 import { FaultRegistry, type BodyFault, type FaultKind } from './faults.ts';
 import { serveGit } from './git-http.ts';
 import { Ctx, parseRange, readBody, type ErrorSpec, type Route } from './http.ts';
-import type { HubOptions, RepoState, RequestRecord, RunningHub, TokenSpec } from './types.ts';
+import type { HubOptions, RepoState, RepoType, RequestRecord, RunningHub, TokenSpec } from './types.ts';
 
 type Access = { ok: true } | { ok: false; error: ErrorSpec };
 

@@ -1,0 +1,124 @@
+/**
+ * Running the built CLI (`node dist/cli.js`) the way a user runs it: a real
+ * process, real pipes, an exit code; in a clean environment of its own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FetchJson } from '../../src/commands/fetch.ts';
+import { CLI } from './paths.ts';
+import { run, type Ran } from './process.ts';
+
+/** Fails loudly (not skips) when the build is missing. */
+export function requireBuild(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+}
+
+/** A clean environment: no token anywhere, fast retries, a HOME of its own. */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): { env: NodeJS.ProcessEnv; cleanup(): void } {
+  const home = mkdtempSync(join(tmpdir(), 'nix-hug-cli-home-'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CACHE_HOME: join(home, '.cache'),
+    XDG_CONFIG_HOME: join(home, '.config'),
+    NIX_HUG_MAX_RETRIES: '2',
+    NIX_HUG_RETRY_BASE_MS: '5',
+    NIX_HUG_RETRY_MAX_DELAY_MS: '20',
+    NIX_HUG_HTTP_TIMEOUT_MS: '10000',
+    ...extra,
+  };
+  return { env, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+/**
+ * Preloaded into the CLI (`node --import`): at exit, writes the process's own
+ * peak RSS (getrusage, KiB) to NIX_HUG_BENCH_RSS_FILE. Only this process: the
+ * `nix` it spawns is a separate process with its own memory.
+ */
+const RSS_PROBE =
+  'data:text/javascript,' +
+  encodeURIComponent(
+    "import{writeFileSync}from'node:fs';" +
+      "process.on('exit',()=>{const f=process.env.NIX_HUG_BENCH_RSS_FILE;if(f)writeFileSync(f,String(process.resourceUsage().maxRSS))});",
+  );
+
+export interface CliRun extends Ran {
+  /** Peak RSS of the CLI process in bytes, when asked for. */
+  peakRss?: number;
+}
+
+export interface CliRunOptions {
+  /** Measure the CLI process's peak RSS, through a file in this directory. */
+  rssDir?: string;
+  /** Keep only the first N bytes of stderr. */
+  stderrLimit?: number;
+}
+
+/** Runs `node dist/cli.js ARGS` to completion; never throws on a non-zero exit. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv, opts: CliRunOptions = {}): Promise<CliRun> {
+  const limit = opts.stderrLimit === undefined ? {} : { stderrLimit: opts.stderrLimit };
+  if (opts.rssDir === undefined) return run(process.execPath, [CLI, ...args], env, limit);
+  const file = join(opts.rssDir, `rss-${process.pid}-${Date.now()}`);
+  const r = await run(process.execPath, ['--import', RSS_PROBE, CLI, ...args], { ...env, NIX_HUG_BENCH_RSS_FILE: file }, limit);
+  let peakRss: number | undefined;
+  try {
+    peakRss = Number(readFileSync(file, 'utf8')) * 1024;
+  } catch {
+    peakRss = undefined;
+  }
+  rmSync(file, { force: true });
+  return peakRss === undefined ? r : { ...r, peakRss };
+}
+
+/** `nix-hug fetch ARGS --json`, which must succeed: its output, its talk, and how long it took. */
+export async function fetchJson(args: string[], env: NodeJS.ProcessEnv): Promise<{ out: FetchJson; stderr: string; ms: number }> {
+  const r = await runCli(['fetch', ...args, '--json'], env);
+  if (r.code !== 0) throw new Error(`nix-hug fetch ${args.join(' ')} --json exited ${r.code}:\n${r.stderr}`);
+  return { out: JSON.parse(r.stdout) as FetchJson, stderr: r.stderr, ms: Math.round(r.seconds * 1000) };
+}
+
+export interface Running {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when the process has exited and its pipes closed. */
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+/** Starts the built CLI; the caller decides when (and whether) to signal it. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): Running {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  return { child, stdout: () => out, stderr: () => err, done };
+}
+
+/** The CLI's error report: exactly one `nix-hug: error:` line, at most one `hint:` line, no stack trace. */
+export function oneErrorLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('nix-hug: error:') || l.startsWith('hint:') || /^\s+at /.test(l));
+  const errors = lines.filter((l) => l.startsWith('nix-hug: error:'));
+  if (errors.length !== 1) throw new Error(`expected one error line, got ${errors.length}:\n${stderr}`);
+  if (lines.some((l) => /^\s+at /.test(l))) throw new Error(`stack trace in:\n${stderr}`);
+  const last = stderr.trimEnd().split('\n');
+  const tail = last.slice(last.findIndex((l) => l.startsWith('nix-hug: error:')));
+  if (tail.length > 2 || (tail.length === 2 && !tail[1]!.startsWith('hint: '))) throw new Error(`lines after the error:\n${stderr}`);
+  return errors[0]!;
+}
+
+/** A port nothing listens on (bound, then closed). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
