@@ -8,14 +8,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBlobsInParallel, prebuildBlobs, processCount, splitBySize, type Blob } from '../../src/fetch/parallel-blobs.ts';
 import { nixEnv as cliNixEnv, NixBuildError } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
-import { isValidPath, nixTestEnv } from '../support/index.ts';
+import { isValidPath, nixTestEnv, seeded, sha256Hex } from '../support/index.ts';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
 
@@ -41,7 +40,6 @@ describe('splitBySize', () => {
 });
 
 describe('buildBlobsInParallel (real Nix, Hub emulator)', () => {
-  const RUN = randomBytes(6).toString('hex');
   let hub: RunningHub;
   let nix: ReturnType<typeof nixTestEnv>;
   let dir: string;
@@ -53,13 +51,13 @@ describe('buildBlobsInParallel (real Nix, Hub emulator)', () => {
     const rev = hub.repo(id).refs.main!;
     return wanted.map((p) => {
       const bytes = files.get(p)!;
-      return { url: `${hub.url}/${id}/resolve/${rev}/${p}`, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+      return { url: `${hub.url}/${id}/resolve/${rev}/${p}`, sha256: sha256Hex(bytes), size: bytes.length };
     });
   };
 
   before(async () => {
     hub = await startHub({
-      repos: [{ id, commits: [{ files: Object.fromEntries(paths.map((p, i) => [p, { lfs: { size: p.startsWith('slow') ? 100_000 : 20_000 + i * 1000, seed: `${RUN}-${p}` } }])) }] }],
+      repos: [{ id, commits: [{ files: Object.fromEntries(paths.map((p, i) => [p, seeded(p, p.startsWith('slow') ? 100_000 : 20_000 + i * 1000)])) }] }],
     });
     nix = nixTestEnv();
     dir = mkdtempSync(join(tmpdir(), 'nix-hug-parallel-blobs-'));

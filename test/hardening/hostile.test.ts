@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { FileSpec, RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
-import { requireBuild, runCli, isValidPath, oneErrorLine, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox, sha256Hex, canaryDir, outSiblings } from '../support/index.ts';
+import { requireBuild, runCli, isValidPath, oneErrorLine, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox, sha256Hex, canaryDir, outSiblings, seedOf } from '../support/index.ts';
 import { lfsSha256 } from '../../hub-emulator/content.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 
@@ -307,7 +307,7 @@ describe('LFS pointers', () => {
   it('a pointer whose size disagrees with the bytes: refused on the authenticated route, naming the file', async () => {
     // The Hub lists the size the pointer states; the CLI's own download checks size and sha256.
     const id = `${ORG}/gated-liar`;
-    const real = await lfsSha256(`hardening-${RUN}-liar`, 1000);
+    const real = await lfsSha256(seedOf('liar'), 1000);
     const lie = await startHub({
       repos: [{ id, gated: 'manual', commits: [{ files: { 'config.json': '{}\n', 'real.bin': seeded('liar', 1000), 'liar.bin': ptr(real, '999') } }] }],
       tokens: { [TOKEN]: { grants: [id] } },

@@ -6,19 +6,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
-import { cliEnv, nixTestEnv, type NixTestEnv, STUB_DIR, collect, isValidPath, readTree } from '../support/index.ts';
+import { cliEnv, nixTestEnv, type NixTestEnv, STUB_DIR, collect, isValidPath, readTree, RUN, seeded } from '../support/index.ts';
 import { createContext } from '../../src/commands/context.ts';
 import { buildPinned, pinRepo } from '../../src/fetch/pipeline.ts';
 import { persistAfterBuild, restoreIfPersisted } from '../../src/persist/auto.ts';
 import { readIndex } from '../../src/persist/export-index.ts';
 import { createLogger } from '../../src/ui/logger.ts';
 
-const RUN = randomBytes(4).toString('hex');
 const REPO = `persist-auto-${RUN}/model`;
 
 let hub: RunningHub;
@@ -33,8 +31,8 @@ before(async () => {
           {
             files: {
               'config.json': '{"auto":true}\n',
-              'model.safetensors': { lfs: { size: 30_000, seed: `auto-${RUN}-st` } },
-              'extra.bin': { lfs: { size: 7_000, seed: `auto-${RUN}-bin` } },
+              'model.safetensors': seeded('auto-st', 30_000),
+              'extra.bin': seeded('auto-bin', 7_000),
             },
           },
         ],

@@ -6,17 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, lstatSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
-import { CLI, cliEnv, requireBuild, runCli, nixTestEnv, type NixTestEnv, STUB_DIR, collect, isValidPath, readTree } from '../support/index.ts';
+import { CLI, cliEnv, requireBuild, runCli, nixTestEnv, type NixTestEnv, STUB_DIR, collect, isValidPath, readTree, RUN, seeded } from '../support/index.ts';
 import { spawn } from 'node:child_process';
 
-const RUN = randomBytes(4).toString('hex');
 const id = (name: string) => `persist-${RUN}/${name}`;
-const lfs = (name: string, size: number) => ({ lfs: { size, seed: `persist-cli-${RUN}-${name}` } });
 
 const repos: RepoSpec[] = [
   {
@@ -25,8 +22,8 @@ const repos: RepoSpec[] = [
       {
         files: {
           'config.json': '{"model_type":"llama"}\n',
-          'weights/model.safetensors': lfs('roundtrip-st', 40_000),
-          'model.bin': lfs('roundtrip-bin', 12_345),
+          'weights/model.safetensors': seeded('roundtrip-st', 40_000),
+          'model.bin': seeded('roundtrip-bin', 12_345),
           'tokenizer/vocab.txt': 'a\nb\n',
         },
       },
@@ -34,20 +31,20 @@ const repos: RepoSpec[] = [
   },
   {
     id: id('all'),
-    commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': lfs('all-a', 3000), 'b.bin': lfs('all-b', 2000) } }],
+    commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('all-a', 3000), 'b.bin': seeded('all-b', 2000) } }],
   },
   {
     id: id('refs'),
     commits: [
-      { files: { 'config.json': '{"v":1}\n', 'w.bin': lfs('refs-1', 1000) }, tags: ['v1'] },
-      { files: { 'config.json': '{"v":2}\n', 'w.bin': lfs('refs-2', 1000) } },
+      { files: { 'config.json': '{"v":1}\n', 'w.bin': seeded('refs-1', 1000) }, tags: ['v1'] },
+      { files: { 'config.json': '{"v":2}\n', 'w.bin': seeded('refs-2', 1000) } },
     ],
   },
-  { id: id('unsigned'), commits: [{ files: { 'config.json': '{}\n', 'w.bin': lfs('unsigned', 1500) } }] },
+  { id: id('unsigned'), commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('unsigned', 1500) } }] },
   { id: id('corrupt'), commits: [{ files: { 'config.json': '{}\n' } }] },
   {
     id: id('many'),
-    commits: [{ files: Object.fromEntries([['config.json', '{}\n'], ...Array.from({ length: 10 }, (_, i) => [`f${i}.bin`, lfs(`many-${i}`, 500 + i)])]) }],
+    commits: [{ files: Object.fromEntries([['config.json', '{}\n'], ...Array.from({ length: 10 }, (_, i) => [`f${i}.bin`, seeded(`many-${i}`, 500 + i)])]) }],
   },
 ];
 

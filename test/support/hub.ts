@@ -10,8 +10,11 @@ import { fileTreeHash } from '../../src/manifest.ts';
 /** Unique per test process: seeds LFS contents, so nothing is already in the shared Nix store. */
 export const RUN = randomBytes(6).toString('hex');
 
+/** The seed of the LFS bytes `seeded(name, …)` stands for (`lfsContent(seedOf(name), size)`). */
+export const seedOf = (name: string): string => `${RUN}-${name}`;
+
 /** An LFS file of `size` bytes no other run has. */
-export const seeded = (name: string, size: number) => ({ lfs: { size, seed: `${RUN}-${name}` } });
+export const seeded = (name: string, size: number) => ({ lfs: { size, seed: seedOf(name) } });
 
 export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
