@@ -6,21 +6,19 @@
  * three ways then works.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
-import { cliEnv, closedPort, requireBuild, runCli, nixTestEnv, testNixConfig, run, STUB_DIR, isValidPath } from '../support/index.ts';
+import { cliEnv, closedPort, requireBuild, runCli, nixTestEnv, testNixConfig, run, STUB_DIR, isValidPath, seeded, seedOf } from '../support/index.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import { lfsSha256 } from '../../hub-emulator/content.ts';
 
-const RUN = randomBytes(6).toString('hex');
 const MODEL: RepoSpec = {
   id: 'nixpkgs/model',
-  commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': { lfs: { size: 20_000, seed: `nixpkgs-${RUN}` } } } }],
+  commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('nixpkgs', 20_000) } }],
 };
 
 let hub: RunningHub;
@@ -66,7 +64,7 @@ describe('fetch without <nixpkgs>', () => {
   let builtPath = '';
 
   it('says what is missing and the three ways to give it, before downloading anything', async () => {
-    const blob = blobStorePath(await lfsSha256(`nixpkgs-${RUN}`, 20_000));
+    const blob = blobStorePath(await lfsSha256(seedOf('nixpkgs'), 20_000));
     hub.resetStats();
     const r = await runCli(['fetch', MODEL.id], bareEnv());
     assert.equal(r.code, 1, r.stderr);
