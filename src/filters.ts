@@ -13,7 +13,7 @@
  */
 import { UsageError } from './errors.js';
 import type { Filters, RepoFile } from './types.js';
-import { pathProblem } from './manifest.js';
+import { pathProblem } from './canonical-manifest.js';
 import { quote } from './ui/text.js';
 
 /** Characters that get a backslash: ERE metacharacters that are special outside brackets. */

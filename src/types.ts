@@ -11,7 +11,7 @@ export type RepoType = 'model' | 'dataset';
 export interface RepoRef {
   type: RepoType;
   /** `org/name`, exactly as the Hub spells it. */
-  id: string;
+  repoId: string;
 }
 
 /** The LFS part of a file: what the pointer in git says. */
@@ -45,17 +45,34 @@ export interface Filters {
   files?: string[];
 }
 
-/**
- * What nix-hug records about a built snapshot it put somewhere else: in a
- * persist store's manifest, or as `.nix-hug.json` beside an `--out` copy.
- */
-export interface SnapshotRecord {
+/** What identifies a snapshot: a repository at a commit under a selection of files. */
+export interface SnapshotKey {
   /** `org/name`. */
   repoId: string;
   type: RepoType;
   /** 40-hex commit. */
   rev: string;
   filters: Filters | null;
+}
+
+/** A repository pinned for the library: the snapshot's key, the hash of its file list, and where it comes from. */
+export interface PinnedRepo extends SnapshotKey {
+  /** `sha256-…` of the canonical manifest. */
+  fileTreeHash: string;
+  /** Hub endpoint; only printed when it is not the default. */
+  endpoint: string;
+}
+
+/** The key alone: what is recorded about a snapshot never carries more by accident. */
+export function snapshotKey(pin: SnapshotKey): SnapshotKey {
+  return { repoId: pin.repoId, type: pin.type, rev: pin.rev, filters: pin.filters };
+}
+
+/**
+ * What nix-hug records about a built snapshot it put somewhere else: in a
+ * persist store's export index, or as `.nix-hug.json` beside an `--out` copy.
+ */
+export interface SnapshotRecord extends SnapshotKey {
   /** The snapshot's store path. */
   storePath: string;
   /** ISO 8601 time of the export or copy. */

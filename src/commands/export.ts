@@ -11,6 +11,7 @@ import { onInterrupt } from '../interrupt.js';
 import { detectNix } from '../nix/nix.js';
 import { loadPersistConfig, requireStore } from '../persist/config.js';
 import { exportPath } from '../persist/export-path.js';
+import { snapshotKey } from '../types.js';
 import type { CommandContext, ExportOptions } from './context.js';
 import { describeFilters } from './store.js';
 
@@ -28,19 +29,19 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
     const { pin } = pinned;
     const storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, nix, nixpkgs });
     ctx.logger.info(`built ${storePath}`);
-    if (interrupt.signal.aborted) throw new InterruptedError(`exporting ${pin.id}`);
+    if (interrupt.signal.aborted) throw new InterruptedError(`exporting ${pin.repoId}`);
     ctx.logger.info(`copying to ${storeUrl}`);
     const entry = await exportPath({
       cfg,
       env: ctx.env,
       log: ctx.logger,
-      key: { repoId: pin.id, type: pin.type, rev: pin.rev, filters: pin.filters },
+      key: snapshotKey(pin),
       storePath,
       pin: { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint },
       signal: interrupt.signal,
     });
     const filters = describeFilters(entry.filters);
-    ctx.logger.info(`exported ${pin.type} ${pin.id}@${pin.rev.slice(0, 7)}${filters === '-' ? '' : ` [${filters}]`} to ${storeUrl} (signed)`);
+    ctx.logger.info(`exported ${pin.type} ${pin.repoId}@${pin.rev.slice(0, 7)}${filters === '-' ? '' : ` [${filters}]`} to ${storeUrl} (signed)`);
     await ctx.stdout.write(`${storePath}\n`);
   } finally {
     interrupt.dispose();

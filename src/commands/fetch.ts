@@ -9,17 +9,26 @@ import { checkOutEmpty, copyOut, outRecordConflict, recordConflictError } from '
 import { selector } from '../filters.js';
 import { detectNix } from '../nix/nix.js';
 import { persistAfterBuild, restoreIfPersisted } from '../persist/auto.js';
+import { snapshotKey, type Filters, type PinnedRepo, type RepoType } from '../types.js';
 import type { CommandContext, FetchOptions } from './context.js';
 
-/** What `--json` prints. */
+/**
+ * What `--json` prints: the library's arguments as the expression passes
+ * them, the store path (null with --no-build) and the expression itself.
+ */
 export interface FetchJson {
+  /** The repository id, under the name the library's `fetchModel { url = "org/name"; … }` gives it. */
   url: string;
-  type: 'model' | 'dataset';
+  type: RepoType;
   rev: string;
   fileTreeHash: string;
-  filters: import('../types.js').Filters | null;
+  filters: Filters | null;
   storePath: string | null;
   expression: string;
+}
+
+function fetchJson(pin: PinnedRepo, storePath: string | null, expression: string): FetchJson {
+  return { url: pin.repoId, type: pin.type, rev: pin.rev, fileTreeHash: pin.fileTreeHash, filters: pin.filters, storePath, expression };
 }
 
 export async function run(ctx: CommandContext, url: string, opts: FetchOptions): Promise<void> {
@@ -42,7 +51,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
     if (opts.build) {
       await nixpkgs;
       // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
-      const key = { repoId: pin.id, type: pin.type, rev: pin.rev, filters: pin.filters };
+      const key = snapshotKey(pin);
       const io = { env: ctx.env, log: ctx.logger };
       await restoreIfPersisted(io, key);
       storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) });
@@ -55,14 +64,13 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
           override: opts.override,
           env: ctx.env,
           signal: interrupt.signal,
-          metadata: { repoId: pin.id, type: pin.type, rev: pin.rev, filters: pin.filters, storePath, exportedAt: new Date().toISOString() },
+          metadata: { ...key, storePath, exportedAt: new Date().toISOString() },
         });
         ctx.logger.info(`copied to ${dir}`);
       }
     }
     if (opts.json) {
-      const json: FetchJson = { url: pin.id, type: pin.type, rev: pin.rev, fileTreeHash: pin.fileTreeHash, filters: pin.filters, storePath, expression: pinned.expression };
-      await ctx.stdout.write(JSON.stringify(json, null, 2) + '\n');
+      await ctx.stdout.write(JSON.stringify(fetchJson(pin, storePath, pinned.expression), null, 2) + '\n');
     } else {
       await ctx.stdout.write(pinned.expression + '\n');
     }

@@ -29,15 +29,15 @@ async function select(ctx: CommandContext, url: string, refOption: string | unde
   // A bare org/repo: the records say what was exported; a model wins, as with fetch.
   let type: RepoType | null = parsed.type;
   if (type === null) {
-    const hasModel = entriesFor(all, parsed.id, 'model').length > 0;
-    const hasDataset = entriesFor(all, parsed.id, 'dataset').length > 0;
+    const hasModel = entriesFor(all, parsed.repoId, 'model').length > 0;
+    const hasDataset = entriesFor(all, parsed.repoId, 'dataset').length > 0;
     type = hasModel || !hasDataset ? 'model' : 'dataset';
-    if (hasModel && hasDataset) ctx.logger.warn(`both a model and a dataset ${quote(parsed.id)} were exported; importing the model (use datasets/${parsed.id} for the dataset)`);
+    if (hasModel && hasDataset) ctx.logger.warn(`both a model and a dataset ${quote(parsed.repoId)} were exported; importing the model (use datasets/${parsed.repoId} for the dataset)`);
   }
-  const what = `${type} ${quote(parsed.id)}`;
-  const candidates = entriesFor(all, parsed.id, type);
+  const what = `${type} ${quote(parsed.repoId)}`;
+  const candidates = entriesFor(all, parsed.repoId, type);
   if (candidates.length === 0) {
-    throw new NixHugError(`no export of ${what} is recorded in ${storeUrl}`, `export it first with \`nix-hug export ${type === 'dataset' ? 'datasets/' : ''}${parsed.id}\`, or see \`nix-hug store ls\``);
+    throw new NixHugError(`no export of ${what} is recorded in ${storeUrl}`, `export it first with \`nix-hug export ${type === 'dataset' ? 'datasets/' : ''}${parsed.repoId}\`, or see \`nix-hug store ls\``);
   }
   if (ref === undefined) return candidates.slice(0, 1);
 
@@ -52,7 +52,7 @@ async function select(ctx: CommandContext, url: string, refOption: string | unde
     rev = [...revs][0] ?? ref;
     matches = candidates.filter((e) => e.rev === rev);
   } else {
-    rev = await ctx.hub().resolveRevision({ type, id: parsed.id }, ref);
+    rev = await ctx.hub().resolveRevision({ type, repoId: parsed.repoId }, ref);
     ctx.logger.debug(`${what}: ${ref} is commit ${rev}`);
     matches = candidates.filter((e) => e.rev === rev);
   }

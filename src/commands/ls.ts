@@ -6,7 +6,7 @@
 import { buildFilters, missingFiles, selector } from '../filters.js';
 import { listRepoFiles } from '../hub/tree.js';
 import { parseTarget, resolveTarget } from '../hub/resolve.js';
-import { canonicalManifest, manifestHash } from '../manifest.js';
+import { canonicalManifest, canonicalManifestHash } from '../canonical-manifest.js';
 import type { RepoFile } from '../types.js';
 import { humanSize } from '../ui/size.js';
 import { printable, quote } from '../ui/text.js';
@@ -21,12 +21,12 @@ export async function run(ctx: CommandContext, url: string, opts: LsOptions): Pr
   const filters = buildFilters(opts);
   const client = ctx.hub();
   const { repo, rev, ref } = await resolveTarget(client, target, ctx.logger);
-  ctx.logger.debug(`listing ${repo.type} ${repo.id} at ${rev}`);
+  ctx.logger.debug(`listing ${repo.type} ${repo.repoId} at ${rev}`);
   const files = await listRepoFiles(client, repo, rev);
-  const manifest = canonicalManifest(files, `${repo.type} ${repo.id}`);
-  const hash = manifestHash(manifest);
+  const manifest = canonicalManifest(files, `${repo.type} ${repo.repoId}`);
+  const hash = canonicalManifestHash(manifest);
   for (const missing of missingFiles(filters, files)) {
-    ctx.logger.warn(`--file ${quote(missing)} is not a file of ${repo.type} ${repo.id} at ${ref}; fetch would refuse it`);
+    ctx.logger.warn(`--file ${quote(missing)} is not a file of ${repo.type} ${repo.repoId} at ${ref}; fetch would refuse it`);
   }
   const selected = selector(filters);
 
@@ -36,7 +36,7 @@ export async function run(ctx: CommandContext, url: string, opts: LsOptions): Pr
   }
 
   if (opts.json) {
-    const head = JSON.stringify({ repoId: repo.id, type: repo.type, ref, rev, fileTreeHash: hash, filters }).slice(0, -1);
+    const head = JSON.stringify({ repoId: repo.repoId, type: repo.type, ref, rev, fileTreeHash: hash, filters }).slice(0, -1);
     await ctx.stdout.write(`${head},"files":[`);
     for (let i = 0; i < files.length; i += CHUNK) {
       const part = files.slice(i, i + CHUNK).map((f) =>
@@ -51,7 +51,7 @@ export async function run(ctx: CommandContext, url: string, opts: LsOptions): Pr
   const c = ctx.colors;
   const sizes = files.map((f) => humanSize(f.size));
   const sizeWidth = Math.max(4, ...sizes.map((s) => s.length));
-  await ctx.stdout.write(`${c.bold(`${repo.type} ${repo.id}`)} at ${printable(ref)} (${rev})\n`);
+  await ctx.stdout.write(`${c.bold(`${repo.type} ${repo.repoId}`)} at ${printable(ref)} (${rev})\n`);
   await ctx.stdout.write(c.dim(`${'FETCH'}  ${'SIZE'.padStart(sizeWidth)}  LFS  PATH`) + '\n');
   let selectedCount = 0;
   let selectedBytes = 0;

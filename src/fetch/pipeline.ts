@@ -12,13 +12,13 @@ import { findToken } from '../hub/auth.js';
 import { httpSettingsFromEnv, type RepoInfo } from '../hub/client.js';
 import { parseTarget, resolveTarget } from '../hub/resolve.js';
 import { listRepoFiles } from '../hub/tree.js';
-import { fileTreeHash } from '../manifest.js';
-import { renderFetchExpression, type PinnedRepo } from '../nix/expr.js';
+import { fileTreeHash } from '../canonical-manifest.js';
+import { renderFetchExpression } from '../nix/expr.js';
 import { buildFile } from '../nix/library.js';
 import { capture, detectNix, nixBuild, NixBuildError, nixEnv, withGitConfig, type DownloadLimits, type NixInfo } from '../nix/nix.js';
 import { checkNixpkgs } from '../nix/nixpkgs.js';
 import { blobStorePath } from '../nix/store-path.js';
-import type { RepoFile } from '../types.js';
+import type { PinnedRepo, RepoFile } from '../types.js';
 import { DownloadProgress } from '../ui/download-progress.js';
 import { humanSize } from '../ui/size.js';
 import { quote } from '../ui/text.js';
@@ -51,15 +51,15 @@ export async function pinRepo(ctx: CommandContext, url: string, opts: PinOptions
   const client = ctx.hub();
   const { repo, rev, ref } = await resolveTarget(client, target, ctx.logger);
   const [info, files] = await Promise.all([client.repoInfo(repo), listRepoFiles(client, repo, rev)]);
-  const what = `${repo.type} ${repo.id}`;
+  const what = `${repo.type} ${repo.repoId}`;
   const missing = missingFiles(filters, files);
   if (missing.length > 0) {
     throw new NixHugError(
       `--file ${missing.map(quote).join(', ')}: no such file in ${what} at ${ref}`,
-      `list the files with \`nix-hug ls ${repo.type === 'dataset' ? 'datasets/' : ''}${repo.id} --ref ${ref}\``,
+      `list the files with \`nix-hug ls ${repo.type === 'dataset' ? 'datasets/' : ''}${repo.repoId} --ref ${ref}\``,
     );
   }
-  const pin: PinnedRepo = { type: repo.type, id: repo.id, rev, fileTreeHash: fileTreeHash(files, what), filters, endpoint: ctx.endpoint() };
+  const pin: PinnedRepo = { type: repo.type, repoId: repo.repoId, rev, fileTreeHash: fileTreeHash(files, what), filters, endpoint: ctx.endpoint() };
   const selected = selector(filters);
   return { pin, ref, info, files, selectedLfs: files.filter((f) => f.lfs !== null && selected(f)), expression: renderFetchExpression(pin) };
 }
@@ -84,7 +84,7 @@ function quoteSegment(segment: string): string {
 /** The resolve URL the library downloads an LFS file from (SPEC §2), byte for byte. */
 export function resolveUrl(pin: PinnedRepo, path: string): string {
   const prefix = pin.type === 'dataset' ? 'datasets/' : '';
-  return `${pin.endpoint}/${prefix}${pin.id}/resolve/${pin.rev}/${path.split('/').map(quoteSegment).join('/')}`;
+  return `${pin.endpoint}/${prefix}${pin.repoId}/resolve/${pin.rev}/${path.split('/').map(quoteSegment).join('/')}`;
 }
 
 /**
@@ -128,7 +128,7 @@ export function startNixpkgsCheck(env: NodeJS.ProcessEnv, signal?: AbortSignal):
  */
 export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts: BuildPinnedOptions): Promise<string> {
   const { pin, info } = pinned;
-  const what = `${pin.type} ${pin.id}`;
+  const what = `${pin.type} ${pin.repoId}`;
   const env = ctx.env;
   const nix = opts.nix ?? (await detectNix(env));
   ctx.logger.debug(`using Nix ${nix.version}${nix.isLix ? ' (Lix)' : ''}`);
@@ -151,15 +151,15 @@ export async function buildPinned(ctx: CommandContext, pinned: PinnedFetch, opts
     if (!token) {
       throw new NixHugError(
         `${what} is ${info.private ? 'private' : 'gated'}: a Hugging Face token is needed to download it`,
-        `${info.gated ? `request access at ${pin.endpoint}/${pin.type === 'dataset' ? 'datasets/' : ''}${pin.id}, then ` : ''}set HF_TOKEN (or log in with \`hf auth login\`)`,
+        `${info.gated ? `request access at ${pin.endpoint}/${pin.type === 'dataset' ? 'datasets/' : ''}${pin.repoId}, then ` : ''}set HF_TOKEN (or log in with \`hf auth login\`)`,
       );
     }
     // Nix would send no Bearer token: download with it here, verified, into the predicted store paths.
     await prefetchBlobs({
       blobs: toDownload.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
-      get: (url, signal, headers) => ctx.hub().get(url, { ...(signal ? { signal } : {}), ...(headers ? { headers } : {}), context: { what: `downloading a file`, repo: { type: pin.type, id: pin.id } } }),
+      get: (url, signal, headers) => ctx.hub().get(url, { ...(signal ? { signal } : {}), ...(headers ? { headers } : {}), context: { what: `downloading a file`, repo: { type: pin.type, repoId: pin.repoId } } }),
       env: nixEnv(env),
-      repoId: pin.id,
+      repoId: pin.repoId,
       ...(opts.signal ? { signal: opts.signal } : {}),
       onFileDone: (b) => ctx.logger.info(`  downloaded ${b.path} (${humanSize(b.lfs.size)})`),
     }).catch((err: unknown) => {

@@ -81,7 +81,7 @@ export interface HubClientOptions {
 
 /** What `GET /api/{models|datasets}/{id}` says that nix-hug uses. */
 export interface RepoInfo {
-  id: string;
+  repoId: string;
   sha: string | null;
   private: boolean;
   gated: false | 'auto' | 'manual';
@@ -218,12 +218,12 @@ export class HubClient {
 
   /** `GET /api/{models|datasets}/{id}`. */
   async repoInfo(repo: RepoRef): Promise<RepoInfo> {
-    const url = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.id}`;
+    const url = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.repoId}`;
     const body = await this.getJson(url, { what: 'reading the repository information', repo });
     const o = (body ?? {}) as Record<string, unknown>;
     const gated = o.gated === 'auto' || o.gated === 'manual' ? o.gated : false;
     return {
-      id: typeof o.id === 'string' ? o.id : repo.id,
+      repoId: typeof o.id === 'string' ? o.id : repo.repoId,
       sha: typeof o.sha === 'string' ? o.sha : null,
       private: o.private === true,
       gated,
@@ -232,7 +232,7 @@ export class HubClient {
 
   /** A branch, tag, commit or `refs/pr/N` → the 40-hex commit. */
   async resolveRevision(repo: RepoRef, rev: string): Promise<string> {
-    const url = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.id}/revision/${encodeURIComponent(rev)}`;
+    const url = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.repoId}/revision/${encodeURIComponent(rev)}`;
     const ctx: RequestContext = { what: `resolving the revision ${rev}`, repo, rev };
     const body = await this.getJson(url, ctx);
     const sha = body && typeof body === 'object' && 'sha' in body ? (body as { sha: unknown }).sha : undefined;
@@ -258,7 +258,7 @@ export class HubClient {
    * caller consumes them.
    */
   async *listTree(repo: RepoRef, rev: string): AsyncGenerator<TreeEntry, void, undefined> {
-    let url: string | null = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.id}/tree/${encodeURIComponent(rev)}?recursive=true`;
+    let url: string | null = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.repoId}/tree/${encodeURIComponent(rev)}?recursive=true`;
     const seen = new Set<string>();
     const ctx: RequestContext = { what: 'listing the files', repo, rev };
     for (let page = 1; url !== null; page++) {
@@ -288,7 +288,7 @@ export class HubClient {
   async detectType(id: string): Promise<RepoType> {
     const exists = async (type: RepoType): Promise<boolean> => {
       try {
-        await this.repoInfo({ type, id });
+        await this.repoInfo({ type, repoId: id });
         return true;
       } catch (err) {
         if (err instanceof HubApiError && err.isGated) return true;

@@ -11,18 +11,18 @@ import { printable, quote } from '../ui/text.js';
 export interface RequestContext {
   /** e.g. "resolving the revision", "listing the files". */
   what: string;
-  repo?: { id: string; type: RepoType | null };
+  repo?: { repoId: string; type: RepoType | null };
   rev?: string;
   path?: string;
 }
 
 export function describeRepo(repo: RequestContext['repo']): string {
   if (!repo) return 'the Hub';
-  return `${repo.type ?? 'repository'} ${repo.id}`;
+  return `${repo.type ?? 'repository'} ${repo.repoId}`;
 }
 
-export function repoPageUrl(endpoint: string, repo: { id: string; type: RepoType | null }): string {
-  return `${endpoint}/${repo.type === 'dataset' ? 'datasets/' : ''}${repo.id}`;
+export function repoPageUrl(endpoint: string, repo: { repoId: string; type: RepoType | null }): string {
+  return `${endpoint}/${repo.type === 'dataset' ? 'datasets/' : ''}${repo.repoId}`;
 }
 
 export interface HubApiErrorFacts {
@@ -116,7 +116,7 @@ export function hubApiError(facts: HubApiErrorFacts, ctx: RequestContext, env: E
       : make(`${desc} is gated: it needs a Hugging Face token`, `request access at ${page} and set HF_TOKEN`);
   }
   if (errorCode === 'RepoNotFound' || (errorCode === null && status === 404 && !ctx.rev && !ctx.path)) {
-    const other = ctx.repo?.type === 'model' ? `; for a dataset write datasets/${ctx.repo.id}` : '';
+    const other = ctx.repo?.type === 'model' ? `; for a dataset write datasets/${ctx.repo.repoId}` : '';
     return make(
       `${desc} not found on ${env.endpoint}`,
       env.hasToken
@@ -127,12 +127,12 @@ export function hubApiError(facts: HubApiErrorFacts, ctx: RequestContext, env: E
   if (errorCode === 'RevisionNotFound' || (errorCode === null && status === 404 && ctx.rev && !ctx.path)) {
     return make(
       `revision ${quote(ctx.rev ?? '?')} not found in ${desc}`,
-      `check --ref: a branch, tag, 40-hex commit or refs/pr/N of ${ctx.repo?.id ?? 'the repository'} (see ${page})`,
+      `check --ref: a branch, tag, 40-hex commit or refs/pr/N of ${ctx.repo?.repoId ?? 'the repository'} (see ${page})`,
     );
   }
   if (errorCode === 'EntryNotFound' || (errorCode === null && status === 404)) {
     const file = ctx.path !== undefined ? `file ${quote(ctx.path)}` : 'entry';
-    return make(`${file} not found in ${desc}${ctx.rev ? ` at ${quote(ctx.rev)}` : ''}`, `run \`nix-hug ls ${ctx.repo?.id ?? ''}\` to see the files`);
+    return make(`${file} not found in ${desc}${ctx.rev ? ` at ${quote(ctx.rev)}` : ''}`, `run \`nix-hug ls ${ctx.repo?.repoId ?? ''}\` to see the files`);
   }
   if (status === 429) {
     return make(

@@ -12,7 +12,7 @@ export interface ParsedRepoUrl {
   /** null for a bare `org/repo`: ask the Hub whether it is a model or a dataset. */
   type: RepoType | null;
   /** `org/name`. */
-  id: string;
+  repoId: string;
   /** The REF of a `/tree/REF`, `/blob/REF` or `/resolve/REF` URL (percent-decoded). */
   ref?: string;
 }
@@ -87,7 +87,7 @@ function parseBareId(input: string, body: string, type: RepoType | null): Parsed
   }
   const [org = '', name = ''] = parts;
   checkRepoId(input, org, name);
-  return { type, id: `${org}/${name}` };
+  return { type, repoId: `${org}/${name}` };
 }
 
 /** host[:port] as the WHATWG URL parser normalises it (lowercase, default port dropped). */
@@ -153,7 +153,7 @@ function parseWebUrl(input: string, options: ParseRepoUrlOptions): ParsedRepoUrl
   if (rest.length === 0 && name.toLowerCase().endsWith('.git') && name.length > 4) name = name.slice(0, -4);
   checkRepoId(input, org, name);
 
-  const result: ParsedRepoUrl = { type, id: `${org}/${name}` };
+  const result: ParsedRepoUrl = { type, repoId: `${org}/${name}` };
   if (rest.length === 0) return result;
   const page = rest[0] ?? '';
   if (!REV_PAGES.has(page)) {
@@ -214,10 +214,4 @@ export function validateRef(ref: string, where = 'given with --ref'): string {
   if (parts.some((p) => p.startsWith('.') || p.endsWith('.lock'))) throw bad("a component starts with '.' or ends with '.lock'");
   if (ref.endsWith('.')) throw bad("it ends with '.'");
   return ref;
-}
-
-/** The id's two parts. */
-export function splitRepoId(id: string): { org: string; name: string } {
-  const i = id.indexOf('/');
-  return { org: id.slice(0, i), name: id.slice(i + 1) };
 }

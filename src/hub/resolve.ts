@@ -33,9 +33,9 @@ export interface ResolvedTarget {
 
 /** Asks the Hub for the type (bare ids) and the commit. */
 export async function resolveTarget(client: HubClient, target: Target, logger?: Logger): Promise<ResolvedTarget> {
-  const type = target.parsed.type ?? (await client.detectType(target.parsed.id));
-  const repo: RepoRef = { type, id: target.parsed.id };
+  const type = target.parsed.type ?? (await client.detectType(target.parsed.repoId));
+  const repo: RepoRef = { type, repoId: target.parsed.repoId };
   const rev = await client.resolveRevision(repo, target.ref);
-  logger?.debug(`${type} ${repo.id}: ${target.ref} is commit ${rev}`);
+  logger?.debug(`${type} ${repo.repoId}: ${target.ref} is commit ${rev}`);
   return { repo, ref: target.ref, rev };
 }

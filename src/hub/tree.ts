@@ -4,13 +4,13 @@
  * checked like the manifest checks them, sorted by UTF-8 bytes.
  */
 import { NixHugError } from '../errors.js';
-import { checkRepoPath } from '../manifest.js';
+import { checkRepoPath } from '../canonical-manifest.js';
 import type { RepoFile, RepoRef } from '../types.js';
 import { quote } from '../ui/text.js';
 import type { HubClient, TreeEntry } from './client.js';
 
 function malformed(repo: RepoRef, what: string): NixHugError {
-  return new NixHugError(`the Hub sent a malformed file entry for ${repo.type} ${repo.id}: ${what}`, 'retry later; check HF_ENDPOINT');
+  return new NixHugError(`the Hub sent a malformed file entry for ${repo.type} ${repo.repoId}: ${what}`, 'retry later; check HF_ENDPOINT');
 }
 
 /** One tree entry → a RepoFile, or null for a folder. */
@@ -18,7 +18,7 @@ export function treeEntryToFile(entry: TreeEntry, repo: RepoRef): RepoFile | nul
   if (!entry || typeof entry !== 'object' || typeof entry.path !== 'string') throw malformed(repo, 'no path');
   if (entry.type === 'directory') return null;
   if (entry.type !== 'file') throw malformed(repo, `${quote(entry.path)} has type ${quote(String(entry.type))}`);
-  checkRepoPath(entry.path, `${repo.type} ${repo.id}`);
+  checkRepoPath(entry.path, `${repo.type} ${repo.repoId}`);
   if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw malformed(repo, `${quote(entry.path)} has no valid size`);
   const oid = typeof entry.oid === 'string' ? entry.oid : '';
   if (entry.lfs === undefined || entry.lfs === null) return { path: entry.path, size: entry.size, oid, lfs: null };
@@ -38,7 +38,7 @@ export async function listRepoFiles(client: HubClient, repo: RepoRef, rev: strin
   files.sort((a, b) => Buffer.compare(a.key, b.key));
   for (let i = 1; i < files.length; i++) {
     if (files[i - 1]!.key.equals(files[i]!.key)) {
-      throw new NixHugError(`the Hub listed ${quote(files[i]!.file.path)} of ${repo.type} ${repo.id} twice`, 'retry later; the listing changed while it was read');
+      throw new NixHugError(`the Hub listed ${quote(files[i]!.file.path)} of ${repo.type} ${repo.repoId} twice`, 'retry later; the listing changed while it was read');
     }
   }
   return files.map((f) => f.file);

@@ -3,20 +3,7 @@
  * with every string escaped so that it means exactly its bytes in Nix.
  */
 import { DEFAULT_ENDPOINT } from '../hub/endpoint.js';
-import type { Filters, RepoType } from '../types.js';
-
-export interface PinnedRepo {
-  type: RepoType;
-  /** `org/name`. */
-  id: string;
-  /** 40-hex commit. */
-  rev: string;
-  /** `sha256-…` of the canonical manifest. */
-  fileTreeHash: string;
-  filters: Filters | null;
-  /** Hub endpoint; only printed when it is not the default. */
-  endpoint: string;
-}
+import type { Filters, PinnedRepo } from '../types.js';
 
 /**
  * A Nix string literal for `value`. Inside "…" Nix reads `\c` as `c` for
@@ -55,7 +42,7 @@ export function renderFilters(filters: Filters): string {
 /** The call, e.g. `nix-hug-lib.fetchModel { … }`, without a trailing newline. */
 export function renderFetchExpression(pin: PinnedRepo, libName = 'nix-hug-lib'): string {
   const fn = pin.type === 'dataset' ? 'fetchDataset' : 'fetchModel';
-  const lines = [`${libName}.${fn} {`, `  url = ${nixString(pin.id)};`];
+  const lines = [`${libName}.${fn} {`, `  url = ${nixString(pin.repoId)};`];
   if (pin.endpoint !== DEFAULT_ENDPOINT) lines.push(`  endpoint = ${nixString(pin.endpoint)};`);
   lines.push(`  rev = ${nixString(pin.rev)};`);
   if (pin.filters) lines.push(`  filters = ${renderFilters(pin.filters)};`);

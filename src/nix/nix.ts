@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NixHugError } from '../errors.js';
+import { InterruptedError, NixHugError } from '../errors.js';
 import { httpSettingsFromEnv } from '../hub/client.js';
 
 export const MIN_NIX = { major: 2, minor: 8 } as const;
@@ -278,7 +278,7 @@ async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
     child.on('close', (c) => resolve(c));
   });
   opts.signal?.removeEventListener('abort', onAbort);
-  if (opts.signal?.aborted) throw new NixHugError('interrupted');
+  if (opts.signal?.aborted) throw new InterruptedError('running nix build');
   if (code !== 0) throw new NixBuildError(errors, traces, buildLogs);
   let parsed: Array<{ outputs?: Record<string, string> }>;
   try {

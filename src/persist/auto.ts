@@ -8,7 +8,8 @@ import { NixHugError } from '../errors.js';
 import type { Logger } from '../ui/logger.js';
 import { canPrompt, confirmOnTty } from './confirm.js';
 import { loadPersistConfig, requireStore, type PersistConfig } from './config.js';
-import { exportPath, type ExportOptions, type PersistKey } from './export-path.js';
+import { exportPath, type ExportPathRequest } from './export-path.js';
+import type { SnapshotKey } from '../types.js';
 import { importEntries } from './import-entries.js';
 import { readExports } from './exports.js';
 import { findExact } from './records.js';
@@ -41,7 +42,7 @@ function describe(err: unknown): string {
  * path if the library changed since the export (the restored LFS blobs then
  * spare the downloads).
  */
-export async function restoreIfPersisted(io: AutoPersistIO, key: PersistKey): Promise<string | null> {
+export async function restoreIfPersisted(io: AutoPersistIO, key: SnapshotKey): Promise<string | null> {
   const cfg = await activeConfig(io); // a broken configuration is an error, not a warning
   if (!cfg) return null;
   try {
@@ -70,7 +71,7 @@ export async function restoreIfPersisted(io: AutoPersistIO, key: PersistKey): Pr
  * With auto-persist: exports the built snapshot, unless the index already
  * records this very path and the persist store still holds it.
  */
-export async function persistAfterBuild(io: AutoPersistIO, key: PersistKey, storePath: string, pin?: ExportOptions['pin']): Promise<void> {
+export async function persistAfterBuild(io: AutoPersistIO, key: SnapshotKey, storePath: string, pin?: ExportPathRequest['pin']): Promise<void> {
   const cfg = await activeConfig(io);
   if (!cfg) return;
   try {

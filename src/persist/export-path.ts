@@ -5,22 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
 import type { Logger } from '../ui/logger.js';
-import type { Filters, RepoType } from '../types.js';
+import type { SnapshotKey } from '../types.js';
 import type { PersistConfig } from './config.js';
 import { requireStore } from './config.js';
 import { publishRecord } from './export-index.js';
 import { ensureSigningKey } from './keys.js';
 import { canonicalFilters, type ExportRecord } from './records.js';
 import { copyTo, invalidLocalPaths, isSshUrl, pathInfo, sign } from './store.js';
-
-/** What identifies an export: a repo at a commit under a selection. */
-export interface PersistKey {
-  repoId: string;
-  type: RepoType;
-  /** 40-hex commit. */
-  rev: string;
-  filters: Filters | null;
-}
 
 /** Store types Nix writes as a binary cache (`.narinfo` files): `nix store sign --store URL` can sign in place. */
 export function isBinaryCacheUrl(storeUrl: string): boolean {
@@ -44,11 +35,11 @@ export function sshTrustHint(storeUrl: string, publicKey: string): string {
   );
 }
 
-export interface ExportOptions {
+export interface ExportPathRequest {
   cfg: PersistConfig;
   env: NodeJS.ProcessEnv;
   log: Logger;
-  key: PersistKey;
+  key: SnapshotKey;
   storePath: string;
   /** What the expression needs besides the key: recorded so that other machines can print it without the Hub. */
   pin?: { fileTreeHash: string; endpoint: string };
@@ -59,7 +50,7 @@ export interface ExportOptions {
   signal?: AbortSignal;
 }
 
-export async function exportPath(opts: ExportOptions): Promise<ExportRecord> {
+export async function exportPath(opts: ExportPathRequest): Promise<ExportRecord> {
   const url = requireStore(opts.cfg, opts.command ?? 'export');
   const signingKey = await ensureSigningKey(opts.cfg.configDir, opts.env);
   opts.log.debug(`signing with ${signingKey.name} (${signingKey.secretFile})`);

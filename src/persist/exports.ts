@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { PersistConfig } from './config.js';
 import { requireStore } from './config.js';
 import { readIndex } from './export-index.js';
-import { manifestPath, readManifest } from './manifest.js';
+import { legacyManifestPath, readLegacyManifest } from './legacy-manifest.js';
 import { latestPerSelection, type ExportRecord } from './records.js';
 
 export interface Exports {
@@ -22,7 +22,7 @@ export interface Exports {
 export async function readExports(cfg: PersistConfig, env: NodeJS.ProcessEnv, command: string): Promise<Exports> {
   const url = requireStore(cfg, command);
   // The old manifest first: a corrupt one stops us before any store is asked.
-  const legacy = await readManifest(manifestPath(cfg));
+  const legacy = await readLegacyManifest(legacyManifestPath(cfg));
   // A directory nix never wrote a cache into holds no index (and Nix would create one just to look).
   const index = cfg.localDir !== null && !existsSync(join(cfg.localDir, 'nix-cache-info')) ? { records: [], skipped: [] } : await readIndex(url, env);
   const notes = index.skipped.map((s) => `export record ${s.slot} in ${url} skipped: ${s.why}`);

@@ -5,7 +5,7 @@
  * older versions kept, with one validation and one rule for which record
  * of a selection counts (the newest).
  */
-import type { Filters, RepoType, SnapshotRecord } from '../types.js';
+import type { Filters, RepoType, SnapshotKey, SnapshotRecord } from '../types.js';
 
 export interface ExportRecord extends SnapshotRecord {
   /** The fileTreeHash of the expression the snapshot was built from (absent in older records). */
@@ -18,9 +18,6 @@ export interface ExportRecord extends SnapshotRecord {
   slot?: number;
 }
 
-/** What identifies an export: a repo at a commit under a selection. */
-export type Selection = Pick<SnapshotRecord, 'repoId' | 'type' | 'rev' | 'filters'>;
-
 /** Sorted lists, no empty lists; `null` when nothing is filtered. Two equal selections compare equal. */
 export function canonicalFilters(filters: Filters | null | undefined): Filters | null {
   if (!filters) return null;
@@ -32,7 +29,7 @@ export function canonicalFilters(filters: Filters | null | undefined): Filters |
   return Object.keys(out).length > 0 ? out : null;
 }
 
-export function selectionKey(e: Selection): string {
+export function selectionKey(e: SnapshotKey): string {
   return JSON.stringify([e.repoId, e.type, e.rev, canonicalFilters(e.filters)]);
 }
 
@@ -92,7 +89,7 @@ export function latestPerSelection(records: ExportRecord[]): ExportRecord[] {
 }
 
 /** The record for exactly this selection, if any. */
-export function findExact<T extends ExportRecord>(records: T[], want: Selection): T | undefined {
+export function findExact<T extends ExportRecord>(records: T[], want: SnapshotKey): T | undefined {
   const key = selectionKey(want);
   return records.find((e) => selectionKey(e) === key);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
-import { fileTreeHash } from '../../src/manifest.ts';
+import { fileTreeHash } from '../../src/canonical-manifest.ts';
 import type { RepoFile } from '../../src/types.ts';
 import { BIG_COUNT, cliHubOptions, GRANTED, CLI, cliEnv, requireBuild, runCli } from '../support/index.ts';
 

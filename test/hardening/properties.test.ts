@@ -48,16 +48,16 @@ const forms: fc.Arbitrary<Form> = fc
     const id = `${org}/${name}`;
     const page = (p: string, type: 'model' | 'dataset') => {
       const encoded = r.startsWith('refs/pr/') && kind % 2 === 0 ? r : encodeURIComponent(r);
-      return { input: `https://huggingface.co/${type === 'dataset' ? 'datasets/' : ''}${id}/${p}/${encoded}${path ? `/${path}` : ''}`, want: { type, id, ref: r } };
+      return { input: `https://huggingface.co/${type === 'dataset' ? 'datasets/' : ''}${id}/${p}/${encoded}${path ? `/${path}` : ''}`, want: { type, repoId: id, ref: r } };
     };
     switch (kind) {
-      case 0: return { input: id, want: { type: null, id } };
-      case 1: return { input: `hf:${id}`, want: { type: 'model', id } };
-      case 2: return { input: `datasets/${id}`, want: { type: 'dataset', id } };
-      case 3: return { input: `hf-datasets:${id}`, want: { type: 'dataset', id } };
-      case 4: return { input: `https://huggingface.co/${id}`, want: { type: 'model', id } };
-      case 5: return { input: `https://hf.co/datasets/${id}/`, want: { type: 'dataset', id } };
-      case 6: return { input: `https://huggingface.co/${id}.git`, want: { type: 'model', id } };
+      case 0: return { input: id, want: { type: null, repoId: id } };
+      case 1: return { input: `hf:${id}`, want: { type: 'model', repoId: id } };
+      case 2: return { input: `datasets/${id}`, want: { type: 'dataset', repoId: id } };
+      case 3: return { input: `hf-datasets:${id}`, want: { type: 'dataset', repoId: id } };
+      case 4: return { input: `https://huggingface.co/${id}`, want: { type: 'model', repoId: id } };
+      case 5: return { input: `https://hf.co/datasets/${id}/`, want: { type: 'dataset', repoId: id } };
+      case 6: return { input: `https://huggingface.co/${id}.git`, want: { type: 'model', repoId: id } };
       case 7: return page('tree', 'model');
       case 8: return page('blob', 'dataset');
       default: return page('resolve', 'model');
@@ -76,7 +76,7 @@ describe('repository URLs (property)', () => {
     fc.assert(
       fc.property(forms, ({ input, want }) => {
         generated++;
-        assert.deepEqual(parseRepoUrl(input), want.ref === undefined ? { type: want.type, id: want.id } : want);
+        assert.deepEqual(parseRepoUrl(input), want.ref === undefined ? { type: want.type, repoId: want.repoId } : want);
       }),
       { numRuns: 1500 },
     );
@@ -108,8 +108,8 @@ describe('repository URLs (property)', () => {
           assert.ok(isUsageError(err), `${JSON.stringify(input)}: ${String(err)}`);
           return;
         }
-        assert.match(parsed.id, /^[A-Za-z0-9_][A-Za-z0-9._-]*\/[A-Za-z0-9_][A-Za-z0-9._-]*$/, JSON.stringify(input));
-        assert.ok(!parsed.id.includes('..'), JSON.stringify(input));
+        assert.match(parsed.repoId, /^[A-Za-z0-9_][A-Za-z0-9._-]*\/[A-Za-z0-9_][A-Za-z0-9._-]*$/, JSON.stringify(input));
+        assert.ok(!parsed.repoId.includes('..'), JSON.stringify(input));
         if (parsed.ref !== undefined) assert.equal(validateRef(parsed.ref), parsed.ref);
       }),
       { numRuns: 3000 },

@@ -59,7 +59,7 @@ function client(fetch: FetchFn, extra: Partial<HubClientOptions> = {}) {
   return { c, delays, lines };
 }
 
-const model = { type: 'model' as const, id: 'org/repo' };
+const model = { type: 'model' as const, repoId: 'org/repo' };
 
 describe('an explicit commit', () => {
   it('is pinned only when the Hub answers that very commit', async () => {

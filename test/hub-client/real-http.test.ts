@@ -16,7 +16,7 @@ before(async () => {
 });
 after(() => hub.close());
 
-const repo = { type: 'model' as const, id: 'acme/gated' };
+const repo = { type: 'model' as const, repoId: 'acme/gated' };
 const make = (token: string | null) => new HubClient({ endpoint: hub.url, token, retry: { maxRetries: 1, baseDelayMs: 1 } });
 
 describe('HubClient against the emulator', () => {

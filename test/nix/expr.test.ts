@@ -39,7 +39,7 @@ test('nixString round-trips every nasty string through real nix eval', () => {
 test('the fetch expression has exactly the SPEC shape', () => {
   const expr = renderFetchExpression({
     type: 'model',
-    id: 'org/repo',
+    repoId: 'org/repo',
     rev: '0123456789abcdef0123456789abcdef01234567',
     fileTreeHash: 'sha256-AAAA',
     filters: { include: ['.*\\.safetensors'] },
@@ -61,7 +61,7 @@ test('the fetch expression has exactly the SPEC shape', () => {
 test('datasets use fetchDataset; a non-default endpoint is carried; no filters line without filters', () => {
   const expr = renderFetchExpression({
     type: 'dataset',
-    id: 'org/name',
+    repoId: 'org/name',
     rev: 'f'.repeat(40),
     fileTreeHash: 'sha256-B',
     filters: null,

@@ -57,7 +57,7 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
 
     // First fetch: nothing persisted yet, so it builds from the Hub, then exports.
     const pinned = await pinRepo(ctx, REPO, { ...NO_FILTERS, include: ['*.safetensors'] });
-    const key = { repoId: pinned.pin.id, type: pinned.pin.type, rev: pinned.pin.rev, filters: pinned.pin.filters };
+    const key = { repoId: pinned.pin.repoId, type: pinned.pin.type, rev: pinned.pin.rev, filters: pinned.pin.filters };
     assert.equal(await restoreIfPersisted(io, key), null);
     const storePath = await buildPinned(ctx, pinned, { quiet: true });
     await persistAfterBuild(io, key, storePath, { fileTreeHash: pinned.pin.fileTreeHash, endpoint: pinned.pin.endpoint });

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { nixTestEnv, collect, isValidPath, makeSnapshot } from '../support/index.ts';
 import { createLogger } from '../../src/ui/logger.ts';
 import type { PersistConfig } from '../../src/persist/config.ts';
-import { exportPath, type PersistKey } from '../../src/persist/export-path.ts';
+import { exportPath } from '../../src/persist/export-path.ts';
+import type { SnapshotKey } from '../../src/types.ts';
 import { importEntries, type TrustPolicy } from '../../src/persist/import-entries.ts';
 import { keysDir, SECRET_NAME, PUBLIC_NAME } from '../../src/persist/keys.ts';
 import { readExports } from '../../src/persist/exports.ts';
@@ -46,7 +47,7 @@ function setup() {
   };
 }
 
-const key = (tag: string): PersistKey => ({ repoId: `test/persist-${tag}`, type: 'model', rev: 'c'.repeat(40), filters: null });
+const key = (tag: string): SnapshotKey => ({ repoId: `test/persist-${tag}`, type: 'model', rev: 'c'.repeat(40), filters: null });
 const neverAsk: TrustPolicy = {
   yes: false,
   confirm: async () => {

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { RepoType, RequestRecord, RunningHub } from '../../hub-emulator/types.ts';
-import { fileTreeHash } from '../../src/manifest.ts';
+import { fileTreeHash } from '../../src/canonical-manifest.ts';
 
 /** Unique per test process: seeds LFS contents, so nothing is already in the shared Nix store. */
 export const RUN = randomBytes(6).toString('hex');

@@ -5,9 +5,9 @@ import { parseRepoUrl, validateRef, type ParsedRepoUrl } from '../../src/hub/rep
 import { parseTarget } from '../../src/hub/resolve.ts';
 
 const EP = 'http://127.0.0.1:8123';
-const m = (id: string, ref?: string): ParsedRepoUrl => (ref === undefined ? { type: 'model', id } : { type: 'model', id, ref });
-const d = (id: string, ref?: string): ParsedRepoUrl => (ref === undefined ? { type: 'dataset', id } : { type: 'dataset', id, ref });
-const bare = (id: string): ParsedRepoUrl => ({ type: null, id });
+const m = (id: string, ref?: string): ParsedRepoUrl => (ref === undefined ? { type: 'model', repoId: id } : { type: 'model', repoId: id, ref });
+const d = (id: string, ref?: string): ParsedRepoUrl => (ref === undefined ? { type: 'dataset', repoId: id } : { type: 'dataset', repoId: id, ref });
+const bare = (id: string): ParsedRepoUrl => ({ type: null, repoId: id });
 
 const VALID: [string, ParsedRepoUrl][] = [
   ['org/repo', bare('org/repo')],

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { NixHugError } from '../../src/errors.ts';
-import { canonicalManifest, compareUtf8, fileTreeHash } from '../../src/manifest.ts';
+import { canonicalManifest, compareUtf8, fileTreeHash } from '../../src/canonical-manifest.ts';
 import { treeEntryToFile } from '../../src/hub/tree.ts';
 import type { RepoFile } from '../../src/types.ts';
 import { nixTestEnv } from '../support/index.ts';
@@ -104,7 +104,7 @@ describe('canonical manifest', () => {
 });
 
 describe('tree entries → RepoFile', () => {
-  const repo = { type: 'model' as const, id: 'org/repo' };
+  const repo = { type: 'model' as const, repoId: 'org/repo' };
   it('keeps files, drops folders, takes sha256 and size from lfs', () => {
     assert.equal(treeEntryToFile({ type: 'directory', path: 'onnx', size: 0, oid: 'd' }, repo), null);
     assert.deepEqual(treeEntryToFile({ type: 'file', path: 'config.json', size: 42, oid: 'c0ffee' }, repo), { path: 'config.json', size: 42, oid: 'c0ffee', lfs: null });

@@ -12,19 +12,19 @@ import { NixHugError } from '../errors.js';
 import type { PersistConfig } from './config.js';
 import { checkRecord, type ExportRecord } from './records.js';
 
-export const MANIFEST_NAME = 'nix-hug-manifest.json';
-export const MANIFEST_VERSION = 1;
+export const LEGACY_MANIFEST_NAME = 'nix-hug-manifest.json';
+export const LEGACY_MANIFEST_VERSION = 1;
 
 /**
  * Where an older nix-hug kept the manifest: beside the binary cache for a
  * `file://` store; for remote stores, in the config directory, one file per
  * store URL (parameters after `?` did not change the store).
  */
-export function manifestPath(cfg: PersistConfig): string {
-  if (cfg.localDir !== null) return join(cfg.localDir, MANIFEST_NAME);
+export function legacyManifestPath(cfg: PersistConfig): string {
+  if (cfg.localDir !== null) return join(cfg.localDir, LEGACY_MANIFEST_NAME);
   if (cfg.storeUrl === null) throw new Error('manifestPath: no persist store configured');
   const key = createHash('sha256').update(cfg.storeUrl.split('?')[0] ?? '').digest('hex').slice(0, 16);
-  return join(cfg.configDir, 'manifests', `${key}-${MANIFEST_NAME}`);
+  return join(cfg.configDir, 'manifests', `${key}-${LEGACY_MANIFEST_NAME}`);
 }
 
 function corrupt(file: string, why: string): NixHugError {
@@ -32,7 +32,7 @@ function corrupt(file: string, why: string): NixHugError {
 }
 
 /** Parses and checks a manifest's text. */
-export function parseManifest(text: string, file: string): ExportRecord[] {
+export function parseLegacyManifest(text: string, file: string): ExportRecord[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -42,13 +42,13 @@ export function parseManifest(text: string, file: string): ExportRecord[] {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw corrupt(file, 'expected a JSON object');
   const d = data as Record<string, unknown>;
   if (typeof d.version !== 'number') throw corrupt(file, 'no "version" number');
-  if (d.version > MANIFEST_VERSION) {
+  if (d.version > LEGACY_MANIFEST_VERSION) {
     throw new NixHugError(
-      `the manifest ${file} has version ${d.version}, written by a newer nix-hug (this one reads version ${MANIFEST_VERSION})`,
+      `the manifest ${file} has version ${d.version}, written by a newer nix-hug (this one reads version ${LEGACY_MANIFEST_VERSION})`,
       'upgrade nix-hug',
     );
   }
-  if (d.version !== MANIFEST_VERSION) throw corrupt(file, `unknown version ${d.version}`);
+  if (d.version !== LEGACY_MANIFEST_VERSION) throw corrupt(file, `unknown version ${d.version}`);
   if (!Array.isArray(d.entries)) throw corrupt(file, '"entries" must be a list');
   return d.entries.map((e, i) => {
     try {
@@ -60,7 +60,7 @@ export function parseManifest(text: string, file: string): ExportRecord[] {
 }
 
 /** The manifest's entries; an absent file has none. */
-export async function readManifest(file: string): Promise<ExportRecord[]> {
+export async function readLegacyManifest(file: string): Promise<ExportRecord[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -68,5 +68,5 @@ export async function readManifest(file: string): Promise<ExportRecord[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
     throw new NixHugError(`could not read the manifest ${file}: ${(err as Error).message}`, 'check its permissions');
   }
-  return parseManifest(text, file);
+  return parseLegacyManifest(text, file);
 }

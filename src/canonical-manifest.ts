@@ -75,9 +75,9 @@ export function canonicalManifest(files: readonly RepoFile[], repoId = 'the repo
 
 /** `sha256-` + base64(sha256(canonical manifest)). */
 export function fileTreeHash(files: readonly RepoFile[], repoId?: string): string {
-  return manifestHash(canonicalManifest(files, repoId));
+  return canonicalManifestHash(canonicalManifest(files, repoId));
 }
 
-export function manifestHash(manifest: Uint8Array): string {
+export function canonicalManifestHash(manifest: Uint8Array): string {
   return `sha256-${createHash('sha256').update(manifest).digest('base64')}`;
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { manifestPath, readManifest } from '../../src/persist/manifest.ts';
+import { legacyManifestPath, readLegacyManifest } from '../../src/persist/legacy-manifest.ts';
 import { canonicalFilters, checkRecord, entriesFor, findExact, latestPerSelection, type ExportRecord } from '../../src/persist/records.ts';
 import { NixHugError } from '../../src/errors.ts';
 
@@ -31,12 +31,12 @@ function entry(over: Partial<ExportRecord> = {}): ExportRecord {
 
 test('old manifest: where older versions kept it — beside a file:// cache, in the config dir for remote stores', () => {
   const base = { configDir: '/cfg/nix-hug', configFile: '/cfg/nix-hug/config', autoPersist: false };
-  assert.equal(manifestPath({ ...base, storeUrl: 'file:///persist', localDir: '/persist' }), '/persist/nix-hug-manifest.json');
-  const s3 = manifestPath({ ...base, storeUrl: 's3://bucket?region=x', localDir: null });
+  assert.equal(legacyManifestPath({ ...base, storeUrl: 'file:///persist', localDir: '/persist' }), '/persist/nix-hug-manifest.json');
+  const s3 = legacyManifestPath({ ...base, storeUrl: 's3://bucket?region=x', localDir: null });
   assert.match(s3, /^\/cfg\/nix-hug\/manifests\/[0-9a-f]{16}-nix-hug-manifest\.json$/);
   // Parameters do not change the store, so they do not change the manifest; another store does.
-  assert.equal(manifestPath({ ...base, storeUrl: 's3://bucket', localDir: null }), s3);
-  assert.notEqual(manifestPath({ ...base, storeUrl: 's3://other', localDir: null }), s3);
+  assert.equal(legacyManifestPath({ ...base, storeUrl: 's3://bucket', localDir: null }), s3);
+  assert.notEqual(legacyManifestPath({ ...base, storeUrl: 's3://other', localDir: null }), s3);
 });
 
 test('records: one per (repo, type, rev, filters); the newest export wins, then the later slot', () => {
@@ -83,9 +83,9 @@ test('old manifest: its entries are read; a corrupt file is a clear error naming
   const t = tmp();
   try {
     const file = join(t.dir, 'nix-hug-manifest.json');
-    assert.deepEqual(await readManifest(file), []);
+    assert.deepEqual(await readLegacyManifest(file), []);
     writeFileSync(file, JSON.stringify({ version: 1, storeUrl: 'file:///p', entries: [entry(), entry({ type: 'dataset' })] }));
-    assert.deepEqual((await readManifest(file)).map((e) => e.type), ['model', 'dataset']);
+    assert.deepEqual((await readLegacyManifest(file)).map((e) => e.type), ['model', 'dataset']);
     const bad = [
       ['{"version": 1, "entries": [', /not valid JSON/],
       ['[]', /expected a JSON object/],
@@ -96,7 +96,7 @@ test('old manifest: its entries are read; a corrupt file is a clear error naming
     for (const [text, re] of bad) {
       writeFileSync(file, text);
       const before = statSync(file).mtimeMs;
-      await assert.rejects(readManifest(file), (err: unknown) => {
+      await assert.rejects(readLegacyManifest(file), (err: unknown) => {
         assert.ok(err instanceof NixHugError);
         assert.match(err.message, new RegExp(`^the manifest ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is corrupt: `));
         assert.match(err.message, re);
@@ -107,7 +107,7 @@ test('old manifest: its entries are read; a corrupt file is a clear error naming
       assert.equal(statSync(file).mtimeMs, before);
     }
     writeFileSync(file, JSON.stringify({ version: 7, entries: [] }));
-    await assert.rejects(readManifest(file), /has version 7, written by a newer nix-hug/);
+    await assert.rejects(readLegacyManifest(file), /has version 7, written by a newer nix-hug/);
   } finally {
     t.cleanup();
   }
