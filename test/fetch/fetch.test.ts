@@ -14,6 +14,7 @@ import { startHub } from '../../hub-emulator/server.ts';
 import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
 import { CLI, cliEnv, requireBuild, runCli, nixTestEnv, LIB_DIR, STUB_DIR, run, collect, RUN, seeded, sha256Hex, fileSha, cdnRequests, fetchJson as fetchJsonRun } from '../support/index.ts';
 import type { FetchJson } from '../../src/commands/fetch.ts';
+import { readIndex } from '../../src/persist/export-index.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 
 const TOKEN = `hf_fetchTestToken${RUN}`;
@@ -317,8 +318,8 @@ describe('fetch with auto_persist', () => {
       const first = await runCli(['fetch', 'fetch/auto', '--json'], e);
       assert.equal(first.code, 0, first.stderr);
       const j = JSON.parse(first.stdout) as FetchJson;
-      const manifest = JSON.parse(readFileSync(join(persist, 'nix-hug-manifest.json'), 'utf8')) as { entries: Array<{ storePath: string }> };
-      assert.deepEqual(manifest.entries.map((x) => x.storePath), [j.storePath]);
+      // Recorded in the store's own export index (the old manifest file is no longer written).
+      assert.deepEqual((await readIndex(`file://${persist}`, e)).records.map((x) => x.storePath), [j.storePath]);
 
       const blob = blobStorePath(blobSha(AUTO, 'w.safetensors'));
       await collect(e, [blob]);
