@@ -45,7 +45,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
     const pinned = await pinRepo(ctx, url, opts);
     const { pin } = pinned;
     if (opts.out !== undefined && outRecordConflict(pinned.files.filter(selector(pin.filters)).map((f) => f.path))) {
-      throw recordConflictError(`${pin.type} ${pin.id}`); // before any download
+      throw recordConflictError(`${pin.type} ${pin.repoId}`); // before any download
     }
     let storePath: string | null = null;
     if (opts.build) {
