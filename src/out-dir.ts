@@ -6,7 +6,6 @@
 import { createReadStream, createWriteStream, realpathSync } from 'node:fs';
 import { lstat, mkdir, readdir, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InterruptedError, NixHugError, UsageError } from './errors.js';
@@ -44,11 +43,11 @@ function realLocation(p: string): string {
 /**
  * Refuses directories whose replacement would hurt (SPEC §1): by the path
  * given and by where it really is, so a symlink to $HOME or /etc is refused too.
+ * `home`: the user's home directory.
  */
-export function checkOutDir(dir: string, env: NodeJS.ProcessEnv): string {
+export function checkOutDir(dir: string, home: string): string {
   const abs = resolve(dir);
-  const home = resolve(env.HOME ?? homedir());
-  const homes = new Set([home, realLocation(home)]);
+  const homes = new Set([resolve(home), realLocation(resolve(home))]);
   const refuse = (why: string) =>
     new UsageError(`refusing --out ${dir}: ${why}`, 'choose a new or empty directory of your own, e.g. --out ./models/NAME');
   for (const p of new Set([abs, realLocation(abs)])) {
@@ -118,8 +117,8 @@ async function restoreInterrupted(target: string): Promise<void> {
  * Refuses a non-empty DIR without `override` (SPEC §1). `fetch` asks before
  * downloading anything, and copyOut asks again when it copies.
  */
-export async function checkOutEmpty(dir: string, override: boolean, env: NodeJS.ProcessEnv): Promise<boolean | null> {
-  const target = checkOutDir(dir, env);
+export async function checkOutEmpty(dir: string, override: boolean, home: string): Promise<boolean | null> {
+  const target = checkOutDir(dir, home);
   await restoreInterrupted(target);
   const existing = await isNonEmptyDir(target);
   if (existing && !override) {
@@ -180,7 +179,8 @@ export interface CopyOutOptions {
   dir: string;
   override: boolean;
   metadata: OutMetadata;
-  env: NodeJS.ProcessEnv;
+  /** The user's home directory (refused as DIR). */
+  home: string;
   signal?: AbortSignal;
 }
 
@@ -190,8 +190,8 @@ export interface CopyOutOptions {
  * removed only once the new one is in place.
  */
 export async function copyOut(opts: CopyOutOptions): Promise<string> {
-  const target = checkOutDir(opts.dir, opts.env);
-  const existing = await checkOutEmpty(opts.dir, opts.override, opts.env);
+  const target = checkOutDir(opts.dir, opts.home);
+  const existing = await checkOutEmpty(opts.dir, opts.override, opts.home);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
   // Leftovers of a killed copy (SIGKILL, power loss): half-written temporaries go now; a replaced old copy

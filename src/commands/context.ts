@@ -1,13 +1,14 @@
 /**
- * What every command handler gets: the environment, the logger (stderr),
- * a backpressure-aware stdout writer, colours, and a lazily built Hub client.
+ * What every command handler gets: the settings (read once, here, at
+ * start-up), the logger (stderr), a backpressure-aware stdout writer,
+ * colours, and a lazily built Hub client.
  * Handlers live in src/commands/<name>.ts and export
  * `run(ctx, ...positionalArgs, options)`; the option types are below.
  */
 import { once } from 'node:events';
 import type { HubClient } from '../hub/client.js';
 import { createHubClient } from '../hub/client.js';
-import { hubEndpoint } from '../hub/endpoint.js';
+import { readSettings, type Settings } from '../settings/index.js';
 import type { Colors } from '../ui/color.js';
 import { colorsEnabled, makeColors } from '../ui/color.js';
 import type { Logger } from '../ui/logger.js';
@@ -20,8 +21,8 @@ export interface OutputWriter {
 }
 
 export interface CommandContext {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
+  /** Environment and config file, parsed: nothing below a handler reads `process.env` for a setting. */
+  settings: Settings;
   /** --debug was given: log every request and command, print stack traces. */
   debug: boolean;
   /** stderr talk (quiet/normal/debug; tokens redacted). */
@@ -33,8 +34,6 @@ export interface CommandContext {
   /** The raw stderr stream, for progress displays; `stderrColors` for it. */
   stderr: NodeJS.WriteStream;
   stderrColors: Colors;
-  /** HF_ENDPOINT, normalised (throws UsageError when it is not an http(s) URL). */
-  endpoint(): string;
   /** The Hub client for this run (HF_ENDPOINT, token, retry settings), created on first use. */
   hub(): HubClient;
 }
@@ -110,6 +109,8 @@ export function streamWriter(stream: NodeJS.WriteStream): OutputWriter {
 }
 
 export interface ContextOptions {
+  /** Default: read from `env` (default `process.env`) and the working directory. */
+  settings?: Settings;
   env?: NodeJS.ProcessEnv;
   debug?: boolean;
   quiet?: boolean;
@@ -118,11 +119,11 @@ export interface ContextOptions {
 }
 
 export function createContext(options: ContextOptions = {}): CommandContext {
-  const env = options.env ?? process.env;
+  const settings = options.settings ?? readSettings(options.env ?? process.env);
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const debug = options.debug === true;
-  const stderrColors = makeColors(colorsEnabled(stderr, env));
+  const stderrColors = makeColors(colorsEnabled(stderr, settings.colorAllowed));
   const logger = createLogger({
     level: debug ? 'debug' : options.quiet ? 'quiet' : 'normal',
     write: (line) => void stderr.write(line),
@@ -130,15 +131,13 @@ export function createContext(options: ContextOptions = {}): CommandContext {
   });
   let client: HubClient | null = null;
   return {
-    env,
-    cwd: process.cwd(),
+    settings,
     debug,
     logger,
     stdout: streamWriter(stdout),
-    colors: makeColors(colorsEnabled(stdout, env)),
+    colors: makeColors(colorsEnabled(stdout, settings.colorAllowed)),
     stderr,
     stderrColors,
-    endpoint: () => hubEndpoint(env),
-    hub: () => (client ??= createHubClient(env, logger)),
+    hub: () => (client ??= createHubClient({ endpoint: settings.endpoint(), token: settings.token(), http: settings.http() }, logger)),
   };
 }

@@ -4,12 +4,11 @@
  * the store's export index, and prints its store path.
  */
 import { InterruptedError } from '../errors.js';
-import { buildPinned, pinRepo, startNixpkgsCheck } from '../fetch/pipeline.js';
-import { buildFilters } from '../filters.js';
-import { parseTarget } from '../hub/resolve.js';
+import { buildSnapshot, startNixpkgsCheck } from '../build/build.js';
 import { onInterrupt } from '../interrupt.js';
 import { detectNix } from '../nix/nix.js';
-import { loadPersistConfig, requireStore } from '../persist/config.js';
+import { parsePinRequest, pinRepo } from '../pin/pin.js';
+import { requireStore } from '../settings/persist.js';
 import { exportPath } from '../persist/export-path.js';
 import { snapshotKey } from '../types.js';
 import type { CommandContext, ExportOptions } from './context.js';
@@ -17,23 +16,23 @@ import { describeFilters } from './store.js';
 
 export async function run(ctx: CommandContext, url: string, opts: ExportOptions): Promise<void> {
   // Usage errors first (exit 2), then a missing or broken configuration, all before any request or build.
-  parseTarget(url, opts.ref, ctx.env);
-  buildFilters(opts);
-  const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
+  const { settings } = ctx;
+  const request = parsePinRequest(url, opts, settings.endpoint());
+  const cfg = await settings.persist();
   const storeUrl = requireStore(cfg, 'export');
-  const nix = await detectNix(ctx.env); // as fetch: no request to the Hub when nothing can be built
+  const nix = await detectNix(settings.env); // as fetch: no request to the Hub when nothing can be built
   const interrupt = onInterrupt();
   try {
-    const nixpkgs = startNixpkgsCheck(ctx.env, interrupt.signal);
-    const pinned = await pinRepo(ctx, url, opts);
+    const nixpkgs = startNixpkgsCheck(settings, interrupt.signal);
+    const pinned = await pinRepo(ctx.hub(), request, settings.endpoint(), ctx.logger);
     const { pin } = pinned;
-    const storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, nix, nixpkgs });
+    const storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, nix, nixpkgs });
     ctx.logger.info(`built ${storePath}`);
     if (interrupt.signal.aborted) throw new InterruptedError(`exporting ${pin.repoId}`);
     ctx.logger.info(`copying to ${storeUrl}`);
     const entry = await exportPath({
       cfg,
-      env: ctx.env,
+      env: settings.env,
       log: ctx.logger,
       key: snapshotKey(pin),
       storePath,

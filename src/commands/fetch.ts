@@ -3,11 +3,12 @@
  * --no-build), optionally copy it out, and print the expression (or JSON).
  */
 import { UsageError } from '../errors.js';
-import { buildPinned, pinRepo, startNixpkgsCheck } from '../fetch/pipeline.js';
+import { buildSnapshot, startNixpkgsCheck } from '../build/build.js';
 import { onInterrupt } from '../interrupt.js';
 import { checkOutEmpty, copyOut, outRecordConflict, recordConflictError } from '../out-dir.js';
 import { selector } from '../filters.js';
 import { detectNix } from '../nix/nix.js';
+import { parsePinRequest, pinRepo } from '../pin/pin.js';
 import { persistAfterBuild, restoreIfPersisted } from '../persist/auto.js';
 import { snapshotKey, type Filters, type PinnedRepo, type RepoType } from '../types.js';
 import type { CommandContext, FetchOptions } from './context.js';
@@ -35,14 +36,16 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   // Input errors before any request.
   if (opts.out !== undefined) {
     if (!opts.build) throw new UsageError('--out needs a build: it copies the built store path', 'drop --no-build, or drop --out');
-    await checkOutEmpty(opts.out, opts.override, ctx.env);
+    await checkOutEmpty(opts.out, opts.override, ctx.settings.home);
   }
   // No point asking the Hub for anything when the build cannot run.
-  const nix = opts.build ? await detectNix(ctx.env) : undefined;
+  const nix = opts.build ? await detectNix(ctx.settings.env) : undefined;
   const interrupt = onInterrupt();
   try {
-    const nixpkgs = opts.build ? startNixpkgsCheck(ctx.env, interrupt.signal) : undefined;
-    const pinned = await pinRepo(ctx, url, opts);
+    const { settings } = ctx;
+    const nixpkgs = opts.build ? startNixpkgsCheck(settings, interrupt.signal) : undefined;
+    const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
+    const pinned = await pinRepo(ctx.hub(), request, settings.endpoint(), ctx.logger);
     const { pin } = pinned;
     if (opts.out !== undefined && outRecordConflict(pinned.files.filter(selector(pin.filters)).map((f) => f.path))) {
       throw recordConflictError(`${pin.type} ${pin.repoId}`); // before any download
@@ -52,9 +55,9 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
       await nixpkgs;
       // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
       const key = snapshotKey(pin);
-      const io = { env: ctx.env, log: ctx.logger };
+      const io = { settings, log: ctx.logger };
       await restoreIfPersisted(io, key);
-      storePath = await buildPinned(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) });
+      storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) });
       ctx.logger.info(`built ${storePath}`);
       await persistAfterBuild(io, key, storePath, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint });
       if (opts.out !== undefined) {
@@ -62,7 +65,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
           storePath,
           dir: opts.out,
           override: opts.override,
-          env: ctx.env,
+          home: ctx.settings.home,
           signal: interrupt.signal,
           metadata: { ...key, storePath, exportedAt: new Date().toISOString() },
         });

@@ -10,7 +10,7 @@ import { NixHugError } from '../errors.js';
 import { parseRepoUrl, validateRef } from '../hub/repo-id.js';
 import { onInterrupt } from '../interrupt.js';
 import { canPrompt, confirmOnTty } from '../persist/confirm.js';
-import { loadPersistConfig, requireStore } from '../persist/config.js';
+import { requireStore } from '../settings/persist.js';
 import { importEntries, type ImportOutcome } from '../persist/import-entries.js';
 import { readExports } from '../persist/exports.js';
 import { entriesFor, type ExportRecord } from '../persist/records.js';
@@ -24,7 +24,7 @@ const HEX_PREFIX = /^[0-9a-f]{7,39}$/;
 
 /** The entries `import URL [--ref REF]` means. */
 async function select(ctx: CommandContext, url: string, refOption: string | undefined, all: ExportRecord[], storeUrl: string): Promise<ExportRecord[]> {
-  const parsed = parseRepoUrl(url, { endpoint: ctx.endpoint() });
+  const parsed = parseRepoUrl(url, { endpoint: ctx.settings.endpoint() });
   const ref = refOption !== undefined ? validateRef(refOption) : parsed.ref;
   // A bare org/repo: the records say what was exported; a model wins, as with fetch.
   let type: RepoType | null = parsed.type;
@@ -72,9 +72,9 @@ function label(e: ExportRecord): string {
 }
 
 export async function run(ctx: CommandContext, url: string | undefined, opts: ImportOptions): Promise<void> {
-  const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
+  const cfg = await ctx.settings.persist();
   const storeUrl = requireStore(cfg, 'import');
-  const { records: all, notes } = await readExports(cfg, ctx.env, 'import');
+  const { records: all, notes } = await readExports(cfg, ctx.settings.env, 'import');
   for (const note of notes) ctx.logger.warn(note);
   let entries: ExportRecord[];
   if (opts.all || url === undefined) {
@@ -92,7 +92,7 @@ export async function run(ctx: CommandContext, url: string | undefined, opts: Im
   try {
     const outcomes = await importEntries({
       cfg,
-      env: ctx.env,
+      env: ctx.settings.env,
       log: ctx.logger,
       entries,
       trust: { yes: opts.yes, confirm: canPrompt(process.stdin, ctx.stderr) ? confirmOnTty : null },

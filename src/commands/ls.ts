@@ -3,9 +3,8 @@
  * of the repository at the revision, with size, LFS or not, and whether
  * `fetch` would select it; totals and the fileTreeHash at the end.
  */
-import { buildFilters, missingFiles, selector } from '../filters.js';
-import { listRepoFiles } from '../hub/tree.js';
-import { parseTarget, resolveTarget } from '../hub/resolve.js';
+import { missingFiles, selector } from '../filters.js';
+import { listRepo, parsePinRequest } from '../pin/pin.js';
 import { canonicalManifest, canonicalManifestHash } from '../canonical-manifest.js';
 import type { RepoFile } from '../types.js';
 import { humanSize } from '../ui/size.js';
@@ -17,12 +16,8 @@ const CHUNK = 1000;
 
 export async function run(ctx: CommandContext, url: string, opts: LsOptions): Promise<void> {
   // Everything the user typed is checked before the first request.
-  const target = parseTarget(url, opts.ref, ctx.env);
-  const filters = buildFilters(opts);
-  const client = ctx.hub();
-  const { repo, rev, ref } = await resolveTarget(client, target, ctx.logger);
-  ctx.logger.debug(`listing ${repo.type} ${repo.repoId} at ${rev}`);
-  const files = await listRepoFiles(client, repo, rev);
+  const { target, filters } = parsePinRequest(url, opts, ctx.settings.endpoint());
+  const { repo, rev, ref, files } = await listRepo(ctx.hub(), target, ctx.logger);
   const manifest = canonicalManifest(files, `${repo.type} ${repo.repoId}`);
   const hash = canonicalManifestHash(manifest);
   for (const missing of missingFiles(filters, files)) {

@@ -4,11 +4,11 @@
  * `nix-hug store path`: the configured persist store.
  * `nix-hug store key`: the signing key, as nix.conf lines for other machines.
  */
-import { loadPersistConfig, requireStore } from '../persist/config.js';
+import { requireStore } from '../settings/persist.js';
 import { readExports } from '../persist/exports.js';
 import type { ExportRecord } from '../persist/records.js';
 import { ensureSigningKey } from '../persist/keys.js';
-import { invalidLocalPaths } from '../persist/store.js';
+import { invalidPaths } from '../nix/validity.js';
 import type { Filters } from '../types.js';
 import { printable } from '../ui/text.js';
 import type { CommandContext, StoreKeyOptions, StoreLsOptions, StorePathOptions } from './context.js';
@@ -32,13 +32,13 @@ function shortDate(iso: string): string {
 }
 
 export async function ls(ctx: CommandContext, opts: StoreLsOptions): Promise<void> {
-  const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
+  const cfg = await ctx.settings.persist();
   const url = requireStore(cfg, 'store ls');
-  const { records: entries, notes } = await readExports(cfg, ctx.env, 'store ls');
+  const { records: entries, notes } = await readExports(cfg, ctx.settings.env, 'store ls');
   for (const note of notes) ctx.logger.warn(note);
-  const invalid = await invalidLocalPaths(
+  const invalid = await invalidPaths(
     entries.map((e) => e.storePath),
-    ctx.env,
+    ctx.settings.env,
   );
   const valid = (e: ExportRecord) => !invalid.has(e.storePath);
 
@@ -67,7 +67,7 @@ export async function ls(ctx: CommandContext, opts: StoreLsOptions): Promise<voi
 }
 
 export async function path(ctx: CommandContext, _opts: StorePathOptions): Promise<void> {
-  const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
+  const cfg = await ctx.settings.persist();
   const url = requireStore(cfg, 'store path');
   await ctx.stdout.write(`${cfg.localDir ?? url}\n`);
 }
@@ -92,9 +92,9 @@ export function nixConfLines(publicKey: string, substituter: string | null): str
 }
 
 export async function key(ctx: CommandContext, opts: StoreKeyOptions): Promise<void> {
-  const cfg = await loadPersistConfig(ctx.env, ctx.cwd);
+  const cfg = await ctx.settings.persist();
   const substituter = opts.substituter ?? cfg.storeUrl;
-  const signingKey = await ensureSigningKey(cfg.configDir, ctx.env);
+  const signingKey = await ensureSigningKey(cfg.configDir, ctx.settings.env);
   const lines = nixConfLines(signingKey.publicKey, substituter);
   if (opts.json) {
     const json = { publicKey: signingKey.publicKey, substituter, nixConf: lines.filter((l) => !l.startsWith('#')) };

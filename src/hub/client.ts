@@ -9,8 +9,6 @@
 import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 import { createLogger } from '../ui/logger.js';
-import { findToken } from './auth.js';
-import { hubEndpoint } from './endpoint.js';
 import {
   describeRepo,
   HubApiError,
@@ -20,23 +18,11 @@ import {
   serverMessageOf,
 } from './errors.js';
 import { NixHugError } from '../errors.js';
+import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, type HttpSettings, type RetryPolicy } from '../settings/http.js';
+import type { TokenSource } from '../settings/token.js';
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
-export interface RetryPolicy {
-  /** Retries after the first attempt (NIX_HUG_MAX_RETRIES, default 5). */
-  maxRetries: number;
-  /** First backoff delay in ms, doubled each retry (NIX_HUG_RETRY_BASE_MS, default 1000). */
-  baseDelayMs: number;
-  /** Cap of one delay, Retry-After included (NIX_HUG_RETRY_MAX_DELAY_MS, default 30000). */
-  maxDelayMs: number;
-  /** No retry starts after this much time since the first attempt (NIX_HUG_RETRY_TOTAL_MS, default 120000). */
-  totalBudgetMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1000, maxDelayMs: 30_000, totalBudgetMs: 120_000 };
-/** Per request, until the body is read (downloads: until the headers) (NIX_HUG_HTTP_TIMEOUT_MS). */
-export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Pages of one tree listing; 100,000 pages of 1000 entries is far beyond any repo. */
 export const DEFAULT_MAX_PAGES = 100_000;
 const MAX_REDIRECTS = 10;
@@ -105,36 +91,21 @@ export interface GetOptions {
   method?: 'GET' | 'HEAD';
 }
 
-/** Reads the retry policy and timeout from the environment (documented in docs/cli.md). */
-export function httpSettingsFromEnv(env: NodeJS.ProcessEnv): { retry: RetryPolicy; timeoutMs: number } {
-  const num = (name: string, fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) throw new NixHugError(`${name}=${raw} is not a non-negative number`, `unset ${name} or set it to a number`);
-    return n;
-  };
-  return {
-    retry: {
-      maxRetries: Math.floor(num('NIX_HUG_MAX_RETRIES', DEFAULT_RETRY.maxRetries)),
-      baseDelayMs: num('NIX_HUG_RETRY_BASE_MS', DEFAULT_RETRY.baseDelayMs),
-      maxDelayMs: num('NIX_HUG_RETRY_MAX_DELAY_MS', DEFAULT_RETRY.maxDelayMs),
-      totalBudgetMs: num('NIX_HUG_RETRY_TOTAL_MS', DEFAULT_RETRY.totalBudgetMs),
-    },
-    timeoutMs: num('NIX_HUG_HTTP_TIMEOUT_MS', DEFAULT_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS,
-  };
+/** What the client needs to know of the settings. */
+export interface HubAccess {
+  endpoint: string;
+  token: TokenSource | null;
+  http: HttpSettings;
 }
 
-/** The client for this environment: HF_ENDPOINT, the token, retry settings. */
-export function createHubClient(env: NodeJS.ProcessEnv, logger: Logger, fetchImpl?: FetchFn): HubClient {
-  const endpoint = hubEndpoint(env);
-  const found = findToken(env);
-  if (found) {
-    logger.addSecret(found.token);
-    logger.debug(`using the Hugging Face token from ${found.from}`);
+/** The client for these settings; the token is registered with the logger as a secret to redact. */
+export function createHubClient(access: HubAccess, logger: Logger, fetchImpl?: FetchFn): HubClient {
+  if (access.token) {
+    logger.addSecret(access.token.token);
+    logger.debug(`using the Hugging Face token from ${access.token.from}`);
   }
-  const { retry, timeoutMs } = httpSettingsFromEnv(env);
-  return new HubClient({ endpoint, token: found?.token ?? null, logger, retry, timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  const { retry, timeoutMs } = access.http;
+  return new HubClient({ endpoint: access.endpoint, token: access.token?.token ?? null, logger, retry, timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
 }
 
 /** `Link: <url>; rel="next", …` → the next URL, if any. */

@@ -5,7 +5,6 @@
 import type { RepoRef } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 import type { HubClient } from './client.js';
-import { hubEndpoint } from './endpoint.js';
 import { parseRepoUrl, validateRef, type ParsedRepoUrl } from './repo-id.js';
 
 export const DEFAULT_REF = 'main';
@@ -16,9 +15,9 @@ export interface Target {
   ref: string;
 }
 
-/** Parses the URL and --ref; throws UsageError before any request. */
-export function parseTarget(url: string, ref: string | undefined, env: NodeJS.ProcessEnv): Target {
-  const parsed = parseRepoUrl(url, { endpoint: hubEndpoint(env) });
+/** Parses the URL and --ref; throws UsageError before any request. `endpoint`: URLs on its host count as the Hub's. */
+export function parseTarget(url: string, ref: string | undefined, endpoint: string): Target {
+  const parsed = parseRepoUrl(url, { endpoint });
   const chosen = ref !== undefined ? validateRef(ref) : parsed.ref ?? DEFAULT_REF;
   return { parsed, ref: chosen };
 }

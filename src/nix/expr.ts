@@ -2,7 +2,7 @@
  * Renders the pinned, paste-ready Nix expression `fetch` prints (SPEC §1),
  * with every string escaped so that it means exactly its bytes in Nix.
  */
-import { DEFAULT_ENDPOINT } from '../hub/endpoint.js';
+import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';
 import type { Filters, PinnedRepo } from '../types.js';
 
 /**

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
-import { httpSettingsFromEnv } from '../hub/client.js';
+import { downloadLimits, type DownloadLimits, type HttpSettings } from '../settings/http.js';
 
 export const MIN_NIX = { major: 2, minor: 8 } as const;
 
@@ -140,26 +140,8 @@ export interface BuildOptions {
   onTrace?: (line: string) => void;
   signal?: AbortSignal;
   extraArgs?: string[];
-  /** Bounds for Nix's own downloads (builtin:fetchurl); default: the Hub client's knobs in `env`. */
-  downloads?: DownloadLimits;
-}
-
-/**
- * Nix 2.8's defaults let one stalled download hang for 5 minutes per attempt
- * (`stalled-download-timeout` 300, `connect-timeout` 0 = curl's 300 s) and
- * retry 5 times whatever NIX_HUG_MAX_RETRIES says; measured in docs/reliability.md.
- */
-export interface DownloadLimits {
-  /** Attempts per file, the first included (`download-attempts`). */
-  attempts: number;
-  /** No byte (or no connection) for this long fails the attempt (`stalled-download-timeout`, `connect-timeout`). */
-  timeoutMs: number;
-}
-
-/** The limits the environment's NIX_HUG_MAX_RETRIES and NIX_HUG_HTTP_TIMEOUT_MS set for the Hub client. */
-export function downloadLimitsFromEnv(env: NodeJS.ProcessEnv): DownloadLimits {
-  const { retry, timeoutMs } = httpSettingsFromEnv(env);
-  return { attempts: retry.maxRetries + 1, timeoutMs };
+  /** The Hub client's knobs: they bound Nix's own downloads (builtin:fetchurl) and the retries of git failures. */
+  http: HttpSettings;
 }
 
 export function downloadOptions(limits: DownloadLimits): string[] {
@@ -193,7 +175,7 @@ const BUILD_LOG_LINES = 20;
  * again, up to NIX_HUG_MAX_RETRIES times with the Hub client's backoff.
  */
 export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
-  const { retry } = httpSettingsFromEnv(opts.env);
+  const { retry } = opts.http;
   for (let attempt = 1; ; attempt++) {
     try {
       return await nixBuildOnce(opts);
@@ -220,7 +202,7 @@ async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
     '--option',
     'http-connections',
     String(Math.max(25, opts.maxJobs)),
-    ...downloadOptions(opts.downloads ?? downloadLimitsFromEnv(opts.env)),
+    ...downloadOptions(downloadLimits(opts.http)),
     ...(opts.extraArgs ?? []),
     '-f',
     opts.file,

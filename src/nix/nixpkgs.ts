@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { NixHugError } from '../errors.js';
 import { NIXPKGS_HINT, nixpkgsSourceExpression } from './library.js';
-import { capture, COMMON_FLAGS, downloadLimitsFromEnv, downloadOptions, nixEnv } from './nix.js';
+import { downloadLimits, type HttpSettings } from '../settings/http.js';
+import { capture, COMMON_FLAGS, downloadOptions, nixEnv } from './nix.js';
 
 /** Nix's own reason, without colours and the evaluation trace: its last `error:` line. */
 function nixReason(stderr: string): string {
@@ -18,17 +19,20 @@ function nixReason(stderr: string): string {
   return (errors.at(-1) ?? lines.filter((l) => l !== '').at(-1) ?? '').replace(/^error:\s*/, '');
 }
 
-/** Resolves when nixpkgs can be found; a NixHugError saying what is missing and how to give it otherwise. */
-export async function checkNixpkgs(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
-  const fromEnv = env.NIX_HUG_NIXPKGS;
-  if (fromEnv) {
+/**
+ * Resolves when nixpkgs can be found; a NixHugError saying what is missing
+ * and how to give it otherwise. `nixpkgs`: NIX_HUG_NIXPKGS as given, or null.
+ */
+export async function checkNixpkgs(nixpkgs: string | null, env: NodeJS.ProcessEnv, http: HttpSettings, signal?: AbortSignal): Promise<void> {
+  const fromEnv = nixpkgs;
+  if (fromEnv !== null) {
     if (!existsSync(resolve(fromEnv))) {
       throw new NixHugError(`NIX_HUG_NIXPKGS=${fromEnv} does not exist: nix-hug assembles snapshots with nixpkgs' runCommand`, 'point NIX_HUG_NIXPKGS at a nixpkgs checkout, or unset it to use <nixpkgs> or the flake registry');
     }
     return;
   }
   // Reading the registry (and the nixpkgs it names) is a download: bounded like the Hub client's.
-  const args = [...COMMON_FLAGS, ...downloadOptions(downloadLimitsFromEnv(env)), 'eval', '--impure', '--raw', '--expr', nixpkgsSourceExpression(env)!];
+  const args = [...COMMON_FLAGS, ...downloadOptions(downloadLimits(http)), 'eval', '--impure', '--raw', '--expr', nixpkgsSourceExpression(null)!];
   const r = await capture('nix', args, nixEnv(env), undefined, signal);
   if (r.code === 0 && r.stdout.trim() !== '') return;
   if (signal?.aborted) return;

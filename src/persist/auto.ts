@@ -7,23 +7,24 @@
 import { NixHugError } from '../errors.js';
 import type { Logger } from '../ui/logger.js';
 import { canPrompt, confirmOnTty } from './confirm.js';
-import { loadPersistConfig, requireStore, type PersistConfig } from './config.js';
+import type { Settings } from '../settings/index.js';
+import { requireStore, type PersistConfig } from '../settings/persist.js';
 import { exportPath, type ExportPathRequest } from './export-path.js';
 import type { SnapshotKey } from '../types.js';
 import { importEntries } from './import-entries.js';
 import { readExports } from './exports.js';
 import { findExact } from './records.js';
-import { invalidLocalPaths, validIn } from './store.js';
+import { invalidPaths } from '../nix/validity.js';
+import { validIn } from './store.js';
 
 export interface AutoPersistIO {
-  env: NodeJS.ProcessEnv;
+  /** The environment for nix, and the persist configuration. */
+  settings: Pick<Settings, 'env' | 'persist'>;
   log: Logger;
-  /** Already loaded configuration (tests, or a caller that has it); read from disk otherwise. */
-  persistConfig?: PersistConfig;
 }
 
 async function activeConfig(io: AutoPersistIO): Promise<PersistConfig | null> {
-  const cfg = io.persistConfig ?? (await loadPersistConfig(io.env));
+  const cfg = await io.settings.persist();
   if (!cfg.autoPersist) return null;
   requireStore(cfg, 'fetch` with auto_persist');
   return cfg;
@@ -46,14 +47,14 @@ export async function restoreIfPersisted(io: AutoPersistIO, key: SnapshotKey): P
   const cfg = await activeConfig(io); // a broken configuration is an error, not a warning
   if (!cfg) return null;
   try {
-    const entry = findExact((await readExports(cfg, io.env, 'fetch')).records, key);
+    const entry = findExact((await readExports(cfg, io.settings.env, 'fetch')).records, key);
     if (!entry) return null;
-    const invalid = await invalidLocalPaths([entry.storePath], io.env);
+    const invalid = await invalidPaths([entry.storePath], io.settings.env);
     if (!invalid.has(entry.storePath)) return entry.storePath;
     io.log.info(`restoring ${entry.repoId}@${entry.rev.slice(0, 7)} from ${cfg.storeUrl}`);
     const [outcome] = await importEntries({
       cfg,
-      env: io.env,
+      env: io.settings.env,
       log: io.log,
       entries: [entry],
       trust: { yes: false, confirm: canPrompt() ? confirmOnTty : null },
@@ -76,12 +77,12 @@ export async function persistAfterBuild(io: AutoPersistIO, key: SnapshotKey, sto
   if (!cfg) return;
   try {
     const url = requireStore(cfg, 'fetch');
-    const entry = findExact((await readExports(cfg, io.env, 'fetch')).records, key);
-    if (entry?.storePath === storePath && (await validIn(url, [storePath], io.env)).has(storePath)) {
+    const entry = findExact((await readExports(cfg, io.settings.env, 'fetch')).records, key);
+    if (entry?.storePath === storePath && (await validIn(url, [storePath], io.settings.env)).has(storePath)) {
       io.log.debug(`already persisted in ${url}: ${storePath}`);
       return;
     }
-    await exportPath({ cfg, env: io.env, log: io.log, key, storePath, command: 'fetch', ...(pin ? { pin } : {}) });
+    await exportPath({ cfg, env: io.settings.env, log: io.log, key, storePath, command: 'fetch', ...(pin ? { pin } : {}) });
     io.log.info(`persisted to ${url}`);
   } catch (err) {
     io.log.warn(`the snapshot was built but could not be persisted: ${describe(err)}`);

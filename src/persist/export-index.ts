@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NixHugError } from '../errors.js';
 import { makeStorePath } from '../nix/store-path.js';
-import type { PersistConfig } from './config.js';
+import type { PersistConfig } from '../settings/persist.js';
 import { fileOfNar, narOfFile } from './nar.js';
 import { fingerprint, nixSha256, renderNarInfo, signWithSecretKey, sriSha256, type NarInfo } from './narinfo.js';
 import { checkRecord, type ExportRecord } from './records.js';

@@ -6,12 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
 import type { Logger } from '../ui/logger.js';
 import type { SnapshotKey } from '../types.js';
-import type { PersistConfig } from './config.js';
-import { requireStore } from './config.js';
+import type { PersistConfig } from '../settings/persist.js';
+import { requireStore } from '../settings/persist.js';
 import { publishRecord } from './export-index.js';
 import { ensureSigningKey } from './keys.js';
 import { canonicalFilters, type ExportRecord } from './records.js';
-import { copyTo, invalidLocalPaths, isSshUrl, pathInfo, sign } from './store.js';
+import { invalidPaths } from '../nix/validity.js';
+import { copyTo, isSshUrl, pathInfo, sign } from './store.js';
 
 /** Store types Nix writes as a binary cache (`.narinfo` files): `nix store sign --store URL` can sign in place. */
 export function isBinaryCacheUrl(storeUrl: string): boolean {
@@ -97,5 +98,5 @@ export async function exportPath(opts: ExportPathRequest): Promise<ExportRecord>
 async function localDerivation(storePath: string, env: NodeJS.ProcessEnv): Promise<string | null> {
   const drv = (await pathInfo([storePath], env)).get(storePath)?.deriver;
   if (!drv) return null;
-  return (await invalidLocalPaths([drv], env)).has(drv) ? null : drv;
+  return (await invalidPaths([drv], env)).has(drv) ? null : drv;
 }

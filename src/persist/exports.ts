@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PersistConfig } from './config.js';
-import { requireStore } from './config.js';
+import type { PersistConfig } from '../settings/persist.js';
+import { requireStore } from '../settings/persist.js';
 import { readIndex } from './export-index.js';
 import { legacyManifestPath, readLegacyManifest } from './legacy-manifest.js';
 import { latestPerSelection, type ExportRecord } from './records.js';

@@ -11,12 +11,13 @@
  */
 import { InterruptedError, NixHugError } from '../errors.js';
 import type { Logger } from '../ui/logger.js';
-import type { PersistConfig } from './config.js';
-import { requireStore } from './config.js';
+import type { PersistConfig } from '../settings/persist.js';
+import { requireStore } from '../settings/persist.js';
 import { readSigningKey } from './keys.js';
 import type { ExportRecord } from './records.js';
 import { rebuildFromStore } from './rebuild.js';
-import { copyFrom, invalidLocalPaths, isSignatureRejection, validIn, verifyTrust } from './store.js';
+import { invalidPaths } from '../nix/validity.js';
+import { copyFrom, isSignatureRejection, validIn, verifyTrust } from './store.js';
 
 export interface TrustPolicy {
   /** `--yes`: trust an unsigned or foreign-signed store without asking. */
@@ -89,7 +90,7 @@ export async function importEntries(opts: ImportOptions): Promise<ImportOutcome[
   const key = await readSigningKey(opts.cfg.configDir);
   const trustedKeys = key ? [key.publicKey] : [];
   const paths = [...new Set(opts.entries.map((e) => e.storePath))];
-  const invalid = await invalidLocalPaths(paths, opts.env);
+  const invalid = await invalidPaths(paths, opts.env);
   const pending = paths.filter((p) => invalid.has(p));
   const inStore = await validIn(url, pending, opts.env);
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NixHugError } from '../errors.js';
-import type { PersistConfig } from './config.js';
+import type { PersistConfig } from '../settings/persist.js';
 import { checkRecord, type ExportRecord } from './records.js';
 
 export const LEGACY_MANIFEST_NAME = 'nix-hug-manifest.json';

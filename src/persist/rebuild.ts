@@ -11,7 +11,8 @@
  * from its derivation.
  */
 import { InterruptedError, NixHugError } from '../errors.js';
-import { copyFrom, derivationOutputs, invalidLocalPaths, pathInfo, plannedBuilds, realise, validIn } from './store.js';
+import { invalidPaths } from '../nix/validity.js';
+import { copyFrom, derivationOutputs, pathInfo, plannedBuilds, realise, validIn } from './store.js';
 
 export type Rebuild = { ok: true } | { ok: false; reason: string };
 
@@ -51,7 +52,7 @@ export async function rebuildFromStore(opts: RebuildOptions): Promise<Rebuild> {
       return cannot(`building it needs ${others.length} more derivation(s) that are not in the store, e.g. ${others[0]} (build tools from nixpkgs)`);
     }
     await realise(drv, env, opts.signal);
-    if ((await invalidLocalPaths([path], env)).has(path)) return cannot(`building ${drv} did not produce it`);
+    if ((await invalidPaths([path], env)).has(path)) return cannot(`building ${drv} did not produce it`);
     return { ok: true };
   } catch (err) {
     if (err instanceof NixHugError && !(err instanceof InterruptedError)) return cannot(err.message);

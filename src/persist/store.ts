@@ -100,14 +100,6 @@ function toInfo(path: string, item: Record<string, unknown>): PathInfo {
   return info;
 }
 
-/** Paths (of `paths`) that are not valid in the local store. */
-export async function invalidLocalPaths(paths: string[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
-  if (paths.length === 0) return new Set();
-  const out = await run('nix-store', ['--check-validity', '--print-invalid', ...paths], env);
-  if (out.code !== 0) throw new NixHugError(`nix-store --check-validity failed: ${nixErrorText(out.stderr)}`);
-  return new Set(out.stdout.split('\n').filter(Boolean));
-}
-
 /** `nix path-info --json [--store URL] [--sigs] [-r] PATHS`: path → info or null (not in that store). */
 export async function pathInfo(
   paths: string[],

@@ -12,10 +12,14 @@ export interface Colors {
   bold(s: string): string;
 }
 
-export function colorsEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.TERM === 'dumb') return false;
-  return stream.isTTY === true;
+/** Whether the environment allows colours at all: NO_COLOR unset (or empty) and TERM not `dumb`. */
+export function colorAllowed(env: NodeJS.ProcessEnv): boolean {
+  return (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+}
+
+/** Colours on this stream: allowed by the environment, and a terminal reads it. */
+export function colorsEnabled(stream: { isTTY?: boolean }, allowed: boolean): boolean {
+  return allowed && stream.isTTY === true;
 }
 
 export function makeColors(enabled: boolean): Colors {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { HubClient, httpSettingsFromEnv, nextLink, parseRetryAfter, type FetchFn, type HubClientOptions } from '../../src/hub/client.ts';
+import { HubClient, nextLink, parseRetryAfter, type FetchFn, type HubClientOptions } from '../../src/hub/client.ts';
+import { httpSettingsFromEnv } from '../../src/settings/http.ts';
 import { HubApiError, HubUnreachableError } from '../../src/hub/errors.ts';
 import { listRepoFiles } from '../../src/hub/tree.ts';
-import { findToken, tokenFilePath } from '../../src/hub/auth.ts';
-import { hubEndpoint } from '../../src/hub/endpoint.ts';
+import { findToken, tokenFilePath } from '../../src/settings/token.ts';
+import { hubEndpoint } from '../../src/settings/endpoint.ts';
 import { createLogger } from '../../src/ui/logger.ts';
 import { NixHugError, UsageError } from '../../src/errors.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, readFileSync, readlinkSync, lstatSync, readdirSync, chmodSync, statSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyOut, checkOutDir, checkOutEmpty, outRecordConflict, type OutMetadata } from '../../src/out-dir.ts';
 
@@ -34,7 +34,7 @@ test('--out copies real, writable files and writes .nix-hug.json', async () => {
   try {
     const snap = fakeSnapshot(root);
     const dest = join(root, 'dest', 'model');
-    await copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env });
+    await copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, home: homedir() });
     assert.equal(readFileSync(join(dest, 'model.safetensors'), 'utf8'), 'weights');
     assert.ok(lstatSync(join(dest, 'model.safetensors')).isFile(), 'links are followed');
     assert.ok(statSync(join(dest, 'sub', 'a b.txt')).mode & 0o200, 'files are writable');
@@ -52,9 +52,9 @@ test('--out refuses a non-empty directory without --override and keeps it intact
     const dest = join(root, 'dest');
     mkdirSync(dest);
     writeFileSync(join(dest, 'mine.txt'), 'keep me');
-    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env }), /not empty.*|exists/);
+    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, home: homedir() }), /not empty.*|exists/);
     assert.equal(readFileSync(join(dest, 'mine.txt'), 'utf8'), 'keep me');
-    await copyOut({ storePath: snap, dir: dest, override: true, metadata: meta, env: process.env });
+    await copyOut({ storePath: snap, dir: dest, override: true, metadata: meta, home: homedir() });
     assert.ok(!existsSync(join(dest, 'mine.txt')));
     assert.equal(readFileSync(join(dest, 'config.json'), 'utf8'), '{}');
     assert.deepEqual(readdirSync(root).sort(), ['blob', 'dest', 'snap']);
@@ -69,7 +69,7 @@ test('a failed copy leaves neither the target nor a temporary sibling', async ()
     const snap = join(root, 'snap');
     mkdirSync(snap);
     symlinkSync(join(root, 'missing'), join(snap, 'dangling'));
-    await assert.rejects(copyOut({ storePath: snap, dir: join(root, 'dest'), override: false, metadata: meta, env: process.env }), /could not copy/);
+    await assert.rejects(copyOut({ storePath: snap, dir: join(root, 'dest'), override: false, metadata: meta, home: homedir() }), /could not copy/);
     assert.deepEqual(readdirSync(root), ['snap']);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -83,7 +83,7 @@ test('stale temporaries of a killed copy are cleaned on the next run', async () 
     const stale = join(root, '.dest.nix-hug-tmp-999999999-abcd1234');
     mkdirSync(stale);
     writeFileSync(join(stale, 'half'), 'x');
-    await copyOut({ storePath: snap, dir: join(root, 'dest'), override: false, metadata: meta, env: process.env });
+    await copyOut({ storePath: snap, dir: join(root, 'dest'), override: false, metadata: meta, home: homedir() });
     assert.ok(!existsSync(stale));
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -91,12 +91,12 @@ test('stale temporaries of a killed copy are cleaned on the next run', async () 
 });
 
 test('system directories, $HOME, / and the store are refused', () => {
-  const env = { HOME: '/home/someone' };
+  const home = '/home/someone';
   for (const dir of ['/', '/home/someone', '/etc', '/usr', '/lib64', '/lib', '/nix', '/nix/store', '/nix/store/abc-x', '/tmp', '/var', '/root']) {
-    assert.throws(() => checkOutDir(dir, env), /refusing --out/, dir);
+    assert.throws(() => checkOutDir(dir, home), /refusing --out/, dir);
   }
-  assert.equal(checkOutDir('/tmp/models/x', env), '/tmp/models/x');
-  assert.equal(checkOutDir('/home/someone/models', env), '/home/someone/models');
+  assert.equal(checkOutDir('/tmp/models/x', home), '/tmp/models/x');
+  assert.equal(checkOutDir('/home/someone/models', home), '/home/someone/models');
 });
 
 test('the user\'s copy left aside by a run killed between its two renames is put back, never deleted', async () => {
@@ -108,17 +108,17 @@ test('the user\'s copy left aside by a run killed between its two renames is put
     const old = join(root, '.dest.nix-hug-old-999999999-abcd1234');
     mkdirSync(old);
     writeFileSync(join(old, 'mine.txt'), 'keep me');
-    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env }), /not empty/);
+    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, home: homedir() }), /not empty/);
     assert.equal(readFileSync(join(dest, 'mine.txt'), 'utf8'), 'keep me', 'DIR is back');
     assert.deepEqual(readdirSync(root).sort(), ['blob', 'dest', 'snap']);
     // The same found by the check fetch makes before downloading anything.
     rmSync(dest, { recursive: true });
     mkdirSync(old);
     writeFileSync(join(old, 'mine.txt'), 'keep me too');
-    await assert.rejects(checkOutEmpty(dest, false, process.env), /not empty/);
+    await assert.rejects(checkOutEmpty(dest, false, homedir()), /not empty/);
     assert.equal(readFileSync(join(dest, 'mine.txt'), 'utf8'), 'keep me too');
     // With --override the user asked for the replacement.
-    await copyOut({ storePath: snap, dir: dest, override: true, metadata: meta, env: process.env });
+    await copyOut({ storePath: snap, dir: dest, override: true, metadata: meta, home: homedir() });
     assert.equal(readFileSync(join(dest, 'config.json'), 'utf8'), '{}');
     assert.deepEqual(readdirSync(root).sort(), ['blob', 'dest', 'snap']);
   } finally {
@@ -134,7 +134,7 @@ test('a repository file named .nix-hug.json is never overwritten by the record',
     writeFileSync(join(snap, '.nix-hug.json'), '{"theirs":true}');
     writeFileSync(join(snap, 'config.json'), '{}');
     const dest = join(root, 'dest');
-    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env }), /has its own '\.nix-hug\.json'/);
+    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, home: homedir() }), /has its own '\.nix-hug\.json'/);
     assert.deepEqual(readdirSync(root).sort(), ['snap'], 'no DIR, no temporary sibling');
     assert.equal(outRecordConflict(['config.json', '.nix-hug.json']), '.nix-hug.json');
     assert.equal(outRecordConflict(['config.json', 'sub/.nix-hug.json']), null);
@@ -151,12 +151,11 @@ test('the refusal list sees through symlinks ($HOME, system directories, the sto
     symlinkSync(home, join(root, 'to-home'));
     symlinkSync('/etc', join(root, 'to-etc'));
     symlinkSync('/nix/store', join(root, 'to-store'));
-    const env = { HOME: home };
-    assert.throws(() => checkOutDir(join(root, 'to-home'), env), /refusing --out .*: it is your home directory/);
-    assert.throws(() => checkOutDir(join(root, 'to-home', '.'), env), /your home directory/);
-    assert.throws(() => checkOutDir(join(root, 'to-etc'), env), /system directory/);
-    assert.throws(() => checkOutDir(join(root, 'to-store', 'new-dir'), env), /inside the Nix store/);
-    assert.equal(checkOutDir(join(root, 'to-home', 'models'), env), join(root, 'to-home', 'models'));
+    assert.throws(() => checkOutDir(join(root, 'to-home'), home), /refusing --out .*: it is your home directory/);
+    assert.throws(() => checkOutDir(join(root, 'to-home', '.'), home), /your home directory/);
+    assert.throws(() => checkOutDir(join(root, 'to-etc'), home), /system directory/);
+    assert.throws(() => checkOutDir(join(root, 'to-store', 'new-dir'), home), /inside the Nix store/);
+    assert.equal(checkOutDir(join(root, 'to-home', 'models'), home), join(root, 'to-home', 'models'));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -174,9 +173,9 @@ test('links inside the snapshot stay links (even looping ones); links leaving it
     symlinkSync(join(root, 'blob-dir'), join(snap, 'outside-dir'));
     mkdirSync(join(root, 'blob-dir'));
     const dest = join(root, 'dest');
-    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env }), /outside-dir links to .*not a file inside the snapshot/);
+    await assert.rejects(copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, home: homedir() }), /outside-dir links to .*not a file inside the snapshot/);
     rmSync(join(snap, 'outside-dir'));
-    await copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, env: process.env });
+    await copyOut({ storePath: snap, dir: dest, override: false, metadata: meta, home: homedir() });
     assert.equal(readlinkSync(join(dest, 'zz')), '.');
     assert.equal(readlinkSync(join(dest, 'sub', 'up')), '..');
     assert.equal(readlinkSync(join(dest, 'sub', 'alias')), '../model.safetensors');

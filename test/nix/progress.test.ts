@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DownloadTracker } from '../../src/nix/progress.ts';
-import { pathFromResolveUrl } from '../../src/ui/download-progress.ts';
+import { pathFromResolveUrl } from '../../src/build/download-progress.ts';
 
 test('the tracker follows LFS downloads from internal-json events and ignores other transfers', () => {
   const t = new DownloadTracker(2, 300);

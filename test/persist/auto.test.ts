@@ -12,7 +12,9 @@ import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
 import { cliEnv, nixTestEnv, type NixTestEnv, STUB_DIR, collect, isValidPath, readTree, RUN, seeded } from '../support/index.ts';
 import { createContext } from '../../src/commands/context.ts';
-import { buildPinned, pinRepo } from '../../src/fetch/pipeline.ts';
+import { buildSnapshot } from '../../src/build/build.ts';
+import { parsePinRequest, pinRepo } from '../../src/pin/pin.ts';
+import { snapshotKey } from '../../src/types.ts';
 import { persistAfterBuild, restoreIfPersisted } from '../../src/persist/auto.ts';
 import { readIndex } from '../../src/persist/export-index.ts';
 import { createLogger } from '../../src/ui/logger.ts';
@@ -53,13 +55,14 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
   const env = { ...c.env, NIX_HUG_PERSIST_DIR: join(c.env.HOME!, 'persist') };
   try {
     const ctx = createContext({ env, quiet: true });
-    const io = { env, log: ctx.logger };
+    const io = { settings: ctx.settings, log: ctx.logger };
+    const pin = () => pinRepo(ctx.hub(), parsePinRequest(REPO, { ...NO_FILTERS, include: ['*.safetensors'] }, ctx.settings.endpoint()), ctx.settings.endpoint(), ctx.logger);
 
     // First fetch: nothing persisted yet, so it builds from the Hub, then exports.
-    const pinned = await pinRepo(ctx, REPO, { ...NO_FILTERS, include: ['*.safetensors'] });
-    const key = { repoId: pinned.pin.repoId, type: pinned.pin.type, rev: pinned.pin.rev, filters: pinned.pin.filters };
+    const pinned = await pin();
+    const key = snapshotKey(pinned.pin);
     assert.equal(await restoreIfPersisted(io, key), null);
-    const storePath = await buildPinned(ctx, pinned, { quiet: true });
+    const storePath = await buildSnapshot(ctx, pinned, { quiet: true });
     await persistAfterBuild(io, key, storePath, { fileTreeHash: pinned.pin.fileTreeHash, endpoint: pinned.pin.endpoint });
     const storeUrl = `file://${env.NIX_HUG_PERSIST_DIR}`;
     const recorded = (await readIndex(storeUrl, nix.env)).records;
@@ -79,12 +82,12 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
     assert.equal(await isValidPath(nix.env, storePath), false);
 
     hub.resetStats();
-    const again = await pinRepo(ctx, REPO, { ...NO_FILTERS, include: ['*.safetensors'] });
+    const again = await pin();
     const restored = await restoreIfPersisted(io, key);
     assert.equal(restored, storePath);
     assert.equal(await isValidPath(nix.env, storePath), true);
     // The build after the restore is a no-op: nothing is downloaded.
-    assert.equal(await buildPinned(ctx, again, { quiet: true }), storePath);
+    assert.equal(await buildSnapshot(ctx, again, { quiet: true }), storePath);
     const downloads = hub.requests.filter((r) => r.route === 'resolve' || r.route === 'cdn');
     assert.deepEqual(downloads, [], 'no request to the resolve or CDN routes');
     assert.deepEqual(readTree(storePath), before);
@@ -106,8 +109,8 @@ test('auto-persist off: the hooks do nothing, even with a persist store and a ma
     const manifest = readFileSync(file, 'utf8');
     const lines: string[] = [];
     const log = createLogger({ level: 'debug', write: (l) => void lines.push(l) });
-    assert.equal(await restoreIfPersisted({ env, log }, key), null);
-    await persistAfterBuild({ env, log }, key, '/nix/store/11111111111111111111111111111111-built');
+    assert.equal(await restoreIfPersisted({ settings: ctx.settings, log }, key), null);
+    await persistAfterBuild({ settings: ctx.settings, log }, key, '/nix/store/11111111111111111111111111111111-built');
     assert.equal(readFileSync(file, 'utf8'), manifest);
     assert.deepEqual(readdirSync(env.NIX_HUG_PERSIST_DIR), ['nix-hug-manifest.json'], 'nothing was exported');
     assert.deepEqual(lines, []);
@@ -121,7 +124,7 @@ test('auto-persist on without a persist store is a configuration error', async (
   try {
     const ctx = createContext({ env: c.env, quiet: true });
     const key = { repoId: REPO, type: 'model' as const, rev: 'a'.repeat(40), filters: null };
-    await assert.rejects(restoreIfPersisted({ env: c.env, log: ctx.logger }, key), /needs a persist store, and none is configured/);
+    await assert.rejects(restoreIfPersisted({ settings: ctx.settings, log: ctx.logger }, key), /needs a persist store, and none is configured/);
   } finally {
     c.cleanup();
   }

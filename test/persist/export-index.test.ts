@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture } from '../../src/nix/nix.ts';
-import type { PersistConfig } from '../../src/persist/config.ts';
+import type { PersistConfig } from '../../src/settings/persist.ts';
 import { decodeRecord, encodeRecord, probeSlots, publishBytes, publishRecord, readIndex, slotPath } from '../../src/persist/export-index.ts';
 import { readExports } from '../../src/persist/exports.ts';
 import { fileOfNar, narOfFile } from '../../src/persist/nar.ts';

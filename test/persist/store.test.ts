@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nixTestEnv, collect, isValidPath, makeSnapshot } from '../support/index.ts';
 import { createLogger } from '../../src/ui/logger.ts';
-import type { PersistConfig } from '../../src/persist/config.ts';
+import type { PersistConfig } from '../../src/settings/persist.ts';
 import { exportPath } from '../../src/persist/export-path.ts';
 import type { SnapshotKey } from '../../src/types.ts';
 import { importEntries, type TrustPolicy } from '../../src/persist/import-entries.ts';

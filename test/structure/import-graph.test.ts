@@ -51,6 +51,36 @@ const ALLOWED: Record<string, (p: string) => boolean> = {
   suite: (p) => p === 'src' || p === 'hub-emulator' || p === 'test/support',
 };
 
+/**
+ * The product's stages, in order: a module imports only from its own stage
+ * or an earlier one. Settings are read before anything talks to Nix or the
+ * Hub; pinning only asks the Hub; building takes a pin; copying out and
+ * persisting take a built store path; the commands put them together.
+ */
+const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['base', ['src/types.ts', 'src/errors.ts', 'src/interrupt.ts', 'src/pid.ts', 'src/ui/', 'src/canonical-manifest.ts', 'src/filters.ts']],
+  ['settings', ['src/settings/']],
+  ['nix', ['src/nix/']],
+  ['hub', ['src/hub/']],
+  ['pin', ['src/pin/']],
+  ['build', ['src/build/']],
+  ['out and persist', ['src/out-dir.ts', 'src/persist/']],
+  ['command registry', ['src/commands/registry.ts']],
+  ['completion', ['src/completion/']],
+  ['commands', ['src/commands/']],
+  ['cli', ['src/cli.ts']],
+];
+
+/** The stage of a file in src/: the longest prefix that names it. */
+function stage(file: string): number {
+  let best = -1;
+  let bestLength = -1;
+  STAGES.forEach(([, prefixes], i) => {
+    for (const p of prefixes) if ((file === p || (p.endsWith('/') && file.startsWith(p))) && p.length > bestLength) [best, bestLength] = [i, p.length];
+  });
+  return best;
+}
+
 describe('import graph', () => {
   it('finds the files and their imports', () => {
     assert.ok(FILES.length > 100, `${FILES.length} files`);
@@ -66,6 +96,21 @@ describe('import graph', () => {
       for (const dep of deps) {
         const to = part(dep);
         if (to !== from && !allowed(to)) wrong.push(`${file} -> ${dep}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it('places every module of src/ in a stage', () => {
+    assert.deepEqual(FILES.filter((f) => f.startsWith('src/') && stage(f) < 0), []);
+  });
+
+  it('has no module of src/ import from a later stage', () => {
+    const wrong: string[] = [];
+    for (const [file, deps] of GRAPH) {
+      if (!file.startsWith('src/')) continue;
+      for (const dep of deps) {
+        if (stage(dep) > stage(file)) wrong.push(`${file} (${STAGES[stage(file)]![0]}) -> ${dep} (${STAGES[stage(dep)]![0]})`);
       }
     }
     assert.deepEqual(wrong, []);

@@ -144,10 +144,10 @@ describe('validateRef and parseTarget', () => {
   });
 
   it('--ref wins over the URL REF; the default is main', () => {
-    const env = { HF_ENDPOINT: EP };
-    assert.equal(parseTarget('org/repo', undefined, env).ref, 'main');
-    assert.equal(parseTarget('https://huggingface.co/org/repo/tree/dev', undefined, env).ref, 'dev');
-    assert.equal(parseTarget('https://huggingface.co/org/repo/tree/dev', 'v2', env).ref, 'v2');
-    assert.throws(() => parseTarget('org/repo', 'a b', env), UsageError);
+    const endpoint = EP;
+    assert.equal(parseTarget('org/repo', undefined, endpoint).ref, 'main');
+    assert.equal(parseTarget('https://huggingface.co/org/repo/tree/dev', undefined, endpoint).ref, 'dev');
+    assert.equal(parseTarget('https://huggingface.co/org/repo/tree/dev', 'v2', endpoint).ref, 'v2');
+    assert.throws(() => parseTarget('org/repo', 'a b', endpoint), UsageError);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { colorsEnabled, makeColors } from '../../src/ui/color.ts';
+import { colorAllowed, colorsEnabled, makeColors } from '../../src/ui/color.ts';
 import { createLogger, redactTokens } from '../../src/ui/logger.ts';
 import { humanSize } from '../../src/ui/size.ts';
 import { printable } from '../../src/ui/text.ts';
@@ -18,10 +18,10 @@ describe('ui', () => {
   });
 
   it('colours only on a TTY without NO_COLOR', () => {
-    assert.equal(colorsEnabled({ isTTY: true }, {}), true);
-    assert.equal(colorsEnabled({ isTTY: false }, {}), false);
-    assert.equal(colorsEnabled({ isTTY: true }, { NO_COLOR: '1' }), false);
-    assert.equal(colorsEnabled({ isTTY: true }, { TERM: 'dumb' }), false);
+    assert.equal(colorsEnabled({ isTTY: true }, colorAllowed({})), true);
+    assert.equal(colorsEnabled({ isTTY: false }, colorAllowed({})), false);
+    assert.equal(colorsEnabled({ isTTY: true }, colorAllowed({ NO_COLOR: '1' })), false);
+    assert.equal(colorsEnabled({ isTTY: true }, colorAllowed({ TERM: 'dumb' })), false);
     assert.equal(makeColors(false).green('x'), 'x');
     assert.equal(makeColors(true).green('x'), '\x1b[32mx\x1b[39m');
   });

@@ -16,7 +16,8 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nixString } from '../nix/expr.js';
-import { COMMON_FLAGS, nixBuild, type DownloadLimits, type NixLogEvent } from '../nix/nix.js';
+import { COMMON_FLAGS, nixBuild, type NixLogEvent } from '../nix/nix.js';
+import type { HttpSettings } from '../settings/http.js';
 import { blobName } from '../nix/store-path.js';
 
 export interface Blob {
@@ -62,7 +63,7 @@ export interface ParallelBlobsOptions {
   dir: string;
   env: NodeJS.ProcessEnv;
   /** Retries and timeout of Nix's downloads, as for the snapshot's build. */
-  downloads?: DownloadLimits;
+  http: HttpSettings;
   onEvent?: (event: NixLogEvent) => void;
   signal?: AbortSignal;
 }
@@ -86,7 +87,7 @@ export async function buildBlobsInParallel(opts: ParallelBlobsOptions): Promise<
             file,
             env: opts.env,
             maxJobs: Math.min(jobs, group.length),
-            ...(opts.downloads ? { downloads: opts.downloads } : {}),
+            http: opts.http,
             ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
             signal: stop.signal,
           });

@@ -12,7 +12,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
-import { httpSettingsFromEnv } from '../hub/client.js';
+import type { HttpSettings } from '../settings/http.js';
 import { quote } from '../ui/text.js';
 import { blobName, blobStorePath } from '../nix/store-path.js';
 import { capture } from '../nix/nix.js';
@@ -30,8 +30,10 @@ export interface PrefetchOptions {
   blobs: BlobToFetch[];
   /** GET with the token and the Hub client's retries; must not send the token to another origin. `headers`: e.g. Range. */
   get: (url: string, signal?: AbortSignal, headers?: Record<string, string>) => Promise<Response>;
-  /** Also carries NIX_HUG_MAX_RETRIES, NIX_HUG_RETRY_* and NIX_HUG_HTTP_TIMEOUT_MS (see hub/client.ts). */
+  /** For `nix-store --add-fixed`. */
   env: NodeJS.ProcessEnv;
+  /** The Hub client's retry policy and timeout: a broken or stalled body is resumed within them. */
+  http: HttpSettings;
   repoId: string;
   parallel?: number;
   signal?: AbortSignal;
@@ -105,7 +107,7 @@ async function receive(blob: BlobToFetch, fh: FileHandle, got: Received, opts: P
  * to NIX_HUG_MAX_RETRIES times, as Nix does for its own downloads.
  */
 async function downloadVerified(blob: BlobToFetch, dir: string, opts: PrefetchOptions): Promise<string> {
-  const { retry, timeoutMs } = httpSettingsFromEnv(opts.env);
+  const { retry, timeoutMs } = opts.http;
   const partial = join(dir, `${blobName(blob.lfs.sha256)}.part`);
   const got: Received = { hash: createHash('sha256'), size: 0 };
   const fh = await open(partial, 'w');

@@ -11,9 +11,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBlobsInParallel, prebuildBlobs, processCount, splitBySize, type Blob } from '../../src/fetch/parallel-blobs.ts';
+import { buildBlobsInParallel, prebuildBlobs, processCount, splitBySize, type Blob } from '../../src/build/parallel-blobs.ts';
 import { nixEnv as cliNixEnv, NixBuildError } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
+import { DEFAULT_HTTP } from '../../src/settings/http.ts';
 import { isValidPath, nixTestEnv, seeded, sha256Hex } from '../support/index.ts';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
@@ -77,6 +78,7 @@ describe('buildBlobsInParallel (real Nix, Hub emulator)', () => {
       processes: 2,
       dir,
       env: cliNixEnv(nix.env),
+      http: DEFAULT_HTTP,
       onEvent: (ev) => {
         if (ev.action === 'start' && ev.type === 101) started.add(String(ev.fields?.[0]));
       },
@@ -96,7 +98,7 @@ describe('buildBlobsInParallel (real Nix, Hub emulator)', () => {
     hub.addFault({ match: '/repos/', kind: { corrupt: true }, times: Infinity });
     try {
       await assert.rejects(
-        buildBlobsInParallel({ blobs: [blob!, ...blobsOf(paths.slice(0, 2))], processes: 2, dir, env: cliNixEnv(nix.env) }),
+        buildBlobsInParallel({ blobs: [blob!, ...blobsOf(paths.slice(0, 2))], processes: 2, dir, env: cliNixEnv(nix.env), http: DEFAULT_HTTP }),
         (err: unknown) => {
           assert.ok(err instanceof NixBuildError, String(err));
           assert.ok(err.failedDerivations.some((d) => d.endsWith(`-hf-blob-${blob!.sha256}.drv`)), err.nixErrors.join('\n'));
@@ -122,7 +124,7 @@ describe('buildBlobsInParallel (real Nix, Hub emulator)', () => {
     setTimeout(() => controller.abort(), 1500);
     try {
       await assert.rejects(
-        prebuildBlobs({ blobs: slow, processes: 2, dir, env: cliNixEnv(nix.env), file, evalEnv: cliNixEnv(nix.env), signal: controller.signal }),
+        prebuildBlobs({ blobs: slow, processes: 2, dir, env: cliNixEnv(nix.env), http: DEFAULT_HTTP, file, evalEnv: cliNixEnv(nix.env), signal: controller.signal }),
         /interrupted/,
       );
       assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms to stop`);

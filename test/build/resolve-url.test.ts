@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveUrl } from '../../src/fetch/pipeline.ts';
+import { resolveUrl } from '../../src/build/resolve-url.ts';
 import { LIB_DIR, nixEvalRaw, ok, nixTestEnv } from '../support/index.ts';
 import { nixString } from '../../src/nix/expr.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configDir, loadPersistConfig, parseConfigText, requireStore, toStoreUrl } from '../../src/persist/config.ts';
+import { configDir, loadPersistConfig, parseConfigText, requireStore, toStoreUrl } from '../../src/settings/persist.ts';
 import { NixHugError } from '../../src/errors.ts';
 
 function withConfig(text: string | null, env: NodeJS.ProcessEnv = {}) {

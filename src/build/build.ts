@@ -1,0 +1,180 @@
+/**
+ * The second stage: a pinned repository through `nix build` with the
+ * library, to a store path. Predicts which LFS blobs are missing from the
+ * store, downloads them itself when the repo needs a token (Nix would send
+ * none), fetches public blobs with one nix per core, then builds the
+ * snapshot with a download display, and names the file when a build fails.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InterruptedError, NixHugError } from '../errors.js';
+import type { HubClient } from '../hub/client.js';
+import { buildFile } from '../nix/library.js';
+import { detectNix, nixBuild, NixBuildError, nixEnv, withGitConfig, type NixInfo } from '../nix/nix.js';
+import { checkNixpkgs } from '../nix/nixpkgs.js';
+import { blobStorePath } from '../nix/store-path.js';
+import { invalidPaths } from '../nix/validity.js';
+import type { PinnedFetch } from '../pin/pin.js';
+import type { Settings } from '../settings/index.js';
+import type { RepoFile } from '../types.js';
+import { DownloadProgress } from './download-progress.js';
+import type { Logger } from '../ui/logger.js';
+import { humanSize } from '../ui/size.js';
+import { explainBuildFailure } from './build-failure.js';
+import { prebuildBlobs, processCount } from './parallel-blobs.js';
+import { prefetchBlobs } from './prefetch-blobs.js';
+import { resolveUrl } from './resolve-url.js';
+
+/** What a build needs from around it (a command's context is one). */
+export interface BuildContext {
+  settings: Pick<Settings, 'env' | 'token' | 'http' | 'libDir' | 'nixpkgs'>;
+  /** The Hub client (made on first use): authenticated GETs with its retries, for the token route. */
+  hub(): Pick<HubClient, 'get'>;
+  logger: Logger;
+  /** Where the download display goes. */
+  stderr: NodeJS.WriteStream;
+}
+
+export interface BuildOptions {
+  quiet: boolean;
+  signal?: AbortSignal;
+  /** From `detectNix`, when the caller checked Nix before talking to the Hub. */
+  nix?: NixInfo;
+  /** From `startNixpkgsCheck`, when the caller started it while the Hub was asked; else checked here. */
+  nixpkgs?: Promise<void>;
+}
+
+type NixpkgsSettings = Pick<Settings, 'env' | 'http' | 'nixpkgs'>;
+
+function checkNixpkgsOf(settings: NixpkgsSettings, signal?: AbortSignal): Promise<void> {
+  return checkNixpkgs(settings.nixpkgs, settings.env, settings.http(), signal);
+}
+
+/**
+ * `checkNixpkgs` started now, to run while the Hub is asked; hand it to
+ * `buildSnapshot`. Its failure waits for that (never an unhandled rejection).
+ */
+export function startNixpkgsCheck(settings: NixpkgsSettings, signal?: AbortSignal): Promise<void> {
+  const check = checkNixpkgsOf(settings, signal);
+  check.catch(() => {});
+  return check;
+}
+
+/** Builds the pinned expression; returns the snapshot's store path. */
+export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts: BuildOptions): Promise<string> {
+  const { pin, info } = pinned;
+  const what = `${pin.type} ${pin.repoId}`;
+  const { env } = ctx.settings;
+  const nix = opts.nix ?? (await detectNix(env));
+  ctx.logger.debug(`using Nix ${nix.version}${nix.isLix ? ' (Lix)' : ''}`);
+  // Nothing is downloaded until the build is known to find nixpkgs.
+  await (opts.nixpkgs ?? checkNixpkgsOf(ctx.settings, opts.signal));
+
+  const toDownload = await missingBlobs(pinned.selectedLfs, env);
+  const bytes = toDownload.reduce((n, f) => n + f.size, 0);
+  ctx.logger.info(
+    `${what} at ${pin.rev.slice(0, 12)}: ${pinned.selectedLfs.length} LFS file(s) selected, ` +
+      (toDownload.length ? `${toDownload.length} to download (${humanSize(bytes)})` : 'all already in the Nix store'),
+  );
+
+  const needsToken = info.private || info.gated !== false;
+  const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;
+
+  const dir = await mkdtemp(join(tmpdir(), 'nix-hug-build-'));
+  const progress = new DownloadProgress({
+    // On the token route the blobs are in the store already: Nix downloads nothing.
+    files: needsToken ? 0 : toDownload.length,
+    bytes: needsToken ? 0 : bytes,
+    stream: ctx.stderr,
+    mode: opts.quiet ? 'quiet' : ctx.stderr.isTTY ? 'bar' : 'lines',
+    formatBytes: humanSize,
+  });
+  try {
+    const file = join(dir, 'build.nix');
+    await writeFile(file, buildFile({ libDir: ctx.settings.libDir(), nixpkgs: ctx.settings.nixpkgs }, pinned.expression));
+    progress.start();
+    const processes = needsToken ? 1 : processCount(toDownload.length, availableParallelism());
+    const build = async () => {
+      if (processes > 1) {
+        // One nix registers its finished downloads one after another: fetch the blobs with one nix per
+        // core first, while another evaluates the snapshot (parallel-blobs.ts). Same hf-blob-<sha256>
+        // derivations: a failed download names the same .drv as it would in the snapshot's build.
+        await prebuildBlobs({
+          blobs: toDownload.map((f) => ({ url: resolveUrl(pin, f.path), sha256: f.lfs!.sha256, size: f.size })),
+          processes,
+          dir,
+          env: nixEnv(env),
+          http: ctx.settings.http(),
+          onEvent: (ev) => progress.onEvent(ev),
+          file,
+          evalEnv: nixEnv(buildEnv),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      }
+      return nixBuild({
+        file,
+        env: nixEnv(buildEnv),
+        // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
+        maxJobs: Math.max(2, Math.min(16, toDownload.length)),
+        http: ctx.settings.http(),
+        onEvent: (ev) => progress.onEvent(ev),
+        onTrace: (line) => ctx.logger.warn(line.replace(/^trace:\s*/, '')),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    };
+    const result = await build().catch((err: unknown) => {
+      if (opts.signal?.aborted) throw new InterruptedError(`building ${what}`);
+      // Nix names hf-blob-<sha256>.drv and says why in its builder's log: name the file instead.
+      throw err instanceof NixBuildError ? explainBuildFailure(err, what, pinned.files) : err;
+    });
+    const out = result.outPaths[0];
+    if (!out) throw new NixHugError(`nix build of ${what} produced no store path`, 'run again with --debug and report the output');
+    return out;
+  } finally {
+    progress.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The selected LFS files whose blob is not in the store yet (their store paths depend only on their sha256). */
+async function missingBlobs(selectedLfs: RepoFile[], env: NodeJS.ProcessEnv): Promise<RepoFile[]> {
+  const blobs = new Map(selectedLfs.map((f) => [blobStorePath(f.lfs!.sha256), f]));
+  const missing = await invalidPaths([...blobs.keys()], env);
+  return [...missing].map((p) => blobs.get(p)!);
+}
+
+/**
+ * The token route (private and gated repos): downloads the missing blobs
+ * with the token, verified, into the store paths the library predicts, and
+ * returns the environment git gets the token in for this run only (never a
+ * file or argv). The header is scoped to the endpoint (`http.<url>.extraHeader`,
+ * matched by git on scheme, host, port and path prefix): the same build
+ * evaluates nixpkgs, which may itself be fetched with git from another host.
+ */
+async function downloadWithToken(ctx: BuildContext, pinned: PinnedFetch, toDownload: RepoFile[], signal?: AbortSignal): Promise<NodeJS.ProcessEnv> {
+  const { pin, info } = pinned;
+  const what = `${pin.type} ${pin.repoId}`;
+  const token = ctx.settings.token()?.token;
+  if (!token) {
+    throw new NixHugError(
+      `${what} is ${info.private ? 'private' : 'gated'}: a Hugging Face token is needed to download it`,
+      `${info.gated ? `request access at ${pin.endpoint}/${pin.type === 'dataset' ? 'datasets/' : ''}${pin.repoId}, then ` : ''}set HF_TOKEN (or log in with \`hf auth login\`)`,
+    );
+  }
+  const { env } = ctx.settings;
+  await prefetchBlobs({
+    blobs: toDownload.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
+    get: (url, sig, headers) =>
+      ctx.hub().get(url, { ...(sig ? { signal: sig } : {}), ...(headers ? { headers } : {}), context: { what: `downloading a file`, repo: { type: pin.type, repoId: pin.repoId } } }),
+    env: nixEnv(env),
+    http: ctx.settings.http(),
+    repoId: pin.repoId,
+    ...(signal ? { signal } : {}),
+    onFileDone: (b) => ctx.logger.info(`  downloaded ${b.path} (${humanSize(b.lfs.size)})`),
+  }).catch((err: unknown) => {
+    if (signal?.aborted) throw new InterruptedError(`downloading ${what}`);
+    throw err;
+  });
+  return { ...withGitConfig(env, [[`http.${pin.endpoint}/.extraHeader`, `Authorization: Bearer ${token}`]]), GIT_TERMINAL_PROMPT: '0' };
+}

@@ -1,0 +1,79 @@
+/**
+ * The first stage: from what the user typed to a pinned repository — URL
+ * and --ref → commit → every file → fileTreeHash → the expression. Only
+ * Hub API requests; nothing is downloaded or built.
+ */
+import { NixHugError } from '../errors.js';
+import { buildFilters, missingFiles, selector } from '../filters.js';
+import { fileTreeHash } from '../canonical-manifest.js';
+import type { HubClient, RepoInfo } from '../hub/client.js';
+import { parseTarget, resolveTarget, type ResolvedTarget, type Target } from '../hub/resolve.js';
+import { listRepoFiles } from '../hub/tree.js';
+import { renderFetchExpression } from '../nix/expr.js';
+import type { Filters, PinnedRepo, RepoFile } from '../types.js';
+import type { Logger } from '../ui/logger.js';
+import { quote } from '../ui/text.js';
+
+/** What the user asks for, as typed: a repository, a ref and the file selection flags. */
+export interface PinFlags {
+  ref?: string;
+  include: string[];
+  exclude: string[];
+  file: string[];
+}
+
+/** The request, checked: every usage error is found here, before any request. */
+export interface PinRequest {
+  target: Target;
+  filters: Filters | null;
+}
+
+/** Parses URL, --ref and the filters; `endpoint` is the configured Hub (its URLs are accepted like huggingface.co ones). */
+export function parsePinRequest(url: string, flags: PinFlags, endpoint: string): PinRequest {
+  return { target: parseTarget(url, flags.ref, endpoint), filters: buildFilters(flags) };
+}
+
+/** A repository at a commit, with every file: what `ls` shows and `pinRepo` hashes. */
+export interface Listing extends ResolvedTarget {
+  files: RepoFile[];
+}
+
+/** Resolves the ref to a commit and lists every file there (all pages). */
+export async function listRepo(hub: HubClient, target: Target, logger?: Logger): Promise<Listing> {
+  const resolved = await resolveTarget(hub, target, logger);
+  logger?.debug(`listing ${resolved.repo.type} ${resolved.repo.repoId} at ${resolved.rev}`);
+  return { ...resolved, files: await listRepoFiles(hub, resolved.repo, resolved.rev) };
+}
+
+export interface PinnedFetch {
+  pin: PinnedRepo;
+  /** The ref as the user gave it (or `main`). */
+  ref: string;
+  /** Private or gated: whether the build needs the token. */
+  info: RepoInfo;
+  /** Every file of the repo at `pin.rev`. */
+  files: RepoFile[];
+  /** The LFS files the filters select: what the build downloads. */
+  selectedLfs: RepoFile[];
+  /** `nix-hug-lib.fetchModel { … }`, exactly as printed. */
+  expression: string;
+}
+
+/** Resolves, lists and hashes: everything the expression needs, without downloading a weight. */
+export async function pinRepo(hub: HubClient, request: PinRequest, endpoint: string, logger?: Logger): Promise<PinnedFetch> {
+  const { filters } = request;
+  const { repo, rev, ref } = await resolveTarget(hub, request.target, logger);
+  // The repo's info (private, gated) comes with the listing, not after it.
+  const [info, files] = await Promise.all([hub.repoInfo(repo), listRepoFiles(hub, repo, rev)]);
+  const what = `${repo.type} ${repo.repoId}`;
+  const missing = missingFiles(filters, files);
+  if (missing.length > 0) {
+    throw new NixHugError(
+      `--file ${missing.map(quote).join(', ')}: no such file in ${what} at ${ref}`,
+      `list the files with \`nix-hug ls ${repo.type === 'dataset' ? 'datasets/' : ''}${repo.repoId} --ref ${ref}\``,
+    );
+  }
+  const pin: PinnedRepo = { type: repo.type, repoId: repo.repoId, rev, fileTreeHash: fileTreeHash(files, what), filters, endpoint };
+  const selected = selector(filters);
+  return { pin, ref, info, files, selectedLfs: files.filter((f) => f.lfs !== null && selected(f)), expression: renderFetchExpression(pin) };
+}
