@@ -1,0 +1,137 @@
+/** `/api/…`: whoami, repo info, revision, refs, the paginated tree, paths-info. */
+import { createHash } from 'node:crypto';
+import { access, authOf } from '../access.ts';
+import type { BuiltCommit, BuiltRepo, TreeItem } from '../build.ts';
+import { readBody, type Ctx } from '../http.ts';
+import { decodeSegs, lookup, mainCommit, resolveRev, splitRev, type HubState } from '../state.ts';
+import type { RepoType } from '../types.ts';
+
+const NOT_FOUND = { status: 404, message: "Sorry, we can't find the page you are looking for." };
+
+function repoInfo(repo: BuiltRepo, commit: BuiltCommit) {
+  const iso = (t: number) => new Date(t * 1000).toISOString();
+  const files = commit.listing.filter((i) => i.type === 'file');
+  const common = {
+    _id: createHash('sha1').update(`${repo.type}/${repo.id}`).digest('hex').slice(0, 24),
+    id: repo.id,
+    author: repo.id.split('/')[0],
+    sha: commit.sha,
+    lastModified: iso(commit.time),
+    private: repo.spec.private ?? false,
+    gated: repo.spec.gated ?? false,
+    disabled: false,
+    downloads: 0,
+    likes: 0,
+    tags: ['region:us'],
+    createdAt: iso(repo.commits[0]!.time),
+    siblings: files.map((f) => ({ rfilename: f.path })),
+    usedStorage: files.reduce((n, f) => n + f.size, 0),
+  };
+  if (repo.type === 'model') {
+    const { _id, id, ...rest } = common;
+    return { _id, id, modelId: id, ...rest };
+  }
+  return common;
+}
+
+function treeJson(i: TreeItem) {
+  if (i.type === 'directory') return { type: 'directory', oid: i.oid, size: 0, path: i.path };
+  return i.lfs
+    ? { type: 'file', oid: i.oid, size: i.size, lfs: { oid: i.lfs.sha256, size: i.lfs.size, pointerSize: i.lfs.pointerSize }, path: i.path }
+    : { type: 'file', oid: i.oid, size: i.size, path: i.path };
+}
+
+function refsJson(ctx: Ctx, r: BuiltRepo): Record<string, unknown> {
+  const branches = [...r.branches].map(([name, sha]) => ({ name, ref: `refs/heads/${name}`, targetCommit: sha }));
+  const tags = [...r.refs]
+    .filter(([name]) => !r.branches.has(name) && !name.startsWith('refs/'))
+    .map(([name, sha]) => ({ name, ref: `refs/tags/${name}`, targetCommit: sha }));
+  const converts = [...r.refs]
+    .filter(([name]) => name.startsWith('refs/convert/'))
+    .map(([name, sha]) => ({ name: name.slice(13), ref: name, targetCommit: sha }));
+  const body: Record<string, unknown> = { branches, converts, tags };
+  if (ctx.query.get('include_prs') === '1' || ctx.query.get('include_prs') === 'true') {
+    body.pullRequests = [...r.refs]
+      .filter(([name]) => name.startsWith('refs/pr/'))
+      .map(([name, sha]) => ({ name: name.slice(5), ref: name, targetCommit: sha }));
+  }
+  return body;
+}
+
+/** `tree/REV[/PATH]`, one page at a time (`cursor`), `Link: rel="next"` while more follow. */
+function tree(state: HubState, ctx: Ctx, r: BuiltRepo, after: string[]): void {
+  const split = splitRev(r, after);
+  if (!split) return ctx.error({ status: 404, code: 'RevisionNotFound', message: `Invalid rev id: ${after[0]}` });
+  const { commit } = split;
+  const path = split.path.replace(/\/+$/, ''); // `tree/main/dir/` lists dir
+  if (path !== '' && !commit.dirs.has(path)) {
+    return ctx.error({ status: 404, code: 'EntryNotFound', message: `${path} does not exist on "${split.rev}"` });
+  }
+  const recursive = ['true', '1'].includes(ctx.query.get('recursive') ?? '');
+  const prefix = path === '' ? '' : `${path}/`;
+  const items = recursive ? commit.listing.filter((i) => i.path.startsWith(prefix)) : commit.listing.filter((i) => i.parent === path);
+  let offset = 0;
+  const cursor = ctx.query.get('cursor');
+  if (cursor) {
+    try {
+      const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { offset?: unknown };
+      if (typeof parsed.offset !== 'number' || !Number.isInteger(parsed.offset) || parsed.offset < 0) throw new Error();
+      offset = parsed.offset;
+    } catch {
+      return ctx.error({ status: 400, message: 'Invalid cursor' });
+    }
+  }
+  const page = items.slice(offset, offset + state.pageSize);
+  const headers: Record<string, string> = {};
+  if (offset + state.pageSize < items.length) {
+    const q = new URLSearchParams(ctx.query);
+    q.set('cursor', Buffer.from(JSON.stringify({ offset: offset + state.pageSize })).toString('base64url'));
+    headers.Link = `<${state.hubUrl}${ctx.rawPath}?${q.toString()}>; rel="next"`;
+  }
+  ctx.json(200, page.map(treeJson), headers);
+}
+
+async function pathsInfo(ctx: Ctx, r: BuiltRepo, after: string[]): Promise<void> {
+  const commit = resolveRev(r, after.join('/'));
+  if (!commit) return ctx.error({ status: 404, code: 'RevisionNotFound', message: `Invalid rev id: ${after.join('/')}` });
+  let paths: string[];
+  try {
+    const raw = (await readBody(ctx.req, 1 << 20)).toString('utf8');
+    const ct = ctx.req.headers['content-type'] ?? '';
+    paths = ct.includes('json') ? ((JSON.parse(raw) as { paths?: string[] }).paths ?? []) : new URLSearchParams(raw).getAll('paths');
+  } catch {
+    return ctx.error({ status: 400, message: 'Invalid body' });
+  }
+  const wanted = new Set(paths.map(String));
+  ctx.json(200, commit.listing.filter((i) => wanted.has(i.path)).map(treeJson));
+}
+
+export async function handleApi(state: HubState, ctx: Ctx, segs: string[]): Promise<void> {
+  ctx.route = 'api';
+  const auth = authOf(state, ctx.req);
+  if (segs[0] === 'whoami-v2' && segs.length === 1) {
+    if (auth.kind !== 'token') return ctx.error({ status: 401, message: 'Invalid credentials in Authorization header' });
+    return ctx.json(200, { type: 'user', name: 'emulator-user', fullname: 'Emulator User', auth: { type: 'access_token', accessToken: { displayName: 'emulator', role: 'read' } } });
+  }
+  const type: RepoType | null = segs[0] === 'models' ? 'model' : segs[0] === 'datasets' ? 'dataset' : null;
+  const decoded = decodeSegs(segs.slice(1));
+  if (!type || !decoded || decoded.length < 2) return ctx.error(NOT_FOUND);
+  const repo = lookup(state, type, `${decoded[0]}/${decoded[1]}`);
+  const acc = access(state, repo, auth, false, false);
+  if (!acc.ok) return ctx.error(acc.error);
+  const r = repo!;
+  const op = decoded[2];
+  // Raw segments after the op: a revision may arrive encoded (`refs%2Fpr%2F1`) or raw (`refs/pr/1`).
+  const after = decodeSegs(segs.slice(4)) ?? [];
+  if (op === undefined) return ctx.json(200, repoInfo(r, mainCommit(r)));
+  if (op === 'revision' && after.length >= 1) {
+    const rev = after.join('/');
+    const commit = resolveRev(r, rev);
+    if (!commit) return ctx.error({ status: 404, code: 'RevisionNotFound', message: `Invalid rev id: ${rev}` });
+    return ctx.json(200, repoInfo(r, commit));
+  }
+  if (op === 'refs' && after.length === 0) return ctx.json(200, refsJson(ctx, r));
+  if (op === 'tree' && after.length >= 1) return tree(state, ctx, r, after);
+  if (op === 'paths-info' && after.length >= 1 && ctx.method === 'POST') return pathsInfo(ctx, r, after);
+  ctx.error(NOT_FOUND);
+}
