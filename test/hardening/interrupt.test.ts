@@ -149,8 +149,9 @@ describe('interrupted export and import', () => {
     const t0 = Date.now();
     const again = await runCli(['export', id, '--file', 'big.bin'], env);
     assert.equal(again.code, 0, again.stderr);
-    // nix copy's default xz took 33 s for 48 MB of weights here; nix-hug asks for zstd.
-    assert.ok(Date.now() - t0 < 10_000, `exporting 48 MB took ${Date.now() - t0} ms`);
+    // nix copy's default xz took 33 s for 48 MB of weights here; nix-hug asks for zstd (10.8 s seen
+    // on a loaded 2-core machine with the sandbox on, so the bound only catches xz).
+    assert.ok(Date.now() - t0 < 20_000, `exporting 48 MB took ${Date.now() - t0} ms`);
     assert.deepEqual((await readIndex(`file://${persist}`, box.nixEnv)).records.map((e) => e.storePath), [again.stdout.trim()]);
     interruptions++;
   });

@@ -151,7 +151,7 @@ export async function makeSnapshot(env: NodeJS.ProcessEnv, dir: string): Promise
 derivation {
   name = "nix-hug-test-snap-${tag}";
   system = builtins.currentSystem;
-  builder = "/bin/sh";
+  builder = "/bin/bash"; # mapped into the sandbox by the tests (Nix 2.8 maps no /bin/sh there)
   PATH = "/usr/bin:/bin";
   args = [ "-c" "mkdir $out && ln -s \${blob} $out/model.bin && echo '{\\"tag\\": \\"${tag}\\"}' > $out/config.json" ];
 }
