@@ -248,22 +248,27 @@ export async function derivationOutputs(drv: string, env: NodeJS.ProcessEnv): Pr
 }
 
 /**
- * The derivations `nix-store --realise DRV` would build (DRV itself among them unless its
- * outputs are valid), from its dry run: the `.drv` lines under "… will be built:" (2.8 says
- * "these derivations", 2.26 "this derivation" or "these N derivations").
+ * The `.drv` lines under "… will be built:" in the dry run of `nix-store --realise`: Nix 2.8 and
+ * 2.26 both say "these N derivations will be built:" (2.26 "this derivation …" for one); paths
+ * "… will be fetched" are substitutes, not builds.
  */
-export async function plannedBuilds(drv: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const out = await run('nix-store', ['--realise', '--dry-run', drv], env);
-  if (out.code !== 0) throw new NixHugError(`could not plan the build of ${drv}: ${nixErrorText(out.stderr)}`);
+export function parsePlannedBuilds(dryRunStderr: string): string[] {
   const builds: string[] = [];
   let inBuildList = false;
-  for (const line of out.stderr.split('\n')) {
+  for (const line of dryRunStderr.split('\n')) {
     if (/will be built:?$/.test(line.trim())) inBuildList = true;
     else if (/^\s+\/nix\/store\/\S+$/.test(line)) {
       if (inBuildList) builds.push(line.trim());
     } else inBuildList = false;
   }
   return builds;
+}
+
+/** The derivations `nix-store --realise DRV` would build (DRV itself among them unless its outputs are valid). */
+export async function plannedBuilds(drv: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const out = await run('nix-store', ['--realise', '--dry-run', drv], env);
+  if (out.code !== 0) throw new NixHugError(`could not plan the build of ${drv}: ${nixErrorText(out.stderr)}`);
+  return parsePlannedBuilds(out.stderr);
 }
 
 /** `nix-store --realise DRV`: builds it (by the daemon, when there is one). */
