@@ -24,8 +24,8 @@ export function snapshotPrefix(type: 'model' | 'dataset', id: string, rev: strin
 }
 
 /** What the store holds; none on a fresh machine whose Nix has not created /nix/store yet. */
-export function storeEntries(dir: string = STORE_DIR): string[] {
-  return existsSync(dir) ? readdirSync(dir) : [];
+function storeEntries(): string[] {
+  return existsSync(STORE_DIR) ? readdirSync(STORE_DIR) : [];
 }
 
 /** Store paths (full) whose names the selection covers. */

@@ -30,8 +30,9 @@ export const SANDBOX_VAR = 'NIX_HUG_TEST_SANDBOX';
  */
 export const STAND_IN_SANDBOX_PATHS = ['/usr', '/lib=/usr/lib', '/lib64=/usr/lib64', '/bin/bash=/usr/bin/bash'];
 
-/** The folders whose suites run Nix: CI runs them on every Nix version it tests. */
+/** The folders (and files) whose suites run Nix: CI runs them on every Nix version it tests. */
 export const NIX_SUITES = [
+  'test/bench/',
   'test/daemon/',
   'test/fetch/',
   'test/flake/',
@@ -40,6 +41,9 @@ export const NIX_SUITES = [
   'test/nix/',
   'test/packaging/',
   'test/persist/',
+  // The unit suites that check the CLI's logic against Nix itself (filters, manifest).
+  'test/unit/filters.test.ts',
+  'test/unit/canonical-manifest.test.ts',
 ];
 
 export interface TestNix {
