@@ -33,6 +33,7 @@ export const STAND_IN_SANDBOX_PATHS = ['/usr', '/lib=/usr/lib', '/lib64=/usr/lib
 /** The folders (and files) whose suites run Nix: CI runs them on every Nix version it tests. */
 export const NIX_SUITES = [
   'test/bench/',
+  'test/build/',
   'test/daemon/',
   'test/fetch/',
   'test/flake/',
