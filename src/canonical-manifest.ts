@@ -1,5 +1,5 @@
 /**
- * The canonical manifest and `fileTreeHash` (SPEC §2): every file of the repo
+ * The canonical manifest and `fileTreeHash` (docs/design.md): every file of the repo
  * at a commit, sorted by the UTF-8 bytes of its path, one line each —
  * `PATH\tlfs\tSHA256\tSIZE\n` for an LFS file, `PATH\tgit\n` otherwise —
  * hashed with sha256, as `sha256-<base64>`. The Nix library computes the same

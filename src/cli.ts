@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { CommandSpec, OptionSpec } from './commands/registry.js';
+import type { CommandPath, CommandSpec, OptionSpec } from './commands/registry.js';
 
 const PROGRAM = 'nix-hug';
 
@@ -23,6 +23,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 // Loaded after the --version fast path (see main).
 let commander: typeof import('commander');
 let registry: typeof import('./commands/registry.js');
+let flags: typeof import('./commands/spec.js');
 let errors: typeof import('./errors.js');
 let logger: typeof import('./ui/logger.js');
 let text: typeof import('./ui/text.js');
@@ -46,7 +47,7 @@ interface RunState {
 }
 
 function build(state: RunState): Command {
-  const { COMMANDS, GLOBAL_OPTIONS, loadHandler } = registry;
+  const { COMMANDS, GLOBAL_OPTIONS } = registry;
   const program = new commander.Command(PROGRAM)
     .description('Pin Hugging Face models and datasets into the Nix store, declaratively.')
     .usage('[--debug] [--version] [--help] COMMAND ...')
@@ -81,15 +82,18 @@ function build(state: RunState): Command {
       const command = received[received.length - 1] as Command;
       const positional = received.slice(0, spec.arguments.length) as (string | undefined)[];
       const options = command.opts<Record<string, unknown>>();
-      // Repeatable flags are always arrays for handlers, empty when absent.
+      // Handlers get what the registry's types say: repeatable flags as arrays (empty when absent), switches as booleans.
       for (const o of spec.options) {
-        const key = command.options.find((opt) => opt.flags === o.flags)?.attributeName();
-        if (o.repeatable && key && options[key] === undefined) options[key] = [];
+        const key = flags.optionKey(o.flags);
+        if (options[key] === undefined && (o.repeatable || !flags.takesValue(o.flags))) options[key] = o.repeatable ? [] : false;
       }
       const globals = command.optsWithGlobals<Record<string, unknown>>();
       state.debug = globals.debug === true;
-      spec.check?.(positional, options);
-      const [handler, { createContext }] = await Promise.all([loadHandler(spec, path), import('./commands/context.js')]);
+      spec.check?.(positional, options as never);
+      const [{ HANDLERS }, { createContext }] = await Promise.all([import('./commands/handlers.js'), import('./commands/context.js')]);
+      const load: (() => Promise<(...args: never[]) => Promise<void>>) | undefined = HANDLERS[path as CommandPath];
+      if (!load) throw new Error(`command ${path} has no handler in src/commands/handlers.ts`);
+      const handler = (await load()) as (...args: unknown[]) => Promise<void>;
       const ctx = createContext({ debug: state.debug, quiet: options.quiet === true });
       await handler(ctx, ...positional, options);
     });
@@ -146,9 +150,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  [commander, registry, errors, logger, text] = await Promise.all([
+  [commander, registry, flags, errors, logger, text] = await Promise.all([
     import('commander'),
     import('./commands/registry.js'),
+    import('./commands/spec.js'),
     import('./errors.js'),
     import('./ui/logger.js'),
     import('./ui/text.js'),

@@ -1,5 +1,5 @@
 /**
- * File selection (SPEC §1, §2): globs from --include/--exclude become
+ * File selection (docs/cli.md, Filters): globs from --include/--exclude become
  * anchored regexes for Nix's `builtins.match`; --file names exact paths.
  * `isSelected` decides like the Nix library does, so `nix-hug ls` shows what
  * a build will fetch.
@@ -88,7 +88,7 @@ export function nixMatches(regex: string, path: string): boolean {
   return re.test(bytesOf(path));
 }
 
-/** Would the Nix library fetch this file under these filters? (SPEC §1 semantics.) */
+/** Would the Nix library fetch this file under these filters? (lib/internal/filters.nix decides the same.) */
 export function isSelected(file: Pick<RepoFile, 'path' | 'lfs'>, filters: Filters | null): boolean {
   if (!filters) return true;
   if (filters.files) return filters.files.includes(file.path);

@@ -41,7 +41,7 @@ function realLocation(p: string): string {
 }
 
 /**
- * Refuses directories whose replacement would hurt (SPEC §1): by the path
+ * Refuses directories whose replacement would hurt (docs/cli.md, `--out`): by the path
  * given and by where it really is, so a symlink to $HOME or /etc is refused too.
  * `home`: the user's home directory.
  */
@@ -114,7 +114,7 @@ async function restoreInterrupted(target: string): Promise<void> {
 }
 
 /**
- * Refuses a non-empty DIR without `override` (SPEC §1). `fetch` asks before
+ * Refuses a non-empty DIR without `override`. `fetch` asks before
  * downloading anything, and copyOut asks again when it copies.
  */
 export async function checkOutEmpty(dir: string, override: boolean, home: string): Promise<boolean | null> {

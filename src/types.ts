@@ -34,7 +34,7 @@ export interface RepoFile {
 }
 
 /**
- * A selection of files, as the Nix library takes it (SPEC §2):
+ * A selection of files, as the Nix library takes it (docs/library.md, `filters`):
  * `include`/`exclude` are anchored regexes (Nix `builtins.match` syntax) that
  * select among LFS files; `files` lists exact paths among all files and
  * cannot be combined with the others.

@@ -1,4 +1,4 @@
-# The fetch shared by fetchModel and fetchDataset (SPEC §2):
+# The fetch shared by fetchModel and fetchDataset (docs/design.md, "Where each file comes from"):
 #  1. builtins.fetchGit of the repository at `rev` (small files + LFS pointers);
 #  2. list every file (readDir only), find LFS candidates with .gitattributes,
 #     read only those, parse pointers strictly;

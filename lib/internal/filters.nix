@@ -1,4 +1,4 @@
-# File selection (SPEC §2 `filters`):
+# File selection (docs/library.md, `filters`):
 #   null or { }                 every file
 #   { include = [ regex ]; }    LFS files matching one of them (+ every non-LFS file)
 #   { exclude = [ regex ]; }    LFS files matching none of them (+ every non-LFS file)

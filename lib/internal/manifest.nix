@@ -1,4 +1,4 @@
-# The canonical manifest (SPEC §2): every file of the repository at `rev`,
+# The canonical manifest (docs/design.md, "Two manifests"): every file of the repository at `rev`,
 # sorted by the UTF-8 bytes of its path (`builtins.lessThan` on strings
 # compares bytes, like strcmp), one line each:
 #   PATH<TAB>lfs<TAB>SHA256HEX<TAB>SIZE<LF>   for an LFS file

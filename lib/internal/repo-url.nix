@@ -1,4 +1,4 @@
-# Repository URLs → repository identity (SPEC §1 "Repository URLs").
+# Repository URLs → repository identity (the forms in docs/cli.md, "Naming a repository").
 #   models:   org/repo, hf:org/repo, https://huggingface.co/org/repo[/tree/REF/...]
 #   datasets: datasets/org/name, hf-datasets:org/name, https://huggingface.co/datasets/org/name
 # URLs on the `endpoint` host are accepted like huggingface.co ones. A bare

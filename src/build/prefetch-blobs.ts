@@ -2,7 +2,7 @@
  * Private and gated repos: the CLI downloads each LFS file itself with the
  * token (streamed to disk, sha256-verified) and adds it to the store under the
  * name the library predicts, where Nix's fixed-output download then finds it
- * without any network and without credentials (SPEC §2).
+ * without any network and without credentials (docs/design.md).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { mkdtemp, open, rename, rm, type FileHandle } from 'node:fs/promises';

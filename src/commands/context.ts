@@ -2,8 +2,8 @@
  * What every command handler gets: the settings (read once, here, at
  * start-up), the logger (stderr), a backpressure-aware stdout writer,
  * colours, and a lazily built Hub client.
- * Handlers live in src/commands/<name>.ts and export
- * `run(ctx, ...positionalArgs, options)`; the option types are below.
+ * Handlers live in src/commands/<name>.ts and take
+ * `(ctx, ...positionalArgs, options)`, typed from the registry (handlers.ts).
  */
 import { once } from 'node:events';
 import type { HubClient } from '../hub/client.js';
@@ -36,53 +36,6 @@ export interface CommandContext {
   stderrColors: Colors;
   /** The Hub client for this run (HF_ENDPOINT, token, retry settings), created on first use. */
   hub(): HubClient;
-}
-
-/** Flags shared by every command that selects files. Repeatable flags are arrays (empty when absent). */
-export interface FilterOptions {
-  include: string[];
-  exclude: string[];
-  file: string[];
-}
-
-export interface LsOptions extends FilterOptions {
-  ref?: string;
-  json: boolean;
-  /** Print the canonical manifest (SPEC §2) instead of the table. */
-  manifest: boolean;
-}
-
-export interface FetchOptions extends FilterOptions {
-  ref?: string;
-  out?: string;
-  override: boolean;
-  /** false with --no-build. */
-  build: boolean;
-  json: boolean;
-  quiet: boolean;
-}
-
-export interface ExportOptions extends FilterOptions {
-  ref?: string;
-  quiet: boolean;
-}
-
-export interface ImportOptions {
-  ref?: string;
-  all: boolean;
-  yes: boolean;
-}
-
-export interface StoreLsOptions {
-  json: boolean;
-}
-
-export type StorePathOptions = Record<string, never>;
-
-export interface StoreKeyOptions {
-  json: boolean;
-  /** The persist store's address as other machines reach it (default: the configured one). */
-  substituter?: string;
 }
 
 /** A writer that never loses output when stdout is a pipe, and stops quietly when the reader goes away (EPIPE). */

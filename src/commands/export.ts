@@ -11,7 +11,8 @@ import { parsePinRequest, pinRepo } from '../pin/pin.js';
 import { requireStore } from '../settings/persist.js';
 import { exportPath } from '../persist/export-path.js';
 import { snapshotKey } from '../types.js';
-import type { CommandContext, ExportOptions } from './context.js';
+import type { CommandContext } from './context.js';
+import type { ExportOptions } from './registry.js';
 import { describeFilters } from './store.js';
 
 export async function run(ctx: CommandContext, url: string, opts: ExportOptions): Promise<void> {

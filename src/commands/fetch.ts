@@ -11,7 +11,8 @@ import { detectNix } from '../nix/nix.js';
 import { parsePinRequest, pinRepo } from '../pin/pin.js';
 import { persistAfterBuild, restoreIfPersisted } from '../persist/auto.js';
 import { snapshotKey, type Filters, type PinnedRepo, type RepoType } from '../types.js';
-import type { CommandContext, FetchOptions } from './context.js';
+import type { CommandContext } from './context.js';
+import type { FetchOptions } from './registry.js';
 
 /**
  * What `--json` prints: the library's arguments as the expression passes

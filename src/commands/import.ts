@@ -16,7 +16,8 @@ import { readExports } from '../persist/exports.js';
 import { entriesFor, type ExportRecord } from '../persist/records.js';
 import type { RepoType } from '../types.js';
 import { printable, quote } from '../ui/text.js';
-import type { CommandContext, ImportOptions } from './context.js';
+import type { CommandContext } from './context.js';
+import type { ImportOptions } from './registry.js';
 import { describeFilters } from './store.js';
 
 const HEX40 = /^[0-9a-f]{40}$/;

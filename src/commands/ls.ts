@@ -9,7 +9,8 @@ import { canonicalManifest, canonicalManifestHash } from '../canonical-manifest.
 import type { RepoFile } from '../types.js';
 import { humanSize } from '../ui/size.js';
 import { printable, quote } from '../ui/text.js';
-import type { CommandContext, LsOptions } from './context.js';
+import type { CommandContext } from './context.js';
+import type { LsOptions } from './registry.js';
 
 /** Lines per write: big listings go out in pieces, each awaited (backpressure). */
 const CHUNK = 1000;

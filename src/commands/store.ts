@@ -11,7 +11,8 @@ import { ensureSigningKey } from '../persist/keys.js';
 import { invalidPaths } from '../nix/validity.js';
 import type { Filters } from '../types.js';
 import { printable } from '../ui/text.js';
-import type { CommandContext, StoreKeyOptions, StoreLsOptions, StorePathOptions } from './context.js';
+import type { CommandContext } from './context.js';
+import type { StoreKeyOptions, StoreLsOptions, StorePathOptions } from './registry.js';
 
 /** `include .*\.bin, exclude x` — the filters as recorded (regexes), `-` for the whole repo. */
 export function describeFilters(filters: Filters | null): string {

@@ -1,5 +1,5 @@
 /**
- * Every way a user can name a repository (SPEC §1), parsed into
+ * Every way a user can name a repository (docs/cli.md, Naming a repository), parsed into
  * `{ type, id, ref }` before any network request. Anything ambiguous or
  * unsafe is a UsageError: the id ends up in URLs, file names and Nix
  * expressions, so only what the Hub itself allows in names gets through.
@@ -174,7 +174,7 @@ function parseWebUrl(input: string, options: ParseRepoUrlOptions): ParsedRepoUrl
 }
 
 /**
- * Parses a repository URL in any form of SPEC §1; throws UsageError (exit 2)
+ * Parses a repository URL in any of those forms; throws UsageError (exit 2)
  * for anything else.
  */
 export function parseRepoUrl(input: string, options: ParseRepoUrlOptions = {}): ParsedRepoUrl {

@@ -1,5 +1,5 @@
 /**
- * Renders the pinned, paste-ready Nix expression `fetch` prints (SPEC §1),
+ * Renders the pinned, paste-ready Nix expression `fetch` prints (README, CLI),
  * with every string escaped so that it means exactly its bytes in Nix.
  */
 import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';

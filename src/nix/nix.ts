@@ -106,7 +106,7 @@ export function withGitConfig(env: NodeJS.ProcessEnv, entries: ReadonlyArray<rea
 /**
  * The environment nix runs in. Nix < 2.20 runs `git archive`, which would
  * apply a host's git-lfs filter and download every weight at evaluation time
- * (NIX-NOTES.md). `GIT_LFS_SKIP_SMUDGE=1` stops the download, but git still
+ * (docs/design.md, Nix versions). `GIT_LFS_SKIP_SMUDGE=1` stops the download, but git still
  * pipes every LFS pointer through a git-lfs process (0.2–0.6 s of `git
  * archive` for 1,000 pointers here, against 0.07 s without) and fails when
  * that git-lfs is broken or missing: the filter is turned off instead.

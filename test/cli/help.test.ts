@@ -7,7 +7,7 @@ import { cliEnv, requireBuild, runCli } from '../support/index.ts';
 const env = cliEnv({ HF_ENDPOINT: 'http://127.0.0.1:9' });
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 
-function all(specs: CommandSpec[], prefix: string[] = []): { path: string[]; spec: CommandSpec }[] {
+function all(specs: readonly CommandSpec[], prefix: string[] = []): { path: string[]; spec: CommandSpec }[] {
   return specs.flatMap((spec) => [{ path: [...prefix, spec.name], spec }, ...all(spec.subcommands ?? [], [...prefix, spec.name])]);
 }
 
@@ -46,7 +46,7 @@ describe('help and version', () => {
     });
   }
 
-  it('fetch declares every option of SPEC §1', () => {
+  it('fetch declares every documented option', () => {
     const fetch = COMMANDS.find((c) => c.name === 'fetch');
     const flags = fetch?.options.map((o) => o.flags) ?? [];
     for (const f of ['--ref <ref>', '--include <glob>', '--exclude <glob>', '--file <path>', '--out <dir>', '--override', '--no-build', '--json', '--quiet']) {

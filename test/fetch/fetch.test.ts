@@ -138,7 +138,7 @@ describe('fetch', () => {
     assert.deepEqual(one.filters, { files: ['model.onnx', 'config.json'] });
   });
 
-  it('--json has exactly the SPEC keys; --no-build pins without downloading or building', async () => {
+  it('--json has exactly the documented keys; --no-build pins without downloading or building', async () => {
     hub.resetStats();
     const j = await fetchJson(['fetch/model', '--no-build']);
     assert.deepEqual(Object.keys(j).sort(), ['expression', 'fileTreeHash', 'filters', 'rev', 'storePath', 'type', 'url']);

@@ -36,7 +36,7 @@ test('nixString round-trips every nasty string through real nix eval', () => {
   }
 });
 
-test('the fetch expression has exactly the SPEC shape', () => {
+test('the fetch expression has exactly the documented shape', () => {
   const expr = renderFetchExpression({
     type: 'model',
     repoId: 'org/repo',

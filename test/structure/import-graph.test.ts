@@ -10,13 +10,13 @@ import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { REPO_ROOT } from '../support/index.ts';
 
-/** Every .ts/.mjs file below `dir`, relative to the repository's root. */
+/** Every .ts/.mjs/.nix file below `dir`, relative to the repository's root. */
 function sources(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(join(REPO_ROOT, dir)).sort()) {
     const rel = `${dir}/${name}`;
     if (statSync(join(REPO_ROOT, rel)).isDirectory()) out.push(...sources(rel));
-    else if (/\.(ts|mjs)$/.test(name)) out.push(rel);
+    else if (/\.(ts|mjs|nix)$/.test(name)) out.push(rel);
   }
   return out;
 }
@@ -30,7 +30,7 @@ function importsOf(file: string): string[] {
     .map((spec) => relative(REPO_ROOT, resolve(REPO_ROOT, dirname(file), spec)).replace(/\.js$/, '.ts'));
 }
 
-const FILES = ['src', 'hub-emulator', 'test', 'bench', 'scripts'].flatMap(sources);
+const FILES = ['src', 'hub-emulator', 'test', 'bench', 'scripts'].flatMap(sources).filter((f) => !f.endsWith('.nix'));
 const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
 
 /** The part a file belongs to: `src`, `hub-emulator`, `test/support`, `test/<suite>`, `bench`, `scripts`. */
@@ -65,7 +65,7 @@ const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['pin', ['src/pin/']],
   ['build', ['src/build/']],
   ['out and persist', ['src/out-dir.ts', 'src/persist/']],
-  ['command registry', ['src/commands/registry.ts']],
+  ['command registry', ['src/commands/spec.ts', 'src/commands/registry.ts']],
   ['completion', ['src/completion/']],
   ['commands', ['src/commands/']],
   ['cli', ['src/cli.ts']],
@@ -131,5 +131,11 @@ describe('import graph', () => {
     };
     for (const file of FILES) if (file.startsWith('src/')) visit(file, []);
     assert.deepEqual(cycles, []);
+  });
+
+  it('points to no document outside the repository', () => {
+    const outside = /\bSPEC(\.md| §)|NIX-NOTES|\/work\/shared/;
+    const files = [...FILES, ...sources('lib').filter((f) => f.endsWith('.nix'))];
+    assert.deepEqual(files.filter((f) => f !== 'test/structure/import-graph.test.ts' && outside.test(readFileSync(join(REPO_ROOT, f), 'utf8'))), []);
   });
 });

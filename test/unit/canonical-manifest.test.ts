@@ -45,7 +45,7 @@ const EXPECTED = Buffer.concat([
 ]);
 
 describe('canonical manifest', () => {
-  it('has exactly the SPEC bytes, sorted by UTF-8 bytes (not UTF-16 code units)', () => {
+  it('has exactly the documented bytes, sorted by UTF-8 bytes (not UTF-16 code units)', () => {
     assert.ok(`${ASTRAL}.txt` < `${PRIVATE}.txt`, 'JS string order puts the astral character first');
     assert.ok(compareUtf8(`${PRIVATE}.txt`, `${ASTRAL}.txt`) < 0, 'byte order puts the private-use character first');
     const bytes = canonicalManifest(FILES);

@@ -1,0 +1,115 @@
+/**
+ * The shape of a command declaration, and the types derived from it: the
+ * options object and the positional arguments a handler receives. A flag's
+ * key is computed from its syntax, at the type level and at run time by the
+ * same rule commander follows (`--no-build` → build, `--dry-run` → dryRun),
+ * so a renamed flag no longer compiles where its old name is read.
+ */
+
+/** What a value completes to in a shell. */
+export type ValueKind = 'repo' | 'ref' | 'glob' | 'repo-path' | 'dir';
+
+export interface OptionSpec {
+  /** commander syntax: `--ref <ref>`, `-y, --yes`, `--no-build`. */
+  readonly flags: string;
+  readonly description: string;
+  /** May be given several times; the values accumulate in an array. */
+  readonly repeatable?: boolean;
+  readonly value?: ValueKind;
+}
+
+export interface ArgumentSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly required: boolean;
+  readonly value?: ValueKind;
+  /** The only accepted words (completed by shells; `check` enforces them). */
+  readonly choices?: readonly string[];
+}
+
+export interface ExampleSpec {
+  readonly command: string;
+  readonly comment: string;
+}
+
+/** The long name of a flag (`--ref <ref>` → ref, `-y, --yes` → yes), else its short one. */
+type FlagName<F extends string> = F extends `${string}--${infer R}`
+  ? R extends `${infer N} ${string}`
+    ? N
+    : R
+  : F extends `-${infer S}`
+    ? S extends `${infer N} ${string}`
+      ? N
+      : S
+    : never;
+type Camel<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<Camel<B>>}` : S;
+
+/** The key a flag's value is stored under. */
+export type OptionKey<F extends string> = FlagName<F> extends `no-${infer N}` ? Camel<N> : Camel<FlagName<F>>;
+
+type TakesValue<F extends string> = F extends `${string}<${string}>${string}` | `${string}[${string}]${string}` ? true : false;
+
+/** A value flag: a string (absent: undefined), or every value given (absent: []); a switch: a boolean (absent: false, `--no-x`: true). */
+type OptionValue<O extends OptionSpec> = TakesValue<O['flags']> extends true ? (O extends { repeatable: true } ? string[] : string | undefined) : boolean;
+
+/** The options object of a command with these option declarations. */
+export type OptionsOf<O extends readonly OptionSpec[]> = { [S in O[number] as OptionKey<S['flags']>]: OptionValue<S> };
+
+type ArgumentValue<A> = A extends ArgumentSpec
+  ? (A extends { choices: readonly (infer C extends string)[] } ? C : string) | (A extends { required: true } ? never : undefined)
+  : never;
+
+/** The positional arguments of a command with these argument declarations, in order. */
+export type ArgsOf<A extends readonly ArgumentSpec[]> = { -readonly [I in keyof A]: ArgumentValue<A[I]> };
+
+export interface CommandSpec<O extends readonly OptionSpec[] = readonly OptionSpec[], A extends readonly ArgumentSpec[] = readonly ArgumentSpec[]> {
+  /** One word; subcommands are nested in `subcommands`. */
+  readonly name: string;
+  readonly summary: string;
+  /** Longer text for `--help` (defaults to the summary). */
+  readonly description?: string;
+  readonly arguments: A;
+  readonly options: O;
+  readonly examples: readonly ExampleSpec[];
+  readonly subcommands?: readonly CommandSpec[];
+  /** Rules commander cannot express (the arguments as typed: checking them is its job); throws UsageError. */
+  check?(args: readonly (string | undefined)[], options: OptionsOf<O>): void;
+}
+
+/** A command declaration with its literal flags and arguments kept, for `OptionsOf` and `ArgsOf`. */
+export function command<const O extends readonly OptionSpec[], const A extends readonly ArgumentSpec[]>(spec: CommandSpec<O, A>): CommandSpec<O, A> {
+  return spec;
+}
+
+/**
+ * Examples written as `--help` shows them, one a line: `COMMAND  # COMMENT`
+ * (blank lines and indentation ignored).
+ */
+export function examples(text: string): readonly ExampleSpec[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map((line) => {
+      const at = line.lastIndexOf('  # ');
+      if (at < 0) throw new Error(`an example needs "  # " before its comment: ${line}`);
+      return { command: line.slice(0, at).trimEnd(), comment: line.slice(at + 4) };
+    });
+}
+
+/** Option declarations shared by several commands, their literal flags kept. */
+export function options<const O extends readonly OptionSpec[]>(list: O): O {
+  return list;
+}
+
+/** The key of a flag at run time: the rule of `OptionKey` (and of commander's `attributeName()`). */
+export function optionKey(flags: string): string {
+  const long = /--([A-Za-z0-9][A-Za-z0-9-]*)/.exec(flags)?.[1] ?? /^-([A-Za-z0-9]+)/.exec(flags)?.[1];
+  if (long === undefined) throw new Error(`cannot read option flags ${JSON.stringify(flags)}`);
+  return long.replace(/^no-/, '').replace(/-([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
+}
+
+/** Whether a value follows the flag (`--ref <ref>`, `--file [path]`). */
+export function takesValue(flags: string): boolean {
+  return /<[^<>]+>|\[[^[\]]+\]/.test(flags);
+}
