@@ -81,20 +81,42 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
   const needsToken = info.private || info.gated !== false;
   const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;
 
+  return runBuild(ctx, pinned, { missing: toDownload, nixDownloads: !needsToken, env: buildEnv }, opts);
+}
+
+interface BuildPlan {
+  /** The selected blobs that were not in the store. */
+  missing: RepoFile[];
+  /** Nix downloads them (public repos); on the token route they are in the store already. */
+  nixDownloads: boolean;
+  /** The environment of the build (git's token, on the token route). */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * `nix build` of the expression with the library, with a display of the
+ * downloads Nix makes. Several blobs are fetched first with one nix per
+ * core; a failure names the file, not the .drv.
+ */
+async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan, opts: BuildOptions): Promise<string> {
+  const { pin } = pinned;
+  const toDownload = plan.nixDownloads ? plan.missing : [];
+  const buildEnv = plan.env;
+  const what = `${pin.type} ${pin.repoId}`;
   const dir = await mkdtemp(join(tmpdir(), 'nix-hug-build-'));
   const progress = new DownloadProgress({
-    // On the token route the blobs are in the store already: Nix downloads nothing.
-    files: needsToken ? 0 : toDownload.length,
-    bytes: needsToken ? 0 : bytes,
+    files: toDownload.length,
+    bytes: toDownload.reduce((n, f) => n + f.size, 0),
     stream: ctx.stderr,
     mode: opts.quiet ? 'quiet' : ctx.stderr.isTTY ? 'bar' : 'lines',
     formatBytes: humanSize,
   });
+  const signal = opts.signal ? { signal: opts.signal } : {};
   try {
     const file = join(dir, 'build.nix');
     await writeFile(file, buildFile({ libDir: ctx.settings.libDir(), nixpkgs: ctx.settings.nixpkgs }, pinned.expression));
     progress.start();
-    const processes = needsToken ? 1 : processCount(toDownload.length, availableParallelism());
+    const processes = processCount(toDownload.length, availableParallelism());
     const build = async () => {
       if (processes > 1) {
         // One nix registers its finished downloads one after another: fetch the blobs with one nix per
@@ -104,23 +126,23 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
           blobs: toDownload.map((f) => ({ url: resolveUrl(pin, f.path), sha256: f.lfs!.sha256, size: f.size })),
           processes,
           dir,
-          env: nixEnv(env),
+          env: nixEnv(ctx.settings.env),
           http: ctx.settings.http(),
           onEvent: (ev) => progress.onEvent(ev),
           file,
           evalEnv: nixEnv(buildEnv),
-          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...signal,
         });
       }
       return nixBuild({
         file,
         env: nixEnv(buildEnv),
         // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
-        maxJobs: Math.max(2, Math.min(16, toDownload.length)),
+        maxJobs: Math.max(2, Math.min(16, plan.missing.length)),
         http: ctx.settings.http(),
         onEvent: (ev) => progress.onEvent(ev),
         onTrace: (line) => ctx.logger.warn(line.replace(/^trace:\s*/, '')),
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...signal,
       });
     };
     const result = await build().catch((err: unknown) => {
