@@ -18,7 +18,7 @@ export interface Selection {
 }
 
 /** The library's store name of a repo at a revision (lib/internal/fetch-repo.nix `storeName`). */
-export function snapshotPrefix(type: 'model' | 'dataset', id: string, rev: string): string {
+export function snapshotPrefix(type: 'model' | 'dataset' | 'space', id: string, rev: string): string {
   const [org, name] = id.split('/');
   return `hf-${type}-${org}--${name}-${rev.slice(0, 7)}`;
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BuiltRepo } from './build.ts';
 import type { ErrorSpec } from './http.ts';
 import type { HubState } from './state.ts';
+import { urlPrefix } from './types.ts';
 
 export type Auth = { kind: 'none' } | { kind: 'invalid' } | { kind: 'token'; grants: Set<string> };
 export type Access = { ok: true } | { ok: false; error: ErrorSpec };
@@ -50,8 +51,8 @@ export function access(state: HubState, repo: BuiltRepo | undefined, auth: Auth,
   const granted = auth.kind === 'token' && auth.grants.has(repo.id);
   if (repo.spec.private && !granted) return { ok: false, error: notFound(auth, git) };
   if (repo.spec.gated && content && !granted) {
-    const what = `${repo.type === 'dataset' ? 'dataset' : 'model'} ${repo.id}`;
-    const page = `${state.hubUrl}/${repo.type === 'dataset' ? 'datasets/' : ''}${repo.id}`;
+    const what = `${repo.type} ${repo.id}`;
+    const page = `${state.hubUrl}/${urlPrefix(repo.type)}${repo.id}`;
     return auth.kind === 'none'
       ? {
           ok: false,

@@ -91,7 +91,7 @@ export interface LfsStore {
 }
 
 export function gitDirFor(dataDir: string, type: RepoType, id: string): string {
-  return join(dataDir, 'git', type === 'dataset' ? 'datasets' : 'models', `${id}.git`);
+  return join(dataDir, 'git', `${type}s`, `${id}.git`);
 }
 
 function validatePath(path: string, repo: string): void {

@@ -71,14 +71,14 @@ async function buildRepos(options: HubOptions, dataDir: string, store: LfsStore)
   return repos;
 }
 
-/** The Hub's origin: `/api/…`, `/{repo}/resolve/…`, and git under `/{repo}[.git]/…`; datasets under `/datasets/`. */
+/** The Hub's origin: `/api/…`, `/{repo}/resolve/…`, and git under `/{repo}[.git]/…`; datasets under `/datasets/`, Spaces under `/spaces/`. */
 async function routeHub(state: HubState, ctx: Ctx): Promise<void> {
   const segs = ctx.rawPath.split('/').slice(1);
   if (segs[0] === 'api') return handleApi(state, ctx, segs.slice(1));
   let type: RepoType = 'model';
   let s = segs;
-  if (s[0] === 'datasets') {
-    type = 'dataset';
+  if (s[0] === 'datasets' || s[0] === 'spaces') {
+    type = s[0] === 'datasets' ? 'dataset' : 'space';
     s = s.slice(1);
   }
   const decodedId = decodeSegs(s.slice(0, 2));

@@ -3,8 +3,13 @@
  * repositories (fixtures) and the handle of a running emulator.
  * Same description → same commit hashes (fixed author, dates and content).
  */
-/** The two kinds of repositories the emulator serves (the Hub's own words). */
-export type RepoType = 'model' | 'dataset';
+/** The kinds of repositories the emulator serves (the Hub's own words). */
+export type RepoType = 'model' | 'dataset' | 'space';
+
+/** Before `org/name` in page, git and resolve URLs: `datasets/`, `spaces/`, nothing for models. */
+export function urlPrefix(type: RepoType): string {
+  return type === 'model' ? '' : `${type}s/`;
+}
 
 /** Content of one file in a commit. */
 export type FileSpec =
@@ -39,6 +44,8 @@ export interface RepoSpec {
   /** `org/name`. */
   id: string;
   type?: RepoType; // default 'model'
+  /** Spaces only: the `sdk` their info reports (default 'gradio'). */
+  sdk?: 'gradio' | 'streamlit' | 'docker' | 'static';
   private?: boolean;
   gated?: false | 'auto' | 'manual';
   /**

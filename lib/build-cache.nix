@@ -1,8 +1,8 @@
-# buildCache { models ? [], datasets ? [], hash ? null }
+# buildCache { models ? [], datasets ? [], spaces ? [], hash ? null }
 # An HF_HUB_CACHE directory holding fetched repositories (see docs/library.md):
 #   models--ORG--REPO/refs/main               the commit, no trailing newline
 #   models--ORG--REPO/snapshots/COMMIT/...    the snapshot
-#   datasets--ORG--NAME/...                   likewise
+#   datasets--ORG--NAME/..., spaces--ORG--NAME/...   likewise
 # No `trees/`, no `blobs/` (neither huggingface_hub nor huggingface.js needs
 # them: snapshot files resolve directly to their store paths), no `hub/`.
 # hash = null: a cheap tree of links into the fetched results.
@@ -15,20 +15,30 @@ let
 
   lines = xs: concatStringsSep "" (map (x: x + "\n") xs);
 
-  check = isDataset: listName: item:
+  # Per kind: the list it goes in, the function that fetches it, its folder prefix.
+  kinds = {
+    model = { list = "models"; fn = "fetchModel"; };
+    dataset = { list = "datasets"; fn = "fetchDataset"; };
+    space = { list = "spaces"; fn = "fetchSpace"; };
+  };
+  # Results of older versions of the library carry isDataset only.
+  kindOf = item: item.repoType or (if item.isDataset then "dataset" else "model");
+
+  check = kind: item:
     if !(builtins.isAttrs item && item ? repoId && item ? revision && item ? isDataset && item ? outPath) then
-      throw "nix-hug buildCache: every entry of `${listName}` must be a result of fetch${if isDataset then "Dataset" else "Model"} (got ${builtins.typeOf item})"
-    else if item.isDataset != isDataset then
-      throw "nix-hug buildCache: ${item.repoId} is a ${if item.isDataset then "dataset" else "model"}; list it under `${if item.isDataset then "datasets" else "models"}`"
+      throw "nix-hug buildCache: every entry of `${kinds.${kind}.list}` must be a result of ${kinds.${kind}.fn} (got ${builtins.typeOf item})"
+    else if kindOf item != kind then
+      throw "nix-hug buildCache: ${item.repoId} is a ${kindOf item}; list it under `${kinds.${kindOf item}.list}`"
     else item;
 
-  folderOf = item: (if item.isDataset then "datasets--" else "models--") + item.org + "--" + item.repo;
+  # huggingface_hub's folder name: `{type}s--org--name`.
+  folderOf = item: kinds.${kindOf item}.list + "--" + item.org + "--" + item.repo;
 in
 
-{ models ? [ ], datasets ? [ ], hash ? null }:
+{ models ? [ ], datasets ? [ ], spaces ? [ ], hash ? null }:
 
 let
-  items = map (check false "models") models ++ map (check true "datasets") datasets;
+  items = map (check "model") models ++ map (check "dataset") datasets ++ map (check "space") spaces;
 
   # One snapshot per (folder, revision); the same result listed twice is fine,
   # two different results for one revision (e.g. other filters) are not.

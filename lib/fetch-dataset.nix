@@ -1,4 +1,4 @@
-# fetchDataset { url, rev, fileTreeHash, filters ? null, endpoint ? "https://huggingface.co" }
+# fetchDataset { url | repoId, rev, fileTreeHash, filters ? null, endpoint ? "https://huggingface.co" }
 # A dataset repository at a pinned commit, as a store path (see docs/library.md).
 { runCommand }:
 import ./internal/fetch-repo.nix { inherit runCommand; } "dataset"

@@ -31,6 +31,13 @@ export function globToRegex(glob: string): string {
   return out;
 }
 
+/** A regex matching exactly `path` (every metacharacter escaped, `*` and `?` too). */
+export function literalRegex(path: string): string {
+  let out = '';
+  for (const ch of path) out += ESCAPED.has(ch) || ch === '*' || ch === '?' ? `\\${ch}` : ch;
+  return out;
+}
+
 export interface FilterFlags {
   include?: readonly string[];
   exclude?: readonly string[];

@@ -4,8 +4,8 @@
  * URL → RepoRef → pinned rev → RepoFile[] → expression → store path.
  */
 
-/** The two kinds of Hugging Face repositories nix-hug handles. */
-export type RepoType = 'model' | 'dataset';
+/** The kinds of Hugging Face repositories nix-hug handles (their URL layouts: hub/repo-type.ts). */
+export type RepoType = 'model' | 'dataset' | 'space';
 
 /** A repository on the Hub, fully identified. */
 export interface RepoRef {

@@ -31,6 +31,12 @@ function repoInfo(repo: BuiltRepo, commit: BuiltCommit) {
     const { _id, id, ...rest } = common;
     return { _id, id, modelId: id, ...rest };
   }
+  if (repo.type === 'space') {
+    // Spaces report how they run instead of downloads.
+    const { downloads: _downloads, ...rest } = common;
+    const subdomain = repo.id.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+    return { ...rest, sdk: repo.spec.sdk ?? 'gradio', subdomain, host: `https://${subdomain}.hf.space`, runtime: { stage: 'RUNNING', hardware: { current: 'cpu-basic', requested: 'cpu-basic' } } };
+  }
   return common;
 }
 
@@ -113,7 +119,7 @@ export async function handleApi(state: HubState, ctx: Ctx, segs: string[]): Prom
     if (auth.kind !== 'token') return ctx.error({ status: 401, message: 'Invalid credentials in Authorization header' });
     return ctx.json(200, { type: 'user', name: 'emulator-user', fullname: 'Emulator User', auth: { type: 'access_token', accessToken: { displayName: 'emulator', role: 'read' } } });
   }
-  const type: RepoType | null = segs[0] === 'models' ? 'model' : segs[0] === 'datasets' ? 'dataset' : null;
+  const type: RepoType | null = segs[0] === 'models' ? 'model' : segs[0] === 'datasets' ? 'dataset' : segs[0] === 'spaces' ? 'space' : null;
   const decoded = decodeSegs(segs.slice(1));
   if (!type || !decoded || decoded.length < 2) return ctx.error(NOT_FOUND);
   const repo = lookup(state, type, `${decoded[0]}/${decoded[1]}`);

@@ -22,7 +22,7 @@ export async function handleGit(state: HubState, ctx: Ctx, type: RepoType, id: s
   if (!decoded || decoded.some((s) => s === '..' || s === '.' || s === '')) return ctx.error({ status: 400, message: 'Invalid path' });
   serveGit(ctx, {
     projectRoot: join(state.dataDir, 'git'),
-    pathInfo: `/${type === 'dataset' ? 'datasets' : 'models'}/${id}.git/${decoded.join('/')}`,
+    pathInfo: `/${type}s/${id}.git/${decoded.join('/')}`,
     children: state.children,
   });
 }

@@ -1,4 +1,4 @@
-# The fetch shared by fetchModel and fetchDataset (docs/design.md, "Where each file comes from"):
+# The fetch shared by fetchModel, fetchDataset and fetchSpace (docs/design.md, "Where each file comes from"):
 #  1. builtins.fetchGit of the repository at `rev` (small files + LFS pointers);
 #  2. list every file (readDir only), find LFS candidates with .gitattributes,
 #     read only those, parse pointers strictly;
@@ -29,7 +29,10 @@ in
 
 kind:
 
-{ url
+{ url ? null
+  # nixpkgs' fetchFromHuggingFace spelling: `repoId` for `url`, `repoType` naming the kind.
+, repoId ? null
+, repoType ? null
 , rev
 , fileTreeHash
 , filters ? null
@@ -37,26 +40,35 @@ kind:
 }:
 
 let
-  fnName = if kind == "dataset" then "fetchDataset" else "fetchModel";
+  fnName = repoUrl.kinds.${kind}.fn;
+  url' =
+    if url != null && repoId != null then throw "nix-hug ${fnName}: give either url or repoId (its other name), not both"
+    else if url != null then url
+    else if repoId != null then repoId
+    else throw "nix-hug ${fnName}: url (or repoId) is required, e.g. url = \"org/name\"";
+  kindChecked =
+    if repoType == null || repoType == kind then kind
+    else if repoUrl.kinds ? ${toString repoType} then throw "nix-hug ${fnName}: repoType = ${toJSON repoType}: use ${repoUrl.kinds.${repoType}.fn} for it"
+    else throw "nix-hug ${fnName}: repoType must be \"model\", \"dataset\" or \"space\" (got ${toJSON repoType})";
   # scheme://host[:port][/path] only: a newline, space, `?`, `#` or `@` would make git or curl
   # reach another host (or path) than the one written.
   endpoint' =
     let e = repoUrl.stripTrailingSlashes endpoint; in
     if builtins.isString endpoint && match "https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+])(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:/-]*)?" e != null then e
     else throw "nix-hug ${fnName}: endpoint ${toJSON endpoint} must be scheme://host[:port][/path] (http or https, no spaces, query, fragment or credentials)";
-  repo = repoUrl.parse { inherit kind url; endpoint = endpoint'; };
+  repo = repoUrl.parse { kind = kindChecked; url = url'; endpoint = endpoint'; };
   rev7 = substring 0 7 checkedRev;
   describe = "${repo.id} at ${checkedRev}";
-  typeName = if repo.isDataset then "dataset" else "model";
+  typeName = kind;
   storeName = "hf-${typeName}-${repo.org}--${repo.name}-${rev7}";
 
   checkedRev =
     if builtins.isString rev && match "[0-9a-f]{40}" rev != null then rev
-    else throw "nix-hug ${fnName}: rev for ${repo.id} must be a full 40-hex commit (got ${toJSON rev}); run `nix-hug fetch ${url}` to get a pinned rev";
+    else throw "nix-hug ${fnName}: rev for ${repo.id} must be a full 40-hex commit (got ${toJSON rev}); run `nix-hug fetch ${repo.urlPrefix}` to get a pinned rev";
 
   checkedHash =
     if builtins.isString fileTreeHash && (fileTreeHash == "" || match "sha256-[A-Za-z0-9+/]{43}=" fileTreeHash != null) then fileTreeHash
-    else throw "nix-hug ${fnName}: fileTreeHash for ${describe} must look like \"sha256-<44 base64 characters>\" (got ${toJSON fileTreeHash}); run `nix-hug fetch ${url}` to get it";
+    else throw "nix-hug ${fnName}: fileTreeHash for ${describe} must look like \"sha256-<44 base64 characters>\" (got ${toJSON fileTreeHash}); run `nix-hug fetch ${repo.urlPrefix}` to get it";
 
   checkout = builtins.fetchGit {
     url = "${endpoint'}/${repo.urlPrefix}.git";
@@ -129,7 +141,8 @@ let
   };
 
   passthru = {
-    inherit (repo) org isDataset;
+    inherit (repo) org isDataset isSpace;
+    repoType = kind;
     repo = repo.name;
     repoId = repo.id;
     revision = checkedRev;

@@ -4,13 +4,28 @@
 #   { exclude = [ regex ]; }    LFS files matching none of them (+ every non-LFS file)
 #   { include; exclude; }       included minus excluded
 #   { files = [ path ]; }       exactly these paths, LFS or not
+#   file: bool                  a predicate over every file: file.path, and
+#                               file.lfs = { sha256; size; } (size an integer) or null
 # Regexes are POSIX extended, matched against the whole path (`builtins.match`).
 let
-  inherit (builtins) any attrNames filter isAttrs isList isString length listToAttrs match toJSON concatStringsSep all;
+  inherit (builtins) any attrNames filter isAttrs isBool isFunction isList isString length listToAttrs match toJSON concatStringsSep all;
+
+  # What a predicate sees: the path, and the LFS facts with the size as a number.
+  view = file: {
+    inherit (file) path;
+    lfs = if file.lfs == null then null else { inherit (file.lfs) sha256; size = builtins.fromJSON file.lfs.size; };
+  };
+
+  predicateSelector = { predicate, describe }: file:
+    let answer = predicate (view file); in
+    if isBool answer then answer
+    else throw "nix-hug: the filters function for ${describe} returned ${builtins.typeOf answer} for ${toJSON file.path}; it must return true or false (e.g. file: file.lfs == null || file.lfs.size < 1000000000)";
 in
 {
   /** Returns file → bool; throws on malformed filters or unknown `files` entries. */
   selector = { filters, files, describe }:
+    if isFunction filters then predicateSelector { predicate = filters; inherit describe; }
+    else
     let
       f = if filters == null then { } else filters;
       keys = if isAttrs f then attrNames f else [ ];
@@ -24,7 +39,7 @@ in
       wanted = if f ? files then listToAttrs (map (p: { name = p; value = true; }) f.files) else { };
       matchesAny = res: path: any (re: match re path != null) res;
     in
-    if !(isAttrs f) then throw "nix-hug: filters for ${describe} must be an attribute set like { include = [ \".*\\\\.safetensors\" ]; }, or null"
+    if !(isAttrs f) then throw "nix-hug: filters for ${describe} must be an attribute set like { include = [ \".*\\\\.safetensors\" ]; }, a function file: bool, or null"
     else if unknown != [ ] then throw "nix-hug: unknown filters key(s) ${toJSON unknown} for ${describe}: use include, exclude or files"
     else if f ? files && (f ? include || f ? exclude) then throw "nix-hug: filters for ${describe}: `files` cannot be combined with `include`/`exclude`"
     else if !(checkList "include" && checkList "exclude" && checkList "files") then throw "unreachable"

@@ -1,6 +1,7 @@
 # Repository URLs → repository identity (the forms in docs/cli.md, "Naming a repository").
-#   models:   org/repo, hf:org/repo, https://huggingface.co/org/repo[/tree/REF/...]
-#   datasets: datasets/org/name, hf-datasets:org/name, https://huggingface.co/datasets/org/name
+#   models:   org/repo, hf:org/repo, hf://org/repo, https://huggingface.co/org/repo[/tree/REF/...]
+#   datasets: datasets/org/name, hf-datasets:org/name, hf://datasets/org/name, https://huggingface.co/datasets/org/name
+#   Spaces:   spaces/org/name, hf-spaces:org/name, hf://spaces/org/name, https://huggingface.co/spaces/org/name
 # URLs on the `endpoint` host are accepted like huggingface.co ones. A bare
 # `org/name` means the kind of the function that was called.
 let
@@ -23,36 +24,55 @@ let
   # Page suffixes of a repository URL that name a revision or a file: ignored here.
   pageSuffixes = [ "tree" "blob" "resolve" ];
 
-  usage = ''expected org/name, hf:org/name, https://huggingface.co/org/name (models) or datasets/org/name, hf-datasets:org/name, https://huggingface.co/datasets/org/name (datasets)'';
+  # Per kind: the function that fetches it, its folder in URLs and prefixes.
+  kinds = {
+    model = { fn = "fetchModel"; folder = ""; word = "a model"; };
+    dataset = { fn = "fetchDataset"; folder = "datasets/"; word = "a dataset"; };
+    space = { fn = "fetchSpace"; folder = "spaces/"; word = "a Space"; };
+  };
+
+  # `PREFIX:org/name` forms and the type folders of paths, web URLs and hf:// URIs.
+  schemePrefixes = [ { p = "hf-datasets:"; k = "dataset"; } { p = "hf-spaces:"; k = "space"; } { p = "hf:"; k = "model"; } ];
+  typeFolders = [ { p = "datasets/"; k = "dataset"; } { p = "spaces/"; k = "space"; } ];
+
+  # The first entry of `table` whose prefix `s` starts with, as { k; rest; }, or null.
+  classify = table: s:
+    let found = filter (e: hasPrefix e.p s) table; in
+    if found == [ ] then null else { k = (head found).k; rest = dropPrefix (head found).p s; };
+
+  usage = ''expected org/name, hf:org/name, hf://org/name or https://huggingface.co/org/name (models); datasets/org/name, hf-datasets:org/name, hf://datasets/org/name (datasets); spaces/org/name, hf-spaces:org/name, hf://spaces/org/name (Spaces)'';
 in
 {
-  inherit stripTrailingSlashes;
+  inherit stripTrailingSlashes kinds;
 
   /**
     Parse a repository URL.
-    kind: "model" | "dataset" (the function called); endpoint: without trailing `/`.
-    Returns { org, name, id, isDataset, kind, urlPrefix } where urlPrefix is
-    the repository's URL path on the Hub ("org/name" or "datasets/org/name").
+    kind: "model" | "dataset" | "space" (the function called); endpoint: without trailing `/`.
+    Returns { org, name, id, isDataset, isSpace, kind, urlPrefix } where urlPrefix is
+    the repository's URL path on the Hub ("org/name", "datasets/org/name" or "spaces/org/name").
   */
   parse = { kind, endpoint, url }:
     let
-      fnName = if kind == "dataset" then "fetchDataset" else "fetchModel";
+      fnName = kinds.${kind}.fn;
       fail = why: throw "nix-hug ${fnName}: url ${toJSON url} ${why}";
       hosts = hubHosts ++ [ (endpoint + "/") ];
       matchedHost = filter (h: hasPrefix h url) hosts;
       isWeb = matchedHost != [ ];
+      isUri = hasPrefix "hf://" url;
+      uriBody = dropPrefix "hf://" url;
       # (explicit kind or null, rest of the URL)
       classified =
-        if hasPrefix "hf-datasets:" url then { k = "dataset"; rest = dropPrefix "hf-datasets:" url; }
-        else if hasPrefix "hf:" url then { k = "model"; rest = dropPrefix "hf:" url; }
+        if isUri then
+          (if match "(models|buckets)/.*" uriBody != null then fail "uses an hf:// type nix-hug does not fetch; ${usage}"
+           else if match "[^@]*@.*" uriBody != null then fail "names a revision after `@`: give the commit as `rev` instead"
+           else let c = classify typeFolders uriBody; in if c == null then { k = "model"; rest = uriBody; } else c)
+        else if classify schemePrefixes url != null then classify schemePrefixes url
         else if isWeb then
-          let p = dropPrefix (head matchedHost) url; in
-          if hasPrefix "datasets/" p then { k = "dataset"; rest = dropPrefix "datasets/" p; }
-          else if hasPrefix "spaces/" p then fail "names a Space; nix-hug fetches models and datasets"
-          else { k = "model"; rest = p; }
-        else if hasPrefix "datasets/" url then { k = "dataset"; rest = dropPrefix "datasets/" url; }
-        else { k = null; rest = url; };
-      parts = split "/" (if isWeb then stripTrailingSlashes classified.rest else classified.rest);
+          let p = dropPrefix (head matchedHost) url; c = classify typeFolders p; in
+          if c == null then { k = "model"; rest = p; } else c
+        else
+          let c = classify typeFolders url; in if c == null then { k = null; rest = url; } else c;
+      parts = split "/" (if isWeb || isUri then stripTrailingSlashes classified.rest else classified.rest);
       extra = tail (tail parts);
       org = head parts;
       name = head (tail parts);
@@ -63,14 +83,12 @@ in
     else if length parts < 2 then fail "has no org/name; ${usage}"
     else if extra != [ ] && !(isWeb && elem (head extra) pageSuffixes) then fail "has extra path segments; ${usage}"
     else if !(validName org && validName name) then fail "is not a valid org/name (letters, digits, `_`, `.`, `-`; no `..` or `--`); ${usage}"
-    else if effective != kind then
-      (if kind == "model"
-       then fail "names a dataset: use fetchDataset"
-       else fail "names a model: use fetchModel")
+    else if effective != kind then fail "names ${kinds.${effective}.word}: use ${kinds.${effective}.fn}"
     else rec {
       inherit org name kind;
       id = "${org}/${name}";
       isDataset = kind == "dataset";
-      urlPrefix = (if isDataset then "datasets/" else "") + id;
+      isSpace = kind == "space";
+      urlPrefix = kinds.${kind}.folder + id;
     };
 }

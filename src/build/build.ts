@@ -5,6 +5,10 @@
  * none), fetches public blobs with one nix per core, then builds the
  * snapshot with a download display, and names the file when a build fails.
  */
+import { importCachedBlobs } from '../hf-cache/import-blobs.js';
+import { repoPath } from '../hub/repo-type.js';
+import { quote } from '../ui/text.js';
+import { planBlobs } from './blob-plan.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +32,7 @@ import { resolveUrl } from './resolve-url.js';
 
 /** What a build needs from around it (a command's context is one). */
 export interface BuildContext {
-  settings: Pick<Settings, 'env' | 'token' | 'http' | 'libDir' | 'nixpkgs'>;
+  settings: Pick<Settings, 'env' | 'token' | 'http' | 'libDir' | 'nixpkgs' | 'hfCache'>;
   /** The Hub client (made on first use): authenticated GETs with its retries, for the token route. */
   hub(): Pick<HubClient, 'get'>;
   logger: Logger;
@@ -43,6 +47,8 @@ export interface BuildOptions {
   nix?: NixInfo;
   /** From `startNixpkgsCheck`, when the caller started it while the Hub was asked; else checked here. */
   nixpkgs?: Promise<void>;
+  /** Take LFS files the local Hugging Face cache already holds (default true; false with --no-hf-cache). */
+  hfCache?: boolean;
 }
 
 type NixpkgsSettings = Pick<Settings, 'env' | 'http' | 'nixpkgs'>;
@@ -71,12 +77,20 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
   // Nothing is downloaded until the build is known to find nixpkgs.
   await (opts.nixpkgs ?? checkNixpkgsOf(ctx.settings, opts.signal));
 
-  const toDownload = await missingBlobs(pinned.selectedLfs, env);
+  const plan = await planBlobs(pinned.selectedLfs, env, opts.hfCache === false ? null : ctx.settings.hfCache().dir);
+  const toDownload = [...plan.toDownload];
+  if (plan.inHfCache.length > 0) {
+    // Verified by sha256 as Nix adds them; a cache file with other bytes is downloaded instead.
+    const outcome = await importCachedBlobs(plan.inHfCache, nixEnv(env), opts.signal);
+    if (opts.signal?.aborted) throw new InterruptedError(`taking files from the Hugging Face cache for ${what}`);
+    for (const { blob, why } of outcome.refused) {
+      ctx.logger.warn(`${quote(blob.path)} in the Hugging Face cache (${blob.file}) was not taken: ${why}; downloading it`);
+      toDownload.push(pinned.selectedLfs.find((f) => f.path === blob.path)!);
+    }
+    plan.inHfCache = outcome.imported;
+  }
   const bytes = toDownload.reduce((n, f) => n + f.size, 0);
-  ctx.logger.info(
-    `${what} at ${pin.rev.slice(0, 12)}: ${pinned.selectedLfs.length} LFS file(s) selected, ` +
-      (toDownload.length ? `${toDownload.length} to download (${humanSize(bytes)})` : 'all already in the Nix store'),
-  );
+  ctx.logger.info(`${what} at ${pin.rev.slice(0, 12)}: ${pinned.selectedLfs.length} LFS file(s) selected: ${describeSources(plan.inStore, plan.inHfCache.map((b) => b.lfs.size), toDownload)}`);
 
   const needsToken = info.private || info.gated !== false;
   const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;
@@ -159,11 +173,16 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
   }
 }
 
-/** The selected LFS files whose blob is not in the store yet (their store paths depend only on their sha256). */
-async function missingBlobs(selectedLfs: RepoFile[], env: NodeJS.ProcessEnv): Promise<RepoFile[]> {
-  const blobs = new Map(selectedLfs.map((f) => [blobStorePath(f.lfs!.sha256), f]));
-  const missing = await invalidPaths([...blobs.keys()], env);
-  return [...missing].map((p) => blobs.get(p)!);
+/** `2 already in the Nix store (1.2 GB), 1 from the local Hugging Face cache (4.0 GB), 3 to download (9.1 GB)`. */
+export function describeSources(inStore: readonly RepoFile[], fromHfCache: readonly number[], toDownload: readonly RepoFile[]): string {
+  const sum = (sizes: readonly number[]) => humanSize(sizes.reduce((n, s) => n + s, 0));
+  if (fromHfCache.length === 0 && toDownload.length === 0) return 'all already in the Nix store';
+  const parts: string[] = [];
+  if (inStore.length) parts.push(`${inStore.length} already in the Nix store (${sum(inStore.map((f) => f.size))})`);
+  if (fromHfCache.length) parts.push(`${fromHfCache.length} from the local Hugging Face cache (${sum(fromHfCache)})`);
+  if (toDownload.length) parts.push(`${toDownload.length} to download (${sum(toDownload.map((f) => f.size))})`);
+  if (!toDownload.length) parts.push('nothing to download');
+  return parts.join(', ');
 }
 
 /**
@@ -181,7 +200,7 @@ async function downloadWithToken(ctx: BuildContext, pinned: PinnedFetch, toDownl
   if (!token) {
     throw new NixHugError(
       `${what} is ${info.private ? 'private' : 'gated'}: a Hugging Face token is needed to download it`,
-      `${info.gated ? `request access at ${pin.endpoint}/${pin.type === 'dataset' ? 'datasets/' : ''}${pin.repoId}, then ` : ''}set HF_TOKEN (or log in with \`hf auth login\`)`,
+      `${info.gated ? `request access at ${pin.endpoint}/${repoPath(pin)}, then ` : ''}set HF_TOKEN (or log in with \`hf auth login\`)`,
     );
   }
   const { env } = ctx.settings;

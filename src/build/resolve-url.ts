@@ -1,4 +1,5 @@
 /** The URL the library downloads an LFS file from, byte for byte as lib/internal/percent-encode.nix writes it. */
+import { repoPath } from '../hub/repo-type.js';
 import type { PinnedRepo } from '../types.js';
 
 /** A path segment as Python's `quote` (and the library) encodes it: all but `A-Za-z0-9_.-~`. */
@@ -6,8 +7,7 @@ function quoteSegment(segment: string): string {
   return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** `{endpoint}/[datasets/]{repoId}/resolve/{rev}/{path}`, each path segment percent-encoded. */
+/** `{endpoint}/[datasets/|spaces/]{repoId}/resolve/{rev}/{path}`, each path segment percent-encoded. */
 export function resolveUrl(pin: Pick<PinnedRepo, 'endpoint' | 'type' | 'repoId' | 'rev'>, path: string): string {
-  const prefix = pin.type === 'dataset' ? 'datasets/' : '';
-  return `${pin.endpoint}/${prefix}${pin.repoId}/resolve/${pin.rev}/${path.split('/').map(quoteSegment).join('/')}`;
+  return `${pin.endpoint}/${repoPath(pin)}/resolve/${pin.rev}/${path.split('/').map(quoteSegment).join('/')}`;
 }

@@ -27,7 +27,7 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
     const nixpkgs = startNixpkgsCheck(settings, interrupt.signal);
     const pinned = await pinRepo(ctx.hub(), request, settings.endpoint(), ctx.logger);
     const { pin } = pinned;
-    const storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, nix, nixpkgs });
+    const storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, nix, nixpkgs, hfCache: opts.hfCache });
     ctx.logger.info(`built ${storePath}`);
     if (interrupt.signal.aborted) throw new InterruptedError(`exporting ${pin.repoId}`);
     ctx.logger.info(`copying to ${storeUrl}`);

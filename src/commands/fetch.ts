@@ -2,6 +2,12 @@
  * `nix-hug fetch URL`: pin a repository, build it with the library (unless
  * --no-build), optionally copy it out, and print the expression (or JSON).
  */
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { planBlobs } from '../build/blob-plan.js';
+import { dryRunPlan, renderDryRun } from '../build/dry-run.js';
+import { writeHfCacheSnapshot } from '../hf-cache/write.js';
+import { humanSize } from '../ui/size.js';
 import { UsageError } from '../errors.js';
 import { buildSnapshot, startNixpkgsCheck } from '../build/build.js';
 import { onInterrupt } from '../interrupt.js';
@@ -33,17 +39,38 @@ function fetchJson(pin: PinnedRepo, storePath: string | null, expression: string
   return { url: pin.repoId, type: pin.type, rev: pin.rev, fileTreeHash: pin.fileTreeHash, filters: pin.filters, storePath, expression };
 }
 
+/** The folder `--hf-cache [DIR]` writes to: DIR, or the local HF cache; checked before any request. */
+async function hfCacheTarget(ctx: CommandContext, opts: FetchOptions): Promise<string | null> {
+  if (opts.hfCache === undefined || opts.hfCache === false) return null;
+  if (!opts.build) throw new UsageError('--hf-cache needs a build: it copies the built files', 'drop --no-build, or drop --hf-cache');
+  const dir = typeof opts.hfCache === 'string' ? resolve(ctx.settings.cwd, opts.hfCache) : ctx.settings.hfCache().dir;
+  if (dir === '/nix/store' || dir.startsWith('/nix/store/')) throw new UsageError(`--hf-cache ${dir}: a Hugging Face cache cannot be inside the Nix store`, 'give a writable folder, or no folder for the local cache');
+  const st = await stat(dir).catch(() => null);
+  if (st && !st.isDirectory()) throw new UsageError(`--hf-cache ${dir} is not a folder`, 'give a folder (it is created when missing)');
+  return dir;
+}
+
 export async function run(ctx: CommandContext, url: string, opts: FetchOptions): Promise<void> {
   // Input errors before any request.
   if (opts.out !== undefined) {
     if (!opts.build) throw new UsageError('--out needs a build: it copies the built store path', 'drop --no-build, or drop --out');
     await checkOutEmpty(opts.out, opts.override, ctx.settings.home);
   }
-  // No point asking the Hub for anything when the build cannot run.
-  const nix = opts.build ? await detectNix(ctx.settings.env) : undefined;
+  const hfCacheDir = await hfCacheTarget(ctx, opts);
+  // No point asking the Hub for anything when the build cannot run (a dry run asks the store too).
+  const nix = opts.build || opts.dryRun ? await detectNix(ctx.settings.env) : undefined;
+  const useHfCache = opts.hfCache !== false;
   const interrupt = onInterrupt();
   try {
     const { settings } = ctx;
+    if (opts.dryRun) {
+      const pinned = await pinRepo(ctx.hub(), parsePinRequest(url, opts, settings.endpoint()), settings.endpoint(), ctx.logger);
+      const { pin } = pinned;
+      const plan = await planBlobs(pinned.selectedLfs, settings.env, useHfCache ? settings.hfCache().dir : null);
+      const report = dryRunPlan({ repoId: pin.repoId, type: pin.type, rev: pin.rev }, pinned.files.filter(selector(pin.filters)), plan, pinned.expression);
+      await ctx.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderDryRun(report));
+      return;
+    }
     const nixpkgs = opts.build ? startNixpkgsCheck(settings, interrupt.signal) : undefined;
     const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
     const pinned = await pinRepo(ctx.hub(), request, settings.endpoint(), ctx.logger);
@@ -58,7 +85,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
       const key = snapshotKey(pin);
       const io = { settings, log: ctx.logger };
       await restoreIfPersisted(io, key);
-      storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) });
+      storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, hfCache: useHfCache, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) });
       ctx.logger.info(`built ${storePath}`);
       await persistAfterBuild(io, key, storePath, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint });
       if (opts.out !== undefined) {
@@ -71,6 +98,14 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
           metadata: { ...key, storePath, exportedAt: new Date().toISOString() },
         });
         ctx.logger.info(`copied to ${dir}`);
+      }
+      if (hfCacheDir !== null) {
+        const files = pinned.files.filter(selector(pin.filters)).map((file) => ({ file, source: join(storePath!, file.path) }));
+        const written = await writeHfCacheSnapshot({ dir: hfCacheDir, repo: { type: pin.type, repoId: pin.repoId }, rev: pin.rev, ref: pinned.ref, files });
+        ctx.logger.info(
+          `wrote ${pin.type} ${pin.repoId} at ${pin.rev.slice(0, 12)} to the Hugging Face cache ${written.repoDir}: ` +
+            `${written.written} blob(s) copied (${humanSize(written.writtenBytes)}), ${written.reused} already there (${humanSize(written.reusedBytes)})`,
+        );
       }
     }
     if (opts.json) {

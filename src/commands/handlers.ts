@@ -18,5 +18,6 @@ export const HANDLERS: { readonly [P in CommandPath]: () => Promise<HandlerFor<P
   'store ls': async () => (await import('./store.js')).ls,
   'store path': async () => (await import('./store.js')).path,
   'store key': async () => (await import('./store.js')).key,
+  scan: async () => (await import('./scan.js')).run,
   completion: async () => (await import('./completion.js')).run,
 };

@@ -8,6 +8,7 @@
  */
 import { NixHugError } from '../errors.js';
 import { parseRepoUrl, validateRef } from '../hub/repo-id.js';
+import { LOOKUP_ORDER, repoPath } from '../hub/repo-type.js';
 import { onInterrupt } from '../interrupt.js';
 import { canPrompt, confirmOnTty } from '../persist/confirm.js';
 import { requireStore } from '../settings/persist.js';
@@ -27,18 +28,20 @@ const HEX_PREFIX = /^[0-9a-f]{7,39}$/;
 async function select(ctx: CommandContext, url: string, refOption: string | undefined, all: ExportRecord[], storeUrl: string): Promise<ExportRecord[]> {
   const parsed = parseRepoUrl(url, { endpoint: ctx.settings.endpoint() });
   const ref = refOption !== undefined ? validateRef(refOption) : parsed.ref;
-  // A bare org/repo: the records say what was exported; a model wins, as with fetch.
+  // A bare org/repo: the records say what was exported; the first in fetch's lookup order wins.
   let type: RepoType | null = parsed.type;
   if (type === null) {
-    const hasModel = entriesFor(all, parsed.repoId, 'model').length > 0;
-    const hasDataset = entriesFor(all, parsed.repoId, 'dataset').length > 0;
-    type = hasModel || !hasDataset ? 'model' : 'dataset';
-    if (hasModel && hasDataset) ctx.logger.warn(`both a model and a dataset ${quote(parsed.repoId)} were exported; importing the model (use datasets/${parsed.repoId} for the dataset)`);
+    const exported = LOOKUP_ORDER.filter((t) => entriesFor(all, parsed.repoId, t).length > 0);
+    type = exported[0] ?? 'model';
+    if (exported.length > 1) {
+      const others = exported.slice(1).map((t) => `${repoPath({ type: t, repoId: parsed.repoId })} for the ${t}`).join(', ');
+      ctx.logger.warn(`a ${exported.join(' and a ')} named ${quote(parsed.repoId)} were exported; importing the ${type} (use ${others})`);
+    }
   }
   const what = `${type} ${quote(parsed.repoId)}`;
   const candidates = entriesFor(all, parsed.repoId, type);
   if (candidates.length === 0) {
-    throw new NixHugError(`no export of ${what} is recorded in ${storeUrl}`, `export it first with \`nix-hug export ${type === 'dataset' ? 'datasets/' : ''}${parsed.repoId}\`, or see \`nix-hug store ls\``);
+    throw new NixHugError(`no export of ${what} is recorded in ${storeUrl}`, `export it first with \`nix-hug export ${repoPath({ type, repoId: parsed.repoId })}\`, or see \`nix-hug store ls\``);
   }
   if (ref === undefined) return candidates.slice(0, 1);
 

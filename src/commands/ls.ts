@@ -4,7 +4,9 @@
  * `fetch` would select it; totals and the fileTreeHash at the end.
  */
 import { missingFiles, selector } from '../filters.js';
-import { listRepo, parsePinRequest } from '../pin/pin.js';
+import { listRepo, parsePinRequest, requestFilters } from '../pin/pin.js';
+import { summarizeGguf } from '../gguf.js';
+import { repoPath } from '../hub/repo-type.js';
 import { canonicalManifest, canonicalManifestHash } from '../canonical-manifest.js';
 import type { RepoFile } from '../types.js';
 import { humanSize } from '../ui/size.js';
@@ -17,8 +19,10 @@ const CHUNK = 1000;
 
 export async function run(ctx: CommandContext, url: string, opts: LsOptions): Promise<void> {
   // Everything the user typed is checked before the first request.
-  const { target, filters } = parsePinRequest(url, opts, ctx.settings.endpoint());
-  const { repo, rev, ref, files } = await listRepo(ctx.hub(), target, ctx.logger);
+  const request = parsePinRequest(url, opts, ctx.settings.endpoint());
+  const { repo, rev, ref, files } = await listRepo(ctx.hub(), request.target, ctx.logger);
+  const filters = requestFilters(request, repo, files);
+  const gguf = summarizeGguf(files);
   const manifest = canonicalManifest(files, `${repo.type} ${repo.repoId}`);
   const hash = canonicalManifestHash(manifest);
   for (const missing of missingFiles(filters, files)) {
@@ -32,7 +36,8 @@ export async function run(ctx: CommandContext, url: string, opts: LsOptions): Pr
   }
 
   if (opts.json) {
-    const head = JSON.stringify({ repoId: repo.repoId, type: repo.type, ref, rev, fileTreeHash: hash, filters }).slice(0, -1);
+    const quants = gguf.groups.map((g) => ({ quant: g.quant, files: g.files.map((f) => f.path), size: g.bytes }));
+    const head = JSON.stringify({ repoId: repo.repoId, type: repo.type, ref, rev, fileTreeHash: hash, filters, ggufQuants: quants }).slice(0, -1);
     await ctx.stdout.write(`${head},"files":[`);
     for (let i = 0; i < files.length; i += CHUNK) {
       const part = files.slice(i, i + CHUNK).map((f) =>
@@ -72,6 +77,21 @@ export async function run(ctx: CommandContext, url: string, opts: LsOptions): Pr
   }
   if (lines.length > 0) await ctx.stdout.write(lines.join(''));
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (gguf.groups.length > 0 || gguf.projectors.length > 0) {
+    // What `org/repo:QUANT` would take, quantization by quantization.
+    const rows = [
+      ...gguf.groups.map((g) => ({ label: g.quant ?? '(unnamed)', files: g.files, bytes: g.bytes })),
+      ...(gguf.projectors.length ? [{ label: 'mmproj', files: gguf.projectors, bytes: gguf.projectors.reduce((n, f) => n + f.size, 0) }] : []),
+    ];
+    const labelWidth = Math.max(...rows.map((r) => r.label.length));
+    const sizeW = Math.max(...rows.map((r) => humanSize(r.bytes).length));
+    await ctx.stdout.write(c.bold(`GGUF quantizations (fetch one with ${repoPath(repo)}:QUANT):`) + '\n');
+    for (const r of rows) {
+      const names = r.files.map((f) => printable(f.path));
+      const shown = names.length > 3 ? `${names.slice(0, 2).join(', ')}, … ${names[names.length - 1]}` : names.join(', ');
+      await ctx.stdout.write(`  ${r.label.padEnd(labelWidth)}  ${plural(r.files.length, 'file').padEnd(8)}  ${humanSize(r.bytes).padStart(sizeW)}  ${shown}\n`);
+    }
+  }
   await ctx.stdout.write(
     `${plural(files.length, 'file')}, ${selectedCount} selected: ${humanSize(selectedBytes)} of ${humanSize(totalBytes)} ` +
       `(${selectedBytes} of ${totalBytes} bytes)\nfileTreeHash ${hash}\n`,

@@ -22,7 +22,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
 
 const REPO_ARGUMENT = {
   name: 'url',
-  description: 'repository: org/repo, hf:org/repo, datasets/org/name, hf-datasets:org/name or a https://huggingface.co/... URL',
+  description: 'repository: org/repo, datasets/org/name, spaces/org/name, hf:/hf-datasets:/hf-spaces:org/name, hf://[datasets/|spaces/]org/name[@REV], org/repo:QUANT (GGUF) or a https://huggingface.co/... URL',
   required: true,
   value: 'repo',
 } as const satisfies ArgumentSpec;
@@ -47,11 +47,23 @@ function oneOutputFormat(o: { json: boolean; manifest: boolean }): void {
 
 const QUIET_OPTION = { flags: '--quiet', description: 'no progress or messages on stderr (errors still shown)' } as const satisfies OptionSpec;
 
+const NO_HF_CACHE_OPTION = {
+  flags: '--no-hf-cache',
+  description: 'do not take LFS files from the local Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub)',
+} as const satisfies OptionSpec;
+
+/** A dry run builds and writes nothing: the options that build or write make no sense with it. */
+function dryRunAlone(o: { dryRun: boolean; build: boolean; out: string | undefined; hfCache: string | boolean | undefined }): void {
+  if (!o.dryRun) return;
+  const clash = o.build === false ? '--no-build' : o.out !== undefined ? '--out' : typeof o.hfCache === 'string' || o.hfCache === true ? '--hf-cache' : null;
+  if (clash) throw new UsageError(`--dry-run cannot be combined with ${clash}: a dry run builds and writes nothing`, `drop ${clash}, or drop --dry-run`);
+}
+
 export const FETCH = command({
   name: 'fetch',
   summary: 'pin a repository and print its Nix expression',
   description:
-    'Resolves the revision to a commit, hashes the file list, builds the result in the Nix store (unless --no-build) and prints a nix-hug-lib.fetchModel / fetchDataset expression on stdout.',
+    'Resolves the revision to a commit, hashes the file list, builds the result in the Nix store (unless --no-build) and prints a nix-hug-lib.fetchModel / fetchDataset / fetchSpace expression on stdout. org/repo:QUANT selects the .gguf files of one quantization plus every non-LFS file.',
   arguments: [REPO_ARGUMENT],
   options: [
     REF_OPTION,
@@ -59,6 +71,10 @@ export const FETCH = command({
     { flags: '--out <dir>', description: 'also copy the result to DIR as regular, writable files', value: 'dir' },
     { flags: '--override', description: 'with --out: replace a non-empty DIR' },
     { flags: '--no-build', description: 'only print the expression; do not download or build' },
+    { flags: '--dry-run', description: 'say what would be downloaded, from where (Nix store, local Hugging Face cache, CDN) and how many bytes; change nothing' },
+    // --hf-cache before --no-hf-cache: commander then leaves the option undefined when neither is given.
+    { flags: '--hf-cache [dir]', description: 'also write the snapshot into a Hugging Face cache in its own layout (default: the local one)', value: 'dir' },
+    NO_HF_CACHE_OPTION,
     { flags: '--json', description: 'print {url, type, rev, fileTreeHash, filters, storePath, expression} as JSON' },
     QUIET_OPTION,
   ],
@@ -68,20 +84,28 @@ export const FETCH = command({
     nix-hug fetch google-bert/bert-base-uncased --file config.json --no-build  # one file, expression only
     nix-hug fetch datasets/rajpurkar/squad --ref refs/pr/1 > squad.nix  # a dataset at a pull request, saved to a file
     nix-hug fetch org/repo --out ./model --override  # also copy the files to ./model
+    nix-hug fetch bartowski/Qwen2.5-7B-Instruct-GGUF:Q4_K_M  # one GGUF quantization (all its shards), as llama.cpp's -hf names it
+    nix-hug fetch spaces/gradio/hello_world  # a Space's files (fetchSpace)
+    nix-hug fetch hf://datasets/rajpurkar/squad@refs%2Fconvert%2Fparquet  # an hf:// URI at a revision
+    nix-hug fetch org/repo --dry-run  # what would come from the store, the local HF cache and the CDN
+    nix-hug fetch org/repo --hf-cache  # also put it in ~/.cache/huggingface/hub for tools that read it
   `),
-  check: (_args, o) => overrideNeedsOut(o),
+  check: (_args, o) => {
+    overrideNeedsOut(o);
+    dryRunAlone(o);
+  },
 });
 
 export const LS = command({
   name: 'ls',
   summary: 'list the files of a repository without downloading',
   description:
-    'Lists every file at the revision: size, LFS or not, and whether fetch would select it under the given filters, with totals and the fileTreeHash.',
+    'Lists every file at the revision: size, LFS or not, and whether fetch would select it under the given filters, with totals and the fileTreeHash; GGUF files grouped by quantization.',
   arguments: [REPO_ARGUMENT],
   options: [
     REF_OPTION,
     ...FILTER_OPTIONS,
-    { flags: '--json', description: 'print {repoId, type, rev, files: [{path, size, lfs, selected}]} as JSON' },
+    { flags: '--json', description: 'print {repoId, type, rev, ggufQuants, files: [{path, size, lfs, selected}]} as JSON' },
     { flags: '--manifest', description: 'print the canonical manifest whose sha256 is the fileTreeHash' },
   ],
   examples: examples(`
@@ -89,6 +113,8 @@ export const LS = command({
     nix-hug ls stanfordnlp/imdb --include '*.parquet'  # what --include would select
     nix-hug ls https://huggingface.co/org/repo/tree/v1.0  # at a tag, from a page URL
     nix-hug ls datasets/org/name --json | jq '.files[].path'  # machine-readable
+    nix-hug ls bartowski/Qwen2.5-7B-Instruct-GGUF  # the GGUF files grouped by quantization
+    nix-hug ls org/repo-GGUF:Q8_0  # what the :Q8_0 quantization selects
   `),
   check: (_args, o) => oneOutputFormat(o),
 });
@@ -98,7 +124,7 @@ export const EXPORT = command({
   summary: 'build a repository and copy it to the persistent store',
   description: 'Builds like fetch, then copies the store path to the configured persist store and records it in the manifest, so it survives garbage collection.',
   arguments: [REPO_ARGUMENT],
-  options: [REF_OPTION, ...FILTER_OPTIONS, QUIET_OPTION],
+  options: [REF_OPTION, ...FILTER_OPTIONS, NO_HF_CACHE_OPTION, QUIET_OPTION],
   examples: examples(`
     nix-hug export openai-community/gpt2  # persist the main branch
     nix-hug export openai-community/gpt2 --include '*.safetensors'  # persist a selection
@@ -182,6 +208,19 @@ export const STORE = command({
   subcommands: [STORE_LS, STORE_PATH, STORE_KEY],
 });
 
+export const SCAN = command({
+  name: 'scan',
+  summary: 'list what the local Hugging Face cache holds, and what of it the Nix store has',
+  description:
+    'Reads the local Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub) without changing it: every repository with its type, revisions and refs, size and file count, and whether each revision is already in the Nix store. fetch takes LFS files from this cache instead of downloading them.',
+  arguments: [],
+  options: [{ flags: '--json', description: 'print {dir, repos: [{type, repoId, size, blobs, revisions: [{commit, refs, files, size, inNixStore, ...}]}], warnings} as JSON' }],
+  examples: examples(`
+    nix-hug scan  # every cached repository and revision
+    HF_HUB_CACHE=/data/hf nix-hug scan --json  # another cache, machine-readable
+  `),
+});
+
 export const COMPLETION = command({
   name: 'completion',
   summary: 'print the shell completion script for bash, zsh or fish',
@@ -200,7 +239,7 @@ export const COMPLETION = command({
   },
 });
 
-export const COMMANDS: readonly CommandSpec[] = [FETCH, LS, EXPORT, IMPORT, STORE, COMPLETION];
+export const COMMANDS: readonly CommandSpec[] = [FETCH, LS, EXPORT, IMPORT, STORE, SCAN, COMPLETION];
 
 /** The commands that run a handler, by the words that name them. */
 export const RUNNABLE = {
@@ -211,6 +250,7 @@ export const RUNNABLE = {
   'store ls': STORE_LS,
   'store path': STORE_PATH,
   'store key': STORE_KEY,
+  scan: SCAN,
   completion: COMPLETION,
 } as const;
 export type CommandPath = keyof typeof RUNNABLE;
@@ -227,3 +267,4 @@ export type ImportOptions = OptionsFor<'import'>;
 export type StoreLsOptions = OptionsFor<'store ls'>;
 export type StorePathOptions = OptionsFor<'store path'>;
 export type StoreKeyOptions = OptionsFor<'store key'>;
+export type ScanOptions = OptionsFor<'scan'>;

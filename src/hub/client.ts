@@ -9,6 +9,7 @@
 import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 import { createLogger } from '../ui/logger.js';
+import { LOOKUP_ORDER, repoPath, REPO_TYPES } from './repo-type.js';
 import {
   describeRepo,
   HubApiError,
@@ -128,7 +129,7 @@ export function parseRetryAfter(value: string | null, now: number): number | nul
 }
 
 function apiPath(type: RepoType): string {
-  return type === 'dataset' ? 'datasets' : 'models';
+  return REPO_TYPES[type].apiSegment;
 }
 
 /** Why a fetch threw: the deepest `code` (ECONNREFUSED…) or name. */
@@ -253,8 +254,9 @@ export class HubClient {
   }
 
   /**
-   * Model or dataset? Asks for both; a gated repo counts as existing. Both
-   * exist: the model wins, with a note on how to ask for the dataset.
+   * Model, dataset or Space? Asks for all three at once; a gated repo counts
+   * as existing. The first that exists in LOOKUP_ORDER wins; when several
+   * do, a note says which won and how to ask for the others.
    */
   async detectType(id: string): Promise<RepoType> {
     const exists = async (type: RepoType): Promise<boolean> => {
@@ -267,18 +269,25 @@ export class HubClient {
         throw err;
       }
     };
-    const [model, dataset] = await Promise.allSettled([exists('model'), exists('dataset')]);
-    if (model.status === 'fulfilled' && model.value) {
-      if (dataset.status === 'fulfilled' && dataset.value) {
-        this.logger.warn(`both a model and a dataset are named ${id}; using the model (for the dataset, write datasets/${id})`);
-      }
-      return 'model';
+    const answers = await Promise.allSettled(LOOKUP_ORDER.map(exists));
+    const found: RepoType[] = [];
+    for (const [i, answer] of answers.entries()) {
+      const type = LOOKUP_ORDER[i]!;
+      if (answer.status === 'fulfilled' && answer.value) found.push(type);
+      // An error before the winner is known decides nothing: say it rather than guess past it.
+      else if (answer.status === 'rejected' && found.length === 0) throw answer.reason;
     }
-    if (dataset.status === 'fulfilled' && dataset.value) return 'dataset';
-    if (model.status === 'rejected') throw model.reason;
-    if (dataset.status === 'rejected') throw dataset.reason;
+    const [winner, ...others] = found;
+    if (winner !== undefined) {
+      if (others.length > 0) {
+        const names = found.length === 2 ? `both a ${found[0]} and a ${found[1]}` : `a ${found.slice(0, -1).join(', a ')} and a ${found[found.length - 1]}`;
+        const ask = others.map((t) => `for the ${t}, write ${repoPath({ type: t, repoId: id })}`).join('; ');
+        this.logger.warn(`${names} are named ${id}; using the ${winner} (${ask})`);
+      }
+      return winner;
+    }
     throw new NixHugError(
-      `repository ${id} not found on ${this.endpoint}: it is neither a model nor a dataset`,
+      `repository ${id} not found on ${this.endpoint}: it is neither a model, a dataset nor a Space`,
       this.token ? 'check the name; if it is private, check that your token can read it' : 'check the name; for a private repo set HF_TOKEN',
     );
   }

@@ -6,6 +6,7 @@
 import { NixHugError } from '../errors.js';
 import type { RepoType } from '../types.js';
 import { printable, quote } from '../ui/text.js';
+import { repoPath } from './repo-type.js';
 
 /** What a request was about, so errors can name the repo, revision or file. */
 export interface RequestContext {
@@ -22,7 +23,7 @@ export function describeRepo(repo: RequestContext['repo']): string {
 }
 
 export function repoPageUrl(endpoint: string, repo: { repoId: string; type: RepoType | null }): string {
-  return `${endpoint}/${repo.type === 'dataset' ? 'datasets/' : ''}${repo.repoId}`;
+  return repo.type === null ? `${endpoint}/${repo.repoId}` : `${endpoint}/${repoPath({ type: repo.type, repoId: repo.repoId })}`;
 }
 
 export interface HubApiErrorFacts {
@@ -116,7 +117,7 @@ export function hubApiError(facts: HubApiErrorFacts, ctx: RequestContext, env: E
       : make(`${desc} is gated: it needs a Hugging Face token`, `request access at ${page} and set HF_TOKEN`);
   }
   if (errorCode === 'RepoNotFound' || (errorCode === null && status === 404 && !ctx.rev && !ctx.path)) {
-    const other = ctx.repo?.type === 'model' ? `; for a dataset write datasets/${ctx.repo.repoId}` : '';
+    const other = ctx.repo?.type === 'model' ? `; for a dataset write datasets/${ctx.repo.repoId}, for a Space spaces/${ctx.repo.repoId}` : '';
     return make(
       `${desc} not found on ${env.endpoint}`,
       env.hasToken
@@ -132,7 +133,8 @@ export function hubApiError(facts: HubApiErrorFacts, ctx: RequestContext, env: E
   }
   if (errorCode === 'EntryNotFound' || (errorCode === null && status === 404)) {
     const file = ctx.path !== undefined ? `file ${quote(ctx.path)}` : 'entry';
-    return make(`${file} not found in ${desc}${ctx.rev ? ` at ${quote(ctx.rev)}` : ''}`, `run \`nix-hug ls ${ctx.repo?.repoId ?? ''}\` to see the files`);
+    const listed = ctx.repo ? (ctx.repo.type === null ? ctx.repo.repoId : repoPath({ type: ctx.repo.type, repoId: ctx.repo.repoId })) : '';
+    return make(`${file} not found in ${desc}${ctx.rev ? ` at ${quote(ctx.rev)}` : ''}`, `run \`nix-hug ls ${listed}\` to see the files`);
   }
   if (status === 429) {
     return make(

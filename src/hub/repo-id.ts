@@ -9,12 +9,14 @@ import type { RepoType } from '../types.js';
 import { quote } from '../ui/text.js';
 
 export interface ParsedRepoUrl {
-  /** null for a bare `org/repo`: ask the Hub whether it is a model or a dataset. */
+  /** null for a bare `org/repo`: ask the Hub whether it is a model, a dataset or a Space. */
   type: RepoType | null;
   /** `org/name`. */
   repoId: string;
-  /** The REF of a `/tree/REF`, `/blob/REF` or `/resolve/REF` URL (percent-decoded). */
+  /** The REF of a `/tree/REF`, `/blob/REF` or `/resolve/REF` URL or of `hf://…@REF` (percent-decoded). */
   ref?: string;
+  /** The QUANT of `org/repo:QUANT` (llama.cpp's `-hf` form): which GGUF quantization to take. */
+  quant?: string;
 }
 
 export interface ParseRepoUrlOptions {
@@ -32,8 +34,25 @@ const REV_PAGES = new Set(['tree', 'blob', 'resolve']);
 const MAX_NAME_LENGTH = 96;
 
 const FORMS_HINT =
-  'name a repository as org/repo, hf:org/repo, datasets/org/name, hf-datasets:org/name, ' +
-  'or https://huggingface.co/org/repo (datasets: https://huggingface.co/datasets/org/name)';
+  'name a repository as org/repo, datasets/org/name, spaces/org/name (or hf:, hf-datasets:, hf-spaces:org/name), ' +
+  'hf://[datasets/|spaces/]org/name[@REV], org/repo:QUANT for a GGUF quantization, ' +
+  'or https://huggingface.co/[datasets/|spaces/]org/name';
+
+/** A GGUF quantization label as llama.cpp's `-hf org/repo:QUANT` takes it (Q4_K_M, UD-Q4_K_XL, f16…). */
+const QUANT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Prefixes of the `prefix:org/name` forms. */
+const SCHEME_PREFIXES: readonly [string, RepoType][] = [
+  ['hf-datasets:', 'dataset'],
+  ['hf-spaces:', 'space'],
+  ['hf:', 'model'],
+];
+
+/** Type folders of the `datasets/org/name` forms, of web URLs and of `hf://` URIs. */
+const TYPE_FOLDERS: readonly [string, RepoType][] = [
+  ['datasets/', 'dataset'],
+  ['spaces/', 'space'],
+];
 
 function invalid(input: string, reason: string, hint: string = FORMS_HINT): UsageError {
   return new UsageError(`invalid repository ${quote(input)}: ${reason}`, hint);
@@ -74,9 +93,18 @@ function checkRepoId(input: string, org: string, name: string): void {
   if (name.toLowerCase().endsWith('.git')) throw invalid(input, "a repository name cannot end in '.git'");
 }
 
+/** `org/name[:QUANT]`. */
 function parseBareId(input: string, body: string, type: RepoType | null): ParsedRepoUrl {
   if (/[?#]/.test(body)) throw invalid(input, 'a repository id cannot have a query string or fragment');
   if (body === '') throw invalid(input, `no repository follows ${quote(input)}`);
+  const colon = body.indexOf(':', body.indexOf('/') + 1);
+  if (body.includes('/') && colon >= 0) {
+    const quant = body.slice(colon + 1);
+    if (!QUANT.test(quant)) {
+      throw invalid(input, `${quote(quant)} after ':' is not a GGUF quantization label`, 'write org/repo:QUANT with a label such as Q4_K_M, Q8_0 or F16 (`nix-hug ls org/repo` groups the GGUF files by quantization)');
+    }
+    return { ...parseBareId(input, body.slice(0, colon), type), quant };
+  }
   const parts = body.split('/');
   if (parts.length === 1) {
     throw invalid(input, 'a repository id has two parts, org/name', `did you mean ${quote(`${body}/${body}`)}? ${FORMS_HINT}`);
@@ -139,11 +167,10 @@ function parseWebUrl(input: string, options: ParseRepoUrlOptions): ParsedRepoUrl
   if (segments.some((s) => s === '')) throw invalid(input, 'the URL path has an empty segment');
 
   let type: RepoType = 'model';
-  if (segments[0] === 'datasets') {
-    type = 'dataset';
+  const folder = TYPE_FOLDERS.find(([f]) => segments[0] === f.slice(0, -1));
+  if (folder) {
+    type = folder[1];
     segments.shift();
-  } else if (segments[0] === 'spaces') {
-    throw invalid(input, 'Spaces are not supported, only models and datasets', FORMS_HINT);
   }
   if (segments.length < 2) throw invalid(input, 'the URL does not name a repository (org/name)');
   const org = segments[0] ?? '';
@@ -163,31 +190,79 @@ function parseWebUrl(input: string, options: ParseRepoUrlOptions): ParsedRepoUrl
   if (rawRef === undefined) throw invalid(input, `the URL has no revision after /${page}/`);
   // The Hub's pages encode `refs/pr/1` as one segment; accept it unencoded too.
   if (rawRef === 'refs' && (rest[2] === 'pr' || rest[2] === 'convert') && rest[3] !== undefined) rawRef = `refs/${rest[2]}/${rest[3]}`;
+  result.ref = decodeRef(input, rawRef);
+  return result;
+}
+
+/** A revision as a URL carries it (percent-encoded), decoded and checked. */
+function decodeRef(input: string, raw: string): string {
   let ref: string;
   try {
-    ref = decodeURIComponent(rawRef);
+    ref = decodeURIComponent(raw);
   } catch {
-    throw invalid(input, `the revision ${quote(rawRef)} is not valid percent-encoding`);
+    throw invalid(input, `the revision ${quote(raw)} is not valid percent-encoding`);
   }
-  result.ref = validateRef(ref, `in ${quote(input)}`);
+  return validateRef(ref, `in ${quote(input)}`);
+}
+
+/** Revisions that contain `/` and may follow `@` unencoded in an `hf://` URI. */
+const SLASHED_REVISION = /^refs\/(pr\/\d+|convert\/[A-Za-z0-9_-]+)(?=\/|$)/;
+
+/**
+ * `hf://[datasets/|spaces/]org/name[@REV]`, as the `hf` CLI and
+ * huggingface_hub's file system take it. REV is percent-decoded
+ * (`refs%2Fpr%2F1`), or raw when it is `refs/pr/N` or `refs/convert/X`. A
+ * path inside the repository names files, which `--file` does.
+ */
+function parseHfUri(input: string): ParsedRepoUrl {
+  let rest = input.slice('hf://'.length);
+  let type: RepoType = 'model';
+  const folder = TYPE_FOLDERS.find(([f]) => rest.startsWith(f));
+  if (folder) {
+    type = folder[1];
+    rest = rest.slice(folder[0].length);
+  } else if (/^(models|buckets)\//.test(rest)) {
+    throw invalid(input, `hf://${rest.split('/')[0]}/ is not a repository type nix-hug fetches`, 'models have no prefix: hf://org/name; datasets and Spaces: hf://datasets/org/name, hf://spaces/org/name');
+  }
+  if (/[?#]/.test(rest)) throw invalid(input, 'an hf:// URI cannot have a query string or fragment');
+  const slash = rest.indexOf('/');
+  const second = slash < 0 ? -1 : rest.slice(slash + 1).search(/[/@]/);
+  const idEnd = second < 0 ? rest.length : slash + 1 + second;
+  const result = parseBareId(input, rest.slice(0, idEnd), type);
+  if (result.quant !== undefined) throw invalid(input, "an hf:// URI has no :QUANT part", 'write org/repo:QUANT without hf://');
+  let after = rest.slice(idEnd);
+  if (after.startsWith('@')) {
+    after = after.slice(1);
+    const slashed = SLASHED_REVISION.exec(after);
+    const raw = slashed ? slashed[0] : after.split('/')[0] ?? '';
+    after = after.slice(raw.length);
+    result.ref = decodeRef(input, raw);
+  }
+  if (after !== '' && after !== '/') {
+    throw invalid(input, `${quote(after.replace(/^\//, ''))} is a path inside the repository`, `name the repository alone and select files with --file, e.g. nix-hug fetch ${input.slice(0, input.length - after.length)} --file ${after.replace(/^\//, '')}`);
+  }
   return result;
 }
 
 /**
- * Parses a repository URL in any of those forms; throws UsageError (exit 2)
- * for anything else.
+ * Parses a repository reference in any accepted form; throws UsageError
+ * (exit 2) for anything else.
  */
 export function parseRepoUrl(input: string, options: ParseRepoUrlOptions = {}): ParsedRepoUrl {
   checkForbiddenCharacters(input);
   if (/^https?:\/\//i.test(input)) return parseWebUrl(input, options);
+  if (/^hf:\/\//i.test(input)) return parseHfUri(input);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(input)) {
-    throw invalid(input, 'only http:// and https:// URLs are supported');
+    throw invalid(input, 'only http://, https:// and hf:// URLs are supported');
   }
-  if (input.startsWith('hf:')) return parseBareId(input, input.slice(3), 'model');
-  if (input.startsWith('hf-datasets:')) return parseBareId(input, input.slice('hf-datasets:'.length), 'dataset');
-  if (input.startsWith('datasets/')) return parseBareId(input, input.slice('datasets/'.length), 'dataset');
+  for (const [prefix, type] of SCHEME_PREFIXES) {
+    if (input.startsWith(prefix)) return parseBareId(input, input.slice(prefix.length), type);
+  }
+  for (const [folder, type] of TYPE_FOLDERS) {
+    if (input.startsWith(folder)) return parseBareId(input, input.slice(folder.length), type);
+  }
   const prefix = /^([^/]*):/.exec(input);
-  if (prefix) throw invalid(input, `unknown prefix ${quote(`${prefix[1] ?? ''}:`)} (use hf: or hf-datasets:)`);
+  if (prefix) throw invalid(input, `unknown prefix ${quote(`${prefix[1] ?? ''}:`)} (use hf:, hf-datasets: or hf-spaces:)`);
   return parseBareId(input, input, null);
 }
 

@@ -2,6 +2,7 @@
  * Renders the pinned, paste-ready Nix expression `fetch` prints (README, CLI),
  * with every string escaped so that it means exactly its bytes in Nix.
  */
+import { REPO_TYPES } from '../hub/repo-type.js';
 import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';
 import type { Filters, PinnedRepo } from '../types.js';
 
@@ -41,7 +42,7 @@ export function renderFilters(filters: Filters): string {
 
 /** The call, e.g. `nix-hug-lib.fetchModel { … }`, without a trailing newline. */
 export function renderFetchExpression(pin: PinnedRepo, libName = 'nix-hug-lib'): string {
-  const fn = pin.type === 'dataset' ? 'fetchDataset' : 'fetchModel';
+  const fn = REPO_TYPES[pin.type].libFunction;
   const lines = [`${libName}.${fn} {`, `  url = ${nixString(pin.repoId)};`];
   if (pin.endpoint !== DEFAULT_ENDPOINT) lines.push(`  endpoint = ${nixString(pin.endpoint)};`);
   lines.push(`  rev = ${nixString(pin.rev)};`);

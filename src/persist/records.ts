@@ -6,6 +6,7 @@
  * of a selection counts (the newest).
  */
 import type { Filters, RepoType, SnapshotKey, SnapshotRecord } from '../types.js';
+import { isRepoType } from '../hub/repo-type.js';
 
 export interface ExportRecord extends SnapshotRecord {
   /** The fileTreeHash of the expression the snapshot was built from (absent in older records). */
@@ -52,7 +53,7 @@ export function checkRecord(raw: unknown): ExportRecord {
   if (typeof e.repoId !== 'string' || !/^[^/\s]+\/[^/\s]+$/.test(e.repoId) || e.repoId.split('/').some((s) => s === '.' || s === '..')) {
     throw new Error('repoId must be "org/name"');
   }
-  if (e.type !== 'model' && e.type !== 'dataset') throw new Error('type must be "model" or "dataset"');
+  if (!isRepoType(e.type)) throw new Error('type must be "model", "dataset" or "space"');
   if (typeof e.rev !== 'string' || !HEX40.test(e.rev)) throw new Error('rev must be a 40-hex commit');
   if (typeof e.storePath !== 'string' || !STORE_PATH.test(e.storePath)) throw new Error('storePath is not a store path');
   if (typeof e.exportedAt !== 'string' || Number.isNaN(Date.parse(e.exportedAt))) throw new Error('exportedAt is not a date');

@@ -10,7 +10,9 @@ import type { HubClient, RepoInfo } from '../hub/client.js';
 import { parseTarget, resolveTarget, type ResolvedTarget, type Target } from '../hub/resolve.js';
 import { listRepoFiles } from '../hub/tree.js';
 import { renderFetchExpression } from '../nix/expr.js';
-import type { Filters, PinnedRepo, RepoFile } from '../types.js';
+import type { Filters, PinnedRepo, RepoFile, RepoRef } from '../types.js';
+import { checkQuantFilters, quantFilters, selectQuant } from '../gguf.js';
+import { repoPath } from '../hub/repo-type.js';
 import type { Logger } from '../ui/logger.js';
 import { quote } from '../ui/text.js';
 
@@ -30,7 +32,20 @@ export interface PinRequest {
 
 /** Parses URL, --ref and the filters; `endpoint` is the configured Hub (its URLs are accepted like huggingface.co ones). */
 export function parsePinRequest(url: string, flags: PinFlags, endpoint: string): PinRequest {
-  return { target: parseTarget(url, flags.ref, endpoint), filters: buildFilters(flags) };
+  const request = { target: parseTarget(url, flags.ref, endpoint), filters: buildFilters(flags) };
+  checkQuantFilters(request.target.parsed.quant, request.filters);
+  return request;
+}
+
+/**
+ * The filters the request means once the files are known: with
+ * `org/repo:QUANT`, that quantization's `.gguf` files (plus `--include`,
+ * minus `--exclude`); an unknown or ambiguous quantization is an error here.
+ */
+export function requestFilters(request: PinRequest, repo: RepoRef, files: readonly RepoFile[]): Filters | null {
+  const { quant } = request.target.parsed;
+  if (quant === undefined) return request.filters;
+  return quantFilters(request.filters, selectQuant(files, quant, `${repo.type} ${repo.repoId}`, repoPath(repo)));
 }
 
 /** A repository at a commit, with every file: what `ls` shows and `pinRepo` hashes. */
@@ -61,16 +76,16 @@ export interface PinnedFetch {
 
 /** Resolves, lists and hashes: everything the expression needs, without downloading a weight. */
 export async function pinRepo(hub: HubClient, request: PinRequest, endpoint: string, logger?: Logger): Promise<PinnedFetch> {
-  const { filters } = request;
   const { repo, rev, ref } = await resolveTarget(hub, request.target, logger);
   // The repo's info (private, gated) comes with the listing, not after it.
   const [info, files] = await Promise.all([hub.repoInfo(repo), listRepoFiles(hub, repo, rev)]);
   const what = `${repo.type} ${repo.repoId}`;
+  const filters = requestFilters(request, repo, files);
   const missing = missingFiles(filters, files);
   if (missing.length > 0) {
     throw new NixHugError(
       `--file ${missing.map(quote).join(', ')}: no such file in ${what} at ${ref}`,
-      `list the files with \`nix-hug ls ${repo.type === 'dataset' ? 'datasets/' : ''}${repo.repoId} --ref ${ref}\``,
+      `list the files with \`nix-hug ls ${repoPath(repo)} --ref ${ref}\``,
     );
   }
   const pin: PinnedRepo = { type: repo.type, repoId: repo.repoId, rev, fileTreeHash: fileTreeHash(files, what), filters, endpoint };

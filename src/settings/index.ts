@@ -8,6 +8,7 @@
 import { homedir } from 'node:os';
 import { colorAllowed } from '../ui/color.js';
 import { hubEndpoint } from './endpoint.js';
+import { hfCacheLocation, type HfCacheLocation } from './hf-cache.js';
 import { httpSettingsFromEnv, type HttpSettings } from './http.js';
 import { findLibrary, nixpkgsPath } from './nix-inputs.js';
 import { loadPersistConfig, type PersistConfig } from './persist.js';
@@ -34,6 +35,8 @@ export interface Settings {
   readonly nixpkgs: string | null;
   /** The persist store and auto_persist (config file, NIX_HUG_PERSIST_DIR, NIX_HUG_AUTO_PERSIST). */
   persist(): Promise<PersistConfig>;
+  /** The local Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub). */
+  hfCache(): HfCacheLocation;
 }
 
 /** `compute` once, on first call (a failure is not kept: it is thrown again, the same way, next time). */
@@ -61,6 +64,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     libDir: once(() => findLibrary(env)),
     nixpkgs: nixpkgsPath(env),
     persist: once(() => loadPersistConfig(env, cwd)),
+    hfCache: once(() => hfCacheLocation(env)),
   };
 }
 

@@ -41,7 +41,8 @@ const USAGE: Case[] = [
   { name: 'unknown host', args: ['ls', 'https://example.com/acme/folders'], code: 2, says: ["'example.com'", 'unknown host'] },
   { name: 'query string on a bare id', args: ['ls', 'acme/folders?rev=main'], code: 2, says: ['acme/folders?rev=main', 'query string'] },
   { name: 'unknown prefix', args: ['ls', 'hf-model:acme/folders'], code: 2, says: ["'hf-model:'"] },
-  { name: 'a Space', args: ['ls', 'https://huggingface.co/spaces/acme/app'], code: 2, says: ['Spaces are not supported'] },
+  { name: 'an hf:// URI with a path', args: ['ls', 'hf://acme/app@main/app.py'], code: 2, says: ["'app.py' is a path inside the repository"] },
+  { name: 'a GGUF quant that is no label', args: ['ls', 'acme/app:Q4/x'], code: 2, says: ["'Q4/x' after ':' is not a GGUF quantization label"] },
   { name: 'unsupported page', args: ['ls', 'https://huggingface.co/acme/folders/discussions/3'], code: 2, says: ["'discussions'"] },
   { name: 'ref with a space', args: ['ls', 'acme/folders', '--ref', 'my branch'], code: 2, says: ["'my branch'", 'whitespace'] },
   { name: 'ref with ..', args: ['ls', 'acme/folders', '--ref', 'a..b'], code: 2, says: ["'a..b'", "'..'"] },
@@ -58,7 +59,7 @@ const USAGE: Case[] = [
 // Need the Hub: exit 1.
 function failures(hubUrl: string, deadPort: number): Case[] {
   return [
-    { name: 'unknown repo (bare id)', args: ['ls', 'acme/nope'], code: 1, says: ['repository acme/nope not found', 'neither a model nor a dataset'] },
+    { name: 'unknown repo (bare id)', args: ['ls', 'acme/nope'], code: 1, says: ['repository acme/nope not found', 'neither a model, a dataset nor a Space'] },
     { name: 'unknown model', args: ['ls', 'hf:acme/nope'], code: 1, says: ['model acme/nope not found'] },
     { name: 'unknown dataset', args: ['ls', 'datasets/acme/nope'], code: 1, says: ['dataset acme/nope not found'] },
     { name: 'model URL for a dataset-only name', args: ['ls', `${hubUrl}/acme/tree-503`], code: 1, says: ['model acme/tree-503 not found'] },

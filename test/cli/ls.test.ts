@@ -119,6 +119,41 @@ describe('nix-hug ls', () => {
     assert.equal((await lsJson('datasets/acme/both')).type, 'dataset');
   });
 
+  it('lists Spaces in every form, finds a bare Space id after model and dataset, and says which won', async () => {
+    const rev = hub.repo('acme/app', 'space').commits[0];
+    for (const url of ['spaces/acme/app', 'hf-spaces:acme/app', `https://huggingface.co/spaces/acme/app/tree/${rev}`, 'hf://spaces/acme/app', 'acme/app']) {
+      const j = await lsJson(url);
+      assert.equal(j.type, 'space', url);
+      assert.equal(j.rev, rev, url);
+    }
+    const twice = await ls('acme/twice', '--json');
+    assert.equal((JSON.parse(twice.stdout) as LsJson).type, 'dataset');
+    assert.match(twice.stderr, /both a dataset and a space are named acme\/twice; using the dataset \(for the space, write spaces\/acme\/twice\)/);
+    const text = await ls('spaces/acme/app');
+    assert.match(text.stdout, /^space acme\/app at main/);
+  });
+
+  it('groups GGUF files by quantization, and shows what org/repo:QUANT selects', async () => {
+    const r = await ls('acme/quants-GGUF');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /GGUF quantizations \(fetch one with acme\/quants-GGUF:QUANT\):\n  Q4_K_M  3 files   5\.00 kB  Q4_K_M\/quants-Q4_K_M-00001-of-00003\.gguf, Q4_K_M\/quants-Q4_K_M-00002-of-00003\.gguf, Q4_K_M\/quants-Q4_K_M-00003-of-00003\.gguf\n  Q8_0    1 file    8\.00 kB  quants-Q8_0\.gguf\n  mmproj  1 file +500 B  mmproj-quants-f16\.gguf\n/);
+    const j = await lsJson('acme/quants-GGUF:Q4_K_M');
+    assert.deepEqual(j.files.filter((f) => f.selected).map((f) => f.path), ['.gitattributes', 'Q4_K_M/quants-Q4_K_M-00001-of-00003.gguf', 'Q4_K_M/quants-Q4_K_M-00002-of-00003.gguf', 'Q4_K_M/quants-Q4_K_M-00003-of-00003.gguf', 'README.md']);
+    const all = JSON.parse((await ls('acme/quants-GGUF', '--json')).stdout) as { ggufQuants: { quant: string | null; files: string[]; size: number }[] };
+    assert.deepEqual(all.ggufQuants.map((g) => [g.quant, g.files.length, g.size]), [['Q4_K_M', 3, 5000], ['Q8_0', 1, 8000]]);
+    const bad = await runCli(['ls', 'acme/quants-GGUF:IQ1_S'], env.env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /has no GGUF quantization 'IQ1_S': its quantizations: Q4_K_M \(3 files, 5\.00 kB\), Q8_0 \(1 file, 8\.00 kB\)/);
+  });
+
+  it('reads hf:// URIs with @REV', async () => {
+    const state = hub.repo('acme/folders');
+    assert.equal((await lsJson('hf://acme/folders@v1.0')).rev, state.refs['v1.0']);
+    assert.equal((await lsJson('hf://acme/folders@refs%2Fpr%2F1')).rev, state.refs['refs/pr/1']);
+    assert.equal((await lsJson('hf://acme/folders@refs/pr/1')).rev, state.refs['refs/pr/1']);
+    assert.equal((await lsJson('hf://datasets/acme/big')).type, 'dataset');
+  });
+
   it('lists a gated repo without a token (metadata is public) and a private one with a token', async () => {
     assert.ok((await lsJson('acme/gated')).files.length > 0);
     const withEnv = await runCli(['ls', 'acme/private', '--json'], { ...env.env, HF_TOKEN: GRANTED });

@@ -40,6 +40,22 @@ const BIG: RepoSpec = { id: 'fetch/big', commits: [{ files: { 'config.json': '{}
 const AUTO: RepoSpec = { id: 'fetch/auto', commits: [{ files: { 'config.json': '{"auto":1}\n', 'w.safetensors': seeded('auto', 50_000) } }] };
 const TTY: RepoSpec = { id: 'fetch/tty', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('tty-a', 2 << 20), 'b.safetensors': seeded('tty-b', 2 << 20) } }] };
 const DATASET: RepoSpec = { id: 'fetch/data', type: 'dataset', commits: [{ files: { 'README.md': '# d\n', 'data/train.parquet': seeded('pq', 4_000) } }] };
+const GGUF: RepoSpec = {
+  id: 'fetch/tiny-GGUF',
+  commits: [
+    {
+      files: {
+        'README.md': '# tiny gguf\n',
+        'config.json': '{}\n',
+        'Q4_K_M/tiny-Q4_K_M-00001-of-00002.gguf': seeded('q4-1', 3_000),
+        'Q4_K_M/tiny-Q4_K_M-00002-of-00002.gguf': seeded('q4-2', 2_000),
+        'tiny-Q8_0.gguf': seeded('q8', 6_000),
+        'mmproj-tiny-f16.gguf': seeded('mmproj', 1_000),
+      },
+    },
+  ],
+};
+const SPACE: RepoSpec = { id: 'fetch/app', type: 'space', commits: [{ files: { 'app.py': 'print(1)\n', 'assets/logo.png': seeded('logo', 3_000) } }] };
 
 let hub: RunningHub;
 let nixEnv: ReturnType<typeof nixTestEnv>;
@@ -56,7 +72,7 @@ const fetchJson = async (args: string[], extra: NodeJS.ProcessEnv = {}): Promise
 
 before(async () => {
   requireBuild();
-  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET, TTY, AUTO], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
+  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET, TTY, AUTO, SPACE, GGUF], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
   nixEnv = nixTestEnv();
   cli = cliEnv();
 });
@@ -193,6 +209,40 @@ describe('fetch', () => {
     const d = await fetchJson(['datasets/fetch/data']);
     assert.ok(d.storePath);
     assert.equal(readFileSync(join(d.storePath, 'data/train.parquet')).length, 4_000);
+  });
+
+  it('org/repo:QUANT fetches every shard of that quantization (in a subfolder) and every non-LFS file, nothing else', async () => {
+    hub.resetStats();
+    const r = await runCli(['fetch', 'fetch/tiny-GGUF:q4_k_m'], env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /filters = \{ include = \[ "Q4_K_M\/tiny-Q4_K_M-00001-of-00002\\\\\.gguf" "Q4_K_M\/tiny-Q4_K_M-00002-of-00002\\\\\.gguf" \]; \};/);
+    const built = /built (\/nix\/store\/\S+)/.exec(r.stderr)?.[1];
+    assert.ok(built, r.stderr);
+    const got = readdirSync(built, { recursive: true }).map(String).sort();
+    assert.deepEqual(got, ['.gitattributes', 'Q4_K_M', 'Q4_K_M/tiny-Q4_K_M-00001-of-00002.gguf', 'Q4_K_M/tiny-Q4_K_M-00002-of-00002.gguf', 'README.md', 'config.json']);
+    const hits = cdnHits();
+    assert.equal(hits.length, 2, hits.join('\n'));
+    for (const p of ['Q4_K_M/tiny-Q4_K_M-00001-of-00002.gguf', 'Q4_K_M/tiny-Q4_K_M-00002-of-00002.gguf']) assert.ok(hits.some((h) => h.includes(blobSha(GGUF, p))), p);
+
+    const unknown = await runCli(['fetch', 'fetch/tiny-GGUF:Q2_K', '--no-build'], env());
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /model fetch\/tiny-GGUF has no GGUF quantization 'Q2_K': its quantizations: Q4_K_M \(2 files, 5\.00 kB\), Q8_0 \(1 file, 6\.00 kB\)/);
+    const mixed = await runCli(['fetch', 'fetch/tiny-GGUF:Q8_0', '--file', 'config.json'], env());
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /--file cannot be combined with :Q8_0/);
+  });
+
+  it('a Space, named by a bare id, builds with fetchSpace from the Space URLs', async () => {
+    hub.resetStats();
+    const s = await fetchJson(['fetch/app']);
+    assert.equal(s.type, 'space');
+    assert.match(s.expression, /^nix-hug-lib\.fetchSpace \{\n  url = "fetch\/app";/);
+    assert.ok(s.storePath);
+    assert.match(s.storePath, /-hf-space-fetch--app-[0-9a-f]{7}$/);
+    assert.equal(readFileSync(join(s.storePath, 'app.py'), 'utf8'), 'print(1)\n');
+    assert.equal(readlinkSync(join(s.storePath, 'assets/logo.png')), blobStorePath(blobSha(SPACE, 'assets/logo.png')));
+    assert.ok(hub.requests.some((r) => r.url.startsWith('/spaces/fetch/app/resolve/')), 'downloaded through /spaces/…/resolve');
+    assert.equal((await fetchJson(['hf://spaces/fetch/app', '--no-build'])).expression, s.expression);
   });
 });
 

@@ -52,7 +52,7 @@ const CASES: Case[] = [
   { name: 'Hub URL with one segment', args: ['ls', 'https://huggingface.co/gpt2'], code: 2, says: ["'https://huggingface.co/gpt2'"] },
   { name: 'dataset URL with one segment', args: ['ls', 'https://huggingface.co/datasets/squad'], code: 2, says: ['does not name a repository'] },
   { name: 'credentials in the URL', args: ['fetch', 'https://user:pw@huggingface.co/acme/x'], code: 2, says: ['unknown host'] },
-  { name: 'ftp URL', args: ['fetch', 'ftp://huggingface.co/acme/x'], code: 2, says: ['only http:// and https://'] },
+  { name: 'ftp URL', args: ['fetch', 'ftp://huggingface.co/acme/x'], code: 2, says: ['only http://, https:// and hf://'] },
   { name: 'scp-like git remote', args: ['fetch', 'git@hf.co:acme/x'], code: 2, says: ["'git@hf.co:'", 'unknown prefix'] },
   { name: 'tree page without a revision', args: ['fetch', 'https://huggingface.co/acme/x/tree'], code: 2, says: ['no revision after /tree/'] },
   { name: 'bad percent-encoding in the revision', args: ['fetch', 'https://huggingface.co/acme/x/tree/%ZZ'], code: 2, says: ["'%ZZ'", 'percent-encoding'] },

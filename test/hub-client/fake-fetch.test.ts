@@ -383,12 +383,12 @@ describe('errors users see', () => {
 });
 
 describe('detectType', () => {
-  const hubWith = (models: string[], datasets: string[], gated: string[] = []) =>
+  const hubWith = (models: string[], datasets: string[], gated: string[] = [], spaces: string[] = []) =>
     fakeHub((url) => {
-      const m = /\/api\/(models|datasets)\/(.+)$/.exec(new URL(url).pathname);
+      const m = /\/api\/(models|datasets|spaces)\/(.+)$/.exec(new URL(url).pathname);
       const [, kind, id] = m ?? [];
       if (gated.includes(`${kind}:${id}`)) return errorResponse(401, 'GatedRepo');
-      const list = kind === 'models' ? models : datasets;
+      const list = kind === 'models' ? models : kind === 'datasets' ? datasets : spaces;
       return list.includes(id ?? '') ? json({ id }) : errorResponse(401, 'RepoNotFound', 'Repository not found');
     });
 
@@ -396,6 +396,16 @@ describe('detectType', () => {
     assert.equal(await client(hubWith(['a/m'], []).fetch).c.detectType('a/m'), 'model');
     assert.equal(await client(hubWith([], ['a/d']).fetch).c.detectType('a/d'), 'dataset');
     assert.equal(await client(hubWith([], [], ['models:a/g']).fetch).c.detectType('a/g'), 'model');
+    assert.equal(await client(hubWith([], [], [], ['a/s']).fetch).c.detectType('a/s'), 'space');
+  });
+
+  it('looks for a model, then a dataset, then a Space, and says which won', async () => {
+    const three = client(hubWith(['a/x'], ['a/x'], [], ['a/x']).fetch);
+    assert.equal(await three.c.detectType('a/x'), 'model');
+    assert.ok(three.lines.some((l) => l.includes('a model, a dataset and a space are named a/x; using the model') && l.includes('datasets/a/x') && l.includes('spaces/a/x')), three.lines.join('\n'));
+    const two = client(hubWith([], ['a/y'], [], ['a/y']).fetch);
+    assert.equal(await two.c.detectType('a/y'), 'dataset');
+    assert.ok(two.lines.some((l) => l.includes('both a dataset and a space are named a/y; using the dataset (for the space, write spaces/a/y)')), two.lines.join('\n'));
   });
 
   it('prefers the model when both exist, with a note', async () => {
@@ -405,7 +415,7 @@ describe('detectType', () => {
   });
 
   it('neither: a clear error', async () => {
-    await assert.rejects(client(hubWith([], []).fetch).c.detectType('a/none'), /repository a\/none not found on https:\/\/hub\.test: it is neither a model nor a dataset/);
+    await assert.rejects(client(hubWith([], []).fetch).c.detectType('a/none'), /repository a\/none not found on https:\/\/hub\.test: it is neither a model, a dataset nor a Space/);
   });
 });
 

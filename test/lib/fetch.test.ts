@@ -135,17 +135,17 @@ describe('fetchModel', () => {
     assert.ok(Buffer.from(BINARY).equals(readSnapshot(out).get('images/logo.png')!.bytes), 'binary git file intact');
   });
 
-  it('exposes org, repo, repoId, revision and isDataset, at top level and in passthru', async () => {
+  it('exposes org, repo, repoId, revision, repoType, isDataset and isSpace, at top level and in passthru', async () => {
     const a = await args(0);
     const r = ok(
       await nixEvalRaw(
-        `let m = ${fetchExpr(a)}; in builtins.toJSON { top = { inherit (m) org repo repoId revision isDataset; }; p = m.passthru; }`,
+        `let m = ${fetchExpr(a)}; in builtins.toJSON { top = { inherit (m) org repo repoId revision repoType isDataset isSpace; }; p = m.passthru; }`,
         nix.env,
       ),
       'eval passthru',
     );
     const v = JSON.parse(r.stdout) as { top: unknown; p: unknown };
-    const expected = { org: 'nix-hug-lib', repo: 'tiny-model', repoId: MODEL, revision: a.rev, isDataset: false };
+    const expected = { org: 'nix-hug-lib', repo: 'tiny-model', repoId: MODEL, revision: a.rev, repoType: 'model', isDataset: false, isSpace: false };
     assert.deepEqual(v.top, expected);
     assert.deepEqual(v.p, expected);
   });

@@ -83,7 +83,7 @@ export function withLib(body: string): string {
 }
 
 export interface FetchArgs {
-  fn?: 'fetchModel' | 'fetchDataset';
+  fn?: 'fetchModel' | 'fetchDataset' | 'fetchSpace';
   url: string;
   rev: string;
   fileTreeHash: string;

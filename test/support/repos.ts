@@ -38,6 +38,24 @@ export const cliHubOptions: HubOptions = {
     big,
     tiny('acme/both'),
     tiny('acme/both', { type: 'dataset' }),
+    tiny('acme/app', { type: 'space' }),
+    {
+      id: 'acme/quants-GGUF',
+      commits: [
+        {
+          files: {
+            'README.md': '# quants\n',
+            'quants-Q8_0.gguf': { lfs: { size: 8_000 } },
+            'Q4_K_M/quants-Q4_K_M-00001-of-00003.gguf': { lfs: { size: 2_000 } },
+            'Q4_K_M/quants-Q4_K_M-00002-of-00003.gguf': { lfs: { size: 2_000 } },
+            'Q4_K_M/quants-Q4_K_M-00003-of-00003.gguf': { lfs: { size: 1_000 } },
+            'mmproj-quants-f16.gguf': { lfs: { size: 500 } },
+          },
+        },
+      ],
+    },
+    tiny('acme/twice', { type: 'dataset' }),
+    tiny('acme/twice', { type: 'space' }),
     tiny('acme/gated', { gated: 'manual' }),
     tiny('acme/private', { private: true }),
     tiny('acme/flaky-500'),

@@ -8,6 +8,7 @@ const EP = 'http://127.0.0.1:8123';
 const m = (id: string, ref?: string): ParsedRepoUrl => (ref === undefined ? { type: 'model', repoId: id } : { type: 'model', repoId: id, ref });
 const d = (id: string, ref?: string): ParsedRepoUrl => (ref === undefined ? { type: 'dataset', repoId: id } : { type: 'dataset', repoId: id, ref });
 const bare = (id: string): ParsedRepoUrl => ({ type: null, repoId: id });
+const s = (id: string, ref?: string): ParsedRepoUrl => (ref === undefined ? { type: 'space', repoId: id } : { type: 'space', repoId: id, ref });
 
 const VALID: [string, ParsedRepoUrl][] = [
   ['org/repo', bare('org/repo')],
@@ -44,6 +45,27 @@ const VALID: [string, ParsedRepoUrl][] = [
   [`${EP}/org/repo`, m('org/repo')],
   [`${EP}/datasets/org/name/tree/v2`, d('org/name', 'v2')],
   ['https://127.0.0.1:8123/org/repo', m('org/repo')],
+  // Spaces
+  ['spaces/org/app', s('org/app')],
+  ['hf-spaces:org/app', s('org/app')],
+  ['https://huggingface.co/spaces/org/app', s('org/app')],
+  ['https://huggingface.co/spaces/org/app/tree/main', s('org/app', 'main')],
+  ['https://huggingface.co/spaces/org/app/blob/v2/app.py', s('org/app', 'v2')],
+  ['https://huggingface.co/spaces/org/app/resolve/refs%2Fpr%2F4/app.py', s('org/app', 'refs/pr/4')],
+  [`${EP}/spaces/org/app.git`, s('org/app')],
+  // hf:// URIs
+  ['hf://org/repo', m('org/repo')],
+  ['hf://org/repo/', m('org/repo')],
+  ['hf://org/repo@v1.0', m('org/repo', 'v1.0')],
+  ['hf://datasets/org/name', d('org/name')],
+  ['hf://datasets/org/name@refs/convert/parquet', d('org/name', 'refs/convert/parquet')],
+  ['hf://spaces/org/app@refs/pr/3', s('org/app', 'refs/pr/3')],
+  ['hf://org/repo@refs%2Fpr%2F12', m('org/repo', 'refs/pr/12')],
+  ['hf://org/repo@0123456789abcdef0123456789abcdef01234567/', m('org/repo', '0123456789abcdef0123456789abcdef01234567')],
+  // GGUF quantizations
+  ['org/repo-GGUF:Q4_K_M', { type: null, repoId: 'org/repo-GGUF', quant: 'Q4_K_M' }],
+  ['hf:org/repo:q8_0', { type: 'model', repoId: 'org/repo', quant: 'q8_0' }],
+  ['org/repo:UD-Q4_K_XL', { type: null, repoId: 'org/repo', quant: 'UD-Q4_K_XL' }],
 ];
 
 // Each must be a UsageError; the second element is a substring of the reason.
@@ -81,7 +103,7 @@ const INVALID: [string, string][] = [
   ['datasets/onlyone', 'two parts'],
   ['hf-datasets:a/b/c', 'exactly two parts'],
   ['hf-model:org/repo', 'unknown prefix'],
-  ['ftp://huggingface.co/org/repo', 'only http'],
+  ['ftp://huggingface.co/org/repo', 'only http://'],
   ['git@huggingface.co:org/repo', 'unknown prefix'],
   ['https://example.com/org/repo', 'unknown host'],
   ['https://user:pw@huggingface.co/org/repo', 'unknown host'],
@@ -90,7 +112,22 @@ const INVALID: [string, string][] = [
   ['https://huggingface.co/org/repo/discussions/1', "unsupported page 'discussions'"],
   ['https://huggingface.co/org/repo/tree', 'no revision'],
   ['https://huggingface.co/org/../repo', "'.' and '..'"],
-  ['https://huggingface.co/spaces/org/app', 'Spaces'],
+  ['https://huggingface.co/spaces/org', 'does not name'],
+  ['spaces/org', 'two parts'],
+  ['hf-spaces:a/b/c', 'exactly two parts'],
+  ['hf://org', 'two parts'],
+  ['hf://models/org/repo', 'hf://models/'],
+  ['hf://buckets/org/b', 'hf://buckets/'],
+  ['hf://org/repo@main/config.json', "'config.json' is a path inside the repository"],
+  ['hf://org/repo@', 'empty'],
+  ['hf://org/repo@a..b', "'..'"],
+  ['hf://org/repo@%E0%A4%A', 'percent-encoding'],
+  ['hf://org/repo?x=1', 'query string'],
+  ['hf://org/repo:Q4_K_M', 'no :QUANT'],
+  ['s3://bucket/org/repo', 'only http://, https:// and hf://'],
+  ['org/repo:', "after ':' is not a GGUF quantization label"],
+  ['org/repo:-x', "after ':' is not a GGUF quantization label"],
+  ['org/repo:Q4/x', "after ':' is not a GGUF quantization label"],
   ['https://huggingface.co/org/repo/tree/%E0%A4%A', 'percent-encoding'],
   ['https://huggingface.co/org/repo/tree/a..b', "'..'"],
   ['https://huggingface.co/org/repo/tree/%20x', 'whitespace'],
