@@ -49,11 +49,26 @@ export type OptionKey<F extends string> = FlagName<F> extends `no-${infer N}` ? 
 
 type TakesValue<F extends string> = F extends `${string}<${string}>${string}` | `${string}[${string}]${string}` ? true : false;
 
-/** A value flag: a string (absent: undefined), or every value given (absent: []); a switch: a boolean (absent: false, `--no-x`: true). */
-type OptionValue<O extends OptionSpec> = TakesValue<O['flags']> extends true ? (O extends { repeatable: true } ? string[] : string | undefined) : boolean;
+/**
+ * A value flag: a string (absent: undefined), or every value given (absent: []); a switch: a boolean (absent: false, `--no-x`: true).
+ * An optional value (`--hf-cache [dir]`) is `true` when the flag comes alone.
+ */
+type OptionValue<O extends OptionSpec> = TakesValue<O['flags']> extends true
+  ? O extends { repeatable: true }
+    ? string[]
+    : O['flags'] extends `${string}[${string}]${string}`
+      ? string | true | undefined
+      : string | undefined
+  : boolean;
+
+/** The values of every declaration stored under `K` (`--hf-cache [dir]` and `--no-hf-cache` share one). */
+type ValueUnder<S, K extends string> = S extends OptionSpec ? (OptionKey<S['flags']> extends K ? OptionValue<S> : never) : never;
+
+/** Each declaration's key, one at a time. */
+type KeyOf<S> = S extends OptionSpec ? OptionKey<S['flags']> : never;
 
 /** The options object of a command with these option declarations. */
-export type OptionsOf<O extends readonly OptionSpec[]> = { [S in O[number] as OptionKey<S['flags']>]: OptionValue<S> };
+export type OptionsOf<O extends readonly OptionSpec[]> = { [K in KeyOf<O[number]>]: ValueUnder<O[number], K> };
 
 type ArgumentValue<A> = A extends ArgumentSpec
   ? (A extends { choices: readonly (infer C extends string)[] } ? C : string) | (A extends { required: true } ? never : undefined)
