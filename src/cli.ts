@@ -83,9 +83,11 @@ function build(state: RunState): Command {
       const positional = received.slice(0, spec.arguments.length) as (string | undefined)[];
       const options = command.opts<Record<string, unknown>>();
       // Handlers get what the registry's types say: repeatable flags as arrays (empty when absent), switches as booleans.
+      // A switch that shares its key with a value flag (`--no-hf-cache`, `--hf-cache [dir]`) stays undefined when both are absent.
       for (const o of spec.options) {
         const key = flags.optionKey(o.flags);
-        if (options[key] === undefined && (o.repeatable || !flags.takesValue(o.flags))) options[key] = o.repeatable ? [] : false;
+        const shared = spec.options.some((p) => p !== o && flags.optionKey(p.flags) === key);
+        if (options[key] === undefined && (o.repeatable || (!flags.takesValue(o.flags) && !shared))) options[key] = o.repeatable ? [] : false;
       }
       const globals = command.optsWithGlobals<Record<string, unknown>>();
       state.debug = globals.debug === true;
