@@ -92,7 +92,7 @@ describe('flake.nix with the nixpkgs stand-in', () => {
 
   it('exposes lib.<system> with the library functions, and the overlay adds nix-hug and nix-hug-lib', async () => {
     const lib = ok(await runNix(['eval', '--json', `path:${flakeDir}#lib.x86_64-linux`, '--apply', 'builtins.attrNames', ...withStub(flakeDir)], nix.env), 'nix eval lib');
-    assert.deepEqual(JSON.parse(lib.stdout), ['buildCache', 'fetchDataset', 'fetchModel']);
+    assert.deepEqual(JSON.parse(lib.stdout), ['buildCache', 'fetchDataset', 'fetchModel', 'fetchSpace']);
 
     const overlay = [
       'overlay: let',
@@ -104,7 +104,7 @@ describe('flake.nix with the nixpkgs stand-in', () => {
       await runNix(['eval', '--impure', '--json', `path:${flakeDir}#overlays.default`, '--apply', overlay, ...withStub(flakeDir)], nix.env),
       'nix eval overlay',
     );
-    assert.deepEqual(JSON.parse(r.stdout), { lib: ['buildCache', 'fetchDataset', 'fetchModel'], package: 'nix-hug-5.0.0' });
+    assert.deepEqual(JSON.parse(r.stdout), { lib: ['buildCache', 'fetchDataset', 'fetchModel', 'fetchSpace'], package: 'nix-hug-5.0.0' });
   });
 
   it("wraps the package with nix and git on PATH, its lib/ and the flake's nixpkgs; the app runs it", async () => {

@@ -68,7 +68,7 @@ test('records: bad fields are named; unknown fields are ignored; optional fields
     [[], /not an object/],
     [{ ...entry(), repoId: '../../etc' }, /repoId must be/],
     [{ ...entry(), repoId: 'org/..' }, /repoId must be/],
-    [{ ...entry(), type: 'space' }, /type must be/],
+    [{ ...entry(), type: 'spaces' }, /type must be/],
     [{ ...entry(), rev: 'main' }, /rev must be a 40-hex commit/],
     [{ ...entry(), storePath: '/etc/passwd' }, /storePath is not a store path/],
     [{ ...entry(), exportedAt: 'yesterday' }, /exportedAt is not a date/],
