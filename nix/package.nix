@@ -79,7 +79,6 @@ buildNpmPackage {
 
   meta = {
     description = packageJson.description;
-    homepage = "https://github.com/longregen/nix-hug";
     license = lib.licenses.mit;
     mainProgram = "nix-hug";
     platforms = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];

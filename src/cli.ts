@@ -41,6 +41,11 @@ function examplesText(spec: CommandSpec): string {
   return `\nExamples:\n${lines.join('\n')}\n`;
 }
 
+/** A summary as the first sentence of a help page: `list files` → `List files.` */
+function sentence(summary: string): string {
+  return `${summary.charAt(0).toUpperCase()}${summary.slice(1)}${/[.!?]$/.test(summary) ? '' : '.'}`;
+}
+
 /** Set when a handler runs; the error report needs it even when parsing failed. */
 interface RunState {
   debug: boolean;
@@ -68,7 +73,7 @@ function build(state: RunState): Command {
   );
 
   const declare = (parent: Command, spec: CommandSpec, path: string) => {
-    const cmd = parent.command(spec.name).summary(spec.summary).description(spec.description ?? spec.summary).helpCommand(false);
+    const cmd = parent.command(spec.name).summary(spec.summary).description(spec.description ?? sentence(spec.summary)).helpCommand(false);
     for (const a of spec.arguments) cmd.argument(a.required ? `<${a.name}>` : `[${a.name}]`, a.description);
     for (const o of spec.options) addOption(cmd, o);
     const examples = examplesText(spec);

@@ -27,6 +27,10 @@ import type { FetchOptions } from './registry.js';
 export interface FetchJson {
   /** The repository id, under the name the library's `fetchModel { url = "org/name"; … }` gives it. */
   url: string;
+  /** The same id, under the name `ls --json` uses. */
+  repoId: string;
+  /** The Hub the pin was made against (HF_ENDPOINT, normalised). */
+  endpoint: string;
   type: RepoType;
   rev: string;
   fileTreeHash: string;
@@ -36,7 +40,7 @@ export interface FetchJson {
 }
 
 function fetchJson(pin: PinnedRepo, storePath: string | null, expression: string): FetchJson {
-  return { url: pin.repoId, type: pin.type, rev: pin.rev, fileTreeHash: pin.fileTreeHash, filters: pin.filters, storePath, expression };
+  return { url: pin.repoId, repoId: pin.repoId, endpoint: pin.endpoint, type: pin.type, rev: pin.rev, fileTreeHash: pin.fileTreeHash, filters: pin.filters, storePath, expression };
 }
 
 /** The folder `--hf-cache [DIR]` writes to: DIR, or the local HF cache; checked before any request. */

@@ -37,7 +37,7 @@ export async function run(ctx: CommandContext, url: string, opts: LsOptions): Pr
 
   if (opts.json) {
     const quants = gguf.groups.map((g) => ({ quant: g.quant, files: g.files.map((f) => f.path), size: g.bytes }));
-    const head = JSON.stringify({ repoId: repo.repoId, type: repo.type, ref, rev, fileTreeHash: hash, filters, ggufQuants: quants }).slice(0, -1);
+    const head = JSON.stringify({ repoId: repo.repoId, type: repo.type, endpoint: ctx.settings.endpoint(), ref, rev, fileTreeHash: hash, filters, ggufQuants: quants }).slice(0, -1);
     await ctx.stdout.write(`${head},"files":[`);
     for (let i = 0; i < files.length; i += CHUNK) {
       const part = files.slice(i, i + CHUNK).map((f) =>

@@ -75,7 +75,7 @@ export const FETCH = command({
     // --hf-cache before --no-hf-cache: commander then leaves the option undefined when neither is given.
     { flags: '--hf-cache [dir]', description: 'also write the snapshot into a Hugging Face cache in its own layout (default: the local one)', value: 'dir' },
     NO_HF_CACHE_OPTION,
-    { flags: '--json', description: 'print {url, type, rev, fileTreeHash, filters, storePath, expression} as JSON' },
+    { flags: '--json', description: 'print {url, repoId, endpoint, type, rev, fileTreeHash, filters, storePath, expression} as JSON' },
     QUIET_OPTION,
   ],
   examples: examples(`
@@ -105,7 +105,7 @@ export const LS = command({
   options: [
     REF_OPTION,
     ...FILTER_OPTIONS,
-    { flags: '--json', description: 'print {repoId, type, rev, ggufQuants, files: [{path, size, lfs, selected}]} as JSON' },
+    { flags: '--json', description: 'print {repoId, type, endpoint, ref, rev, fileTreeHash, filters, ggufQuants, files: [{path, size, lfs, selected}]} as JSON' },
     { flags: '--manifest', description: 'print the canonical manifest whose sha256 is the fileTreeHash' },
   ],
   examples: examples(`
@@ -122,7 +122,7 @@ export const LS = command({
 export const EXPORT = command({
   name: 'export',
   summary: 'build a repository and copy it to the persistent store',
-  description: 'Builds like fetch, then copies the store path to the configured persist store and records it in the manifest, so it survives garbage collection.',
+  description: 'Builds like fetch, then copies the store path to the configured persist store and records it in the export index kept in that store, so it survives garbage collection.',
   arguments: [REPO_ARGUMENT],
   options: [REF_OPTION, ...FILTER_OPTIONS, NO_HF_CACHE_OPTION, QUIET_OPTION],
   examples: examples(`
@@ -156,6 +156,7 @@ export const IMPORT = command({
 export const STORE_LS = command({
   name: 'ls',
   summary: "list exported entries with 'valid' or 'gc'd'",
+  description: "Lists every export recorded in the persist store, with 'valid' when its store path is in the local Nix store and 'gc'd' when garbage collection removed it (nix-hug import brings it back).",
   arguments: [],
   options: [{ flags: '--json', description: 'print the entries as JSON' }],
   examples: examples(`
@@ -166,6 +167,7 @@ export const STORE_LS = command({
 export const STORE_PATH = command({
   name: 'path',
   summary: 'print the configured persist location',
+  description: 'Prints the persist store nix-hug exports to: NIX_HUG_PERSIST_DIR, else persist_dir in ~/.config/nix-hug/config.',
   arguments: [],
   options: [],
   examples: examples(`
@@ -198,6 +200,8 @@ export const STORE_KEY = command({
 export const STORE = command({
   name: 'store',
   summary: 'inspect the persistent store',
+  description:
+    'Shows what export has persisted: every recorded export and whether it is still in the Nix store (ls), where the persist store is (path), and the key and nix.conf lines other machines need to trust it (key).',
   arguments: [],
   options: [],
   examples: examples(`

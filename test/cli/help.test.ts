@@ -43,6 +43,9 @@ describe('help and version', () => {
       }
       for (const e of spec.examples) assert.ok(r.stdout.includes(`$ ${e.command}`), e.command);
       assert.ok(!r.stdout.includes('(default: [])'));
+      // The page starts with a sentence, as every page does.
+      const description = r.stdout.split('\n\n')[1] ?? '';
+      assert.match(description, /^[A-Z][\s\S]*\.$/, `the description of ${path.join(' ')} is a sentence: ${description}`);
     });
   }
 

@@ -12,6 +12,7 @@ import { BIG_COUNT, cliHubOptions, GRANTED, CLI, cliEnv, requireBuild, runCli } 
 interface LsJson {
   repoId: string;
   type: string;
+  endpoint: string;
   rev: string;
   ref: string;
   fileTreeHash: string;
@@ -104,6 +105,7 @@ describe('nix-hug ls', () => {
     const dev = await lsJson(`${hub.url}/acme/folders/tree/dev`);
     assert.equal(dev.rev, state.refs.dev);
     assert.ok(dev.files.some((f) => f.path === 'dev-only.txt'));
+    assert.equal(dev.endpoint, hub.url, 'the Hub it listed, as fetch --json says it');
     const pr = await lsJson('https://huggingface.co/acme/folders/blob/refs%2Fpr%2F1/from-pr.bin');
     assert.equal(pr.rev, state.refs['refs/pr/1']);
     assert.equal(pr.ref, 'refs/pr/1');

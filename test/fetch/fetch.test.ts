@@ -157,9 +157,11 @@ describe('fetch', () => {
   it('--json has exactly the documented keys; --no-build pins without downloading or building', async () => {
     hub.resetStats();
     const j = await fetchJson(['fetch/model', '--no-build']);
-    assert.deepEqual(Object.keys(j).sort(), ['expression', 'fileTreeHash', 'filters', 'rev', 'storePath', 'type', 'url']);
+    assert.deepEqual(Object.keys(j).sort(), ['endpoint', 'expression', 'fileTreeHash', 'filters', 'repoId', 'rev', 'storePath', 'type', 'url']);
     assert.equal(j.storePath, null);
     assert.equal(j.url, 'fetch/model');
+    assert.equal(j.repoId, 'fetch/model', 'the same name as ls --json');
+    assert.equal(j.endpoint, hub.url);
     assert.equal(j.type, 'model');
     assert.equal(hub.cdnBytes(), 0);
     assert.ok(j.expression.startsWith('nix-hug-lib.fetchModel {'));
