@@ -6,6 +6,7 @@
  * errors within a bounded number of attempts and total time, and failures
  * become one-line user errors (errors.ts). `fetch` is injectable for tests.
  */
+import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';
 import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 import { createLogger } from '../ui/logger.js';
@@ -168,6 +169,8 @@ export class HubClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => number;
+  /** Origins that answered at least once in this run: a refused connection there may be a restart, worth a retry. */
+  private readonly answered = new Set<string>();
 
   constructor(options: HubClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
@@ -387,6 +390,9 @@ export class HubClient {
       const code = timedOut ? 'TIMEOUT' : networkCode(err);
       // An unknown host stays unknown: say so at once (EAI_AGAIN, a DNS hiccup, is retried).
       if (code === 'ENOTFOUND') throw unreachableError(err, code);
+      // Nothing listens there (a wrong port in HF_ENDPOINT, a mirror that is not running): retrying only
+      // makes the user wait. Once the origin has answered in this run, a refusal may be a restart: retried.
+      if (code === 'ECONNREFUSED' && !this.answered.has(new URL(current).origin)) throw unreachableError(err, code);
       const reason = timedOut ? `no answer within ${this.timeoutMs} ms from ${current}` : `${code} from ${current}`;
       this.logger.debug(`${method} ${current} failed after ${this.now() - t0} ms: ${code}`);
       return new Retry(reason, null, () => unreachableError(err, code));
@@ -395,8 +401,14 @@ export class HubClient {
       const tries = attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
       const message = timedOut
         ? `the Hub at ${this.endpoint} did not answer within ${Math.round(this.timeoutMs / 1000)} s while ${ctx.what} for ${describeRepo(ctx.repo)}${tries}`
-        : `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${code}${tries}`;
-      return new HubUnreachableError(current, code, message, 'check your network or HF_ENDPOINT', { cause: err });
+        : `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${code}${code === 'ECONNREFUSED' ? ` (nothing accepts connections at ${new URL(current).host})` : ''}${tries}`;
+      const hint =
+        code !== 'ECONNREFUSED'
+          ? 'check your network or HF_ENDPOINT'
+          : this.endpoint === DEFAULT_ENDPOINT
+            ? 'check your network: a firewall or proxy refuses the connection'
+            : `check HF_ENDPOINT (${this.endpoint}): is the Hub or mirror running, on that port? Unset HF_ENDPOINT to use ${DEFAULT_ENDPOINT}`;
+      return new HubUnreachableError(current, code, message, hint, { cause: err });
     };
     try {
       let res: Response;
@@ -407,6 +419,7 @@ export class HubClient {
           if (options.signal?.aborted) throw options.signal.reason;
           throw unreachable(err);
         }
+        this.answered.add(new URL(current).origin);
         this.logger.debug(`${method} ${current} -> ${res.status} in ${this.now() - t0} ms`);
         const location = res.headers.get('location');
         if (res.status >= 300 && res.status < 400 && location) {

@@ -213,19 +213,46 @@ describe('HubClient retries', () => {
   });
 
   it('retries connection errors and reports the Hub unreachable', async () => {
-    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const reset = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
     const hub = fakeHub(() => {
-      throw refused;
+      throw reset;
     });
     const { c } = client(hub.fetch);
     await assert.rejects(c.resolveRevision(model, 'main'), (err: unknown) => {
       assert.ok(err instanceof HubUnreachableError);
-      assert.equal(err.code, 'ECONNREFUSED');
-      assert.match(err.message, /cannot reach the Hub at https:\/\/hub\.test .*model org\/repo: ECONNREFUSED/);
+      assert.equal(err.code, 'ECONNRESET');
+      assert.match(err.message, /cannot reach the Hub at https:\/\/hub\.test .*model org\/repo: ECONNRESET \(gave up after 4 attempts\)/);
       assert.equal(err.hint, 'check your network or HF_ENDPOINT');
       return true;
     });
     assert.equal(hub.calls.length, 4);
+  });
+
+  it('fails at once when nothing listens at the endpoint (ECONNREFUSED), naming it; retries once the endpoint has answered', async () => {
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const never = fakeHub(() => {
+      throw refused;
+    });
+    const { c, delays } = client(never.fetch);
+    await assert.rejects(c.resolveRevision(model, 'main'), (err: unknown) => {
+      assert.ok(err instanceof HubUnreachableError);
+      assert.equal(err.code, 'ECONNREFUSED');
+      assert.equal(err.message, 'cannot reach the Hub at https://hub.test while resolving the revision main for model org/repo: ECONNREFUSED (nothing accepts connections at hub.test)');
+      assert.match(err.hint ?? '', /check HF_ENDPOINT \(https:\/\/hub\.test\): is the Hub or mirror running, on that port\?/);
+      return true;
+    });
+    assert.equal(never.calls.length, 1, 'not retried');
+    assert.deepEqual(delays, []);
+    let calls = 0;
+    const restarting = fakeHub(() => {
+      calls++;
+      if (calls === 2) throw refused;
+      return json({ sha: 'a'.repeat(40) });
+    });
+    const second = client(restarting.fetch);
+    await second.c.resolveRevision(model, 'main');
+    assert.equal(await second.c.resolveRevision(model, 'main'), 'a'.repeat(40));
+    assert.equal(restarting.calls.length, 3);
   });
 
   it('retries a body that breaks off mid-way', async () => {
