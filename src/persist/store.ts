@@ -43,7 +43,8 @@ export const FRESH_STORE_INFO = ['--option', 'narinfo-cache-negative-ttl', '0', 
 /** Nix's `error: …` text, on one line. */
 export function nixErrorText(stderr: string): string {
   const idx = stderr.lastIndexOf('error:');
-  const body = idx >= 0 ? stderr.slice(idx + 'error:'.length) : stderr;
+  // A web server's error page (HTML) follows `response body:`: not for the terminal.
+  const body = (idx >= 0 ? stderr.slice(idx + 'error:'.length) : stderr).split(/response body:/)[0] ?? '';
   return body.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') || 'unknown error';
 }
 
@@ -62,6 +63,9 @@ function storeHint(url: string, text: string): string {
   if (/AccessDenied|credentials|InvalidAccessKeyId|NoSuchBucket/i.test(text)) return `check the S3 bucket and your AWS credentials for ${url}`;
   if (/ssh|Permission denied|Host key/i.test(text) && /^ssh/.test(url)) return `check that \`ssh\` to the host of ${url} works without a password prompt`;
   if (/No space left/i.test(text)) return 'free some disk space and try again';
+  if (/^https?:/i.test(url) && /unable to upload|HTTP error 40[135]/.test(text)) {
+    return `${url} does not take uploads (web servers usually serve a binary cache read-only): export on the machine that holds the directory it serves, with persist_dir set to that directory; this URL is for store ls, import and extra-substituters`;
+  }
   return `check that ${url} is reachable and writable`;
 }
 
