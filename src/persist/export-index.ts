@@ -189,8 +189,10 @@ async function claimInDirectory(dir: string, info: NarInfo, nar: Buffer): Promis
     await link(tmp, join(dir, `${hashPart}.narinfo`));
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Taken: by these very bytes (a retry), or by another record.
+    const theirs = await readFile(join(dir, `${hashPart}.narinfo`), 'utf8').catch(() => '');
+    return new RegExp(`^NarHash: ${info.narHash}$`, 'm').test(theirs);
   } finally {
     await rm(tmp, { force: true });
   }
@@ -227,6 +229,33 @@ export async function publishRecord(opts: PublishOptions): Promise<number> {
   return publishBytes(opts, encodeRecord(opts.record));
 }
 
+/**
+ * Tries to put record bytes at slot N: true when the store now holds exactly
+ * them there, false when another export had claimed the slot.
+ */
+export async function claimSlot(opts: Omit<PublishOptions, 'record'>, n: number, bytes: Buffer): Promise<boolean> {
+  const url = opts.cfg.storeUrl;
+  if (url === null) throw new Error('claimSlot: no persist store configured');
+  const { info, nar } = slotObject(n, bytes, opts.secretKey);
+  if (opts.cfg.localDir !== null) {
+    return claimInDirectory(opts.cfg.localDir, info, nar).catch((err: unknown) => {
+      throw new NixHugError(`could not write the export record into ${opts.cfg.localDir}: ${(err as Error).message}`, 'check that the persist directory is writable and has room');
+    });
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'nix-hug-record-'));
+  try {
+    await claimInDirectory(dir, info, nar);
+    // ssh stores: a trusted user may skip the signature check; others need nix-hug's key trusted there.
+    await copyTo(url, [info.storePath], opts.env, { from: `file://${dir}`, noCheckSigs: isSshUrl(url), rejectedHint: opts.rejectedHint });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (!(await holds(url, info.storePath, nar, opts.env))) return false;
+  if (!keepsLastWrite(url)) return true;
+  await sleep(opts.recheckMs ?? 2000);
+  return holds(url, info.storePath, nar, opts.env);
+}
+
 /** Adds the bytes of a record (as this or another version of nix-hug wrote it) to the store's index. */
 export async function publishBytes(opts: Omit<PublishOptions, 'record'>, bytes: Buffer): Promise<number> {
   const url = opts.cfg.storeUrl;
@@ -235,28 +264,7 @@ export async function publishBytes(opts: Omit<PublishOptions, 'record'>, bytes: 
   let n = 0;
   for (let attempt = 0; attempt < 50; attempt++) {
     while (taken.has(n)) n++;
-    const { info, nar } = slotObject(n, bytes, opts.secretKey);
-    let claimed: boolean;
-    if (opts.cfg.localDir !== null) {
-      claimed = await claimInDirectory(opts.cfg.localDir, info, nar).catch((err: unknown) => {
-        throw new NixHugError(`could not write the export record into ${opts.cfg.localDir}: ${(err as Error).message}`, 'check that the persist directory is writable and has room');
-      });
-    } else {
-      const dir = await mkdtemp(join(tmpdir(), 'nix-hug-record-'));
-      try {
-        await claimInDirectory(dir, info, nar);
-        // ssh stores: a trusted user may skip the signature check; others need nix-hug's key trusted there.
-        await copyTo(url, [info.storePath], opts.env, { from: `file://${dir}`, noCheckSigs: isSshUrl(url), rejectedHint: opts.rejectedHint });
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-      claimed = await holds(url, info.storePath, nar, opts.env);
-      if (claimed && keepsLastWrite(url)) {
-        await sleep(opts.recheckMs ?? 2000);
-        claimed = await holds(url, info.storePath, nar, opts.env);
-      }
-    }
-    if (claimed) return n;
+    if (await claimSlot(opts, n, bytes)) return n;
     // Someone else got slot n: look again from there (they may have taken several).
     taken = new Set([...taken, n, ...(await probeSlots(url, opts.env, n))]);
   }

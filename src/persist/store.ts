@@ -222,7 +222,7 @@ export async function sign(keyFile: string, paths: string[], env: NodeJS.Process
   if (storeUrl) args.push('--store', storeUrl);
   const out = await run('nix', [...args, ...paths], env);
   if (out.code !== 0) {
-    throw new NixHugError(`could not sign ${paths.join(' ')}${storeUrl ? ` in ${storeUrl}` : ''}: ${nixErrorText(out.stderr)}`);
+    throw new NixHugError(`could not sign ${paths.join(' ')}${storeUrl ? ` in ${storeUrl}` : ''}: ${nixErrorText(out.stderr)}`, storeUrl ? storeHint(storeUrl, out.stderr) : undefined);
   }
 }
 

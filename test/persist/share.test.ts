@@ -11,7 +11,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHub } from '../hub/server.ts';
@@ -21,6 +21,7 @@ import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
 import { runNix, STUB_DIR, withLib } from '../helpers/nix-lib.ts';
 import { startNginx, startSshd, type RunningNginx, type RunningSshd } from '../helpers/servers.ts';
 import { capture } from '../../src/nix/nix.ts';
+import { claimSlot, encodeRecord, readIndex } from '../../src/persist/export-index.ts';
 import { collect, isValid, readTree } from './helpers/nix-fixture.ts';
 
 const RUN = randomBytes(4).toString('hex');
@@ -186,6 +187,25 @@ for (const kind of ['ssh-ng', 'ssh'] as const) {
     }
   });
 }
+
+test('a slot of the index is claimed once: in a directory, an ssh-ng and an ssh store the second record for it is refused and the first stays', async () => {
+  const keys = join(scratch, 'slot-keys');
+  mkdirSync(keys);
+  const gen = await capture('nix-store', ['--generate-binary-cache-key', 'slot-test-1', join(keys, 'sec'), join(keys, 'pub')], nix.env);
+  assert.equal(gen.code, 0, gen.stderr);
+  const secretKey = { text: readFileSync(join(keys, 'sec'), 'utf8'), file: join(keys, 'sec') };
+  const rec = (n: number) => ({ repoId: `org/slot-${n}`, type: 'model' as const, rev: String(n).repeat(40), filters: null, storePath: `/nix/store/${'a'.repeat(31)}${n}-x`, exportedAt: '2025-01-01T00:00:00.000Z' });
+  const dir = join(scratch, 'slot-dir');
+  for (const url of [`file://${dir}`, sshd.storeUrl('ssh-ng', join(scratch, 'slot-ng')), sshd.storeUrl('ssh', join(scratch, 'slot-ssh'))]) {
+    const cfg = { configDir: keys, configFile: join(keys, 'config'), storeUrl: url, localDir: url.startsWith('file://') ? dir : null, autoPersist: false };
+    const env = { ...nix.env, NIX_SSHOPTS: sshd.sshOpts };
+    const opts = { cfg, env, secretKey, rejectedHint: 'x' };
+    assert.equal(await claimSlot(opts, 0, encodeRecord(rec(1))), true, url);
+    assert.equal(await claimSlot(opts, 0, encodeRecord(rec(2))), false, `${url}: slot 0 is taken`);
+    assert.equal(await claimSlot(opts, 0, encodeRecord(rec(1))), true, `${url}: the same bytes again are no conflict`);
+    assert.deepEqual((await readIndex(url, env)).records.map((r) => r.repoId), ['org/slot-1'], url);
+  }
+});
 
 test('two machines exporting to one ssh-ng store at the same time lose no record', async () => {
   const url = sshd.storeUrl('ssh-ng', join(scratch, 'remote-race'));
