@@ -8,8 +8,8 @@
  * object, once there, is never replaced: an export claims the lowest free
  * slot, and when another machine claimed it first (the object holds other
  * bytes) it takes the next one. So concurrent exports never overwrite each
- * other and no record is rewritten. Readers ask which slots exist, 64 at a
- * time, until a batch holds none, and copy those objects out.
+ * other and no record is rewritten. Readers ask which slots exist until 64
+ * in a row are free, and copy those objects out.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -31,9 +31,10 @@ export const RECORD_KIND = 'nix-hug-export';
  * it (readers ignore fields they do not know).
  */
 export const RECORD_VERSION = 1;
-const BATCH = 64;
+/** Reading stops after this many free slots in a row (holes appear where an ssh store collected records). */
+const GAP = 64;
 /** A bound on the probe loop (64 000 exports), so that a broken store cannot keep us asking forever. */
-const MAX_BATCHES = 1000;
+const MAX_SLOTS = 64_000;
 const STORE_DIR = '/nix/store';
 
 /** The store path of record N: the same in every store and for every version of nix-hug. */
@@ -69,16 +70,19 @@ export function decodeRecord(bytes: Uint8Array): Decoded {
   }
 }
 
-/** The slots the store holds (ascending). */
+/**
+ * The slots the store holds (ascending), from `from` on, until GAP free slots
+ * in a row. Each question covers 2 × GAP slots, so a store with fewer than
+ * GAP records is read with one (an ssh connection each, about a second).
+ */
 export async function probeSlots(storeUrl: string, env: NodeJS.ProcessEnv, from = 0): Promise<number[]> {
   const found: number[] = [];
-  for (let b = 0; b < MAX_BATCHES; b++) {
-    const start = from + b * BATCH;
-    const paths = Array.from({ length: BATCH }, (_, i) => slotPath(start + i));
+  for (let start = from; start < from + MAX_SLOTS; start += 2 * GAP) {
+    const paths = Array.from({ length: 2 * GAP }, (_, i) => slotPath(start + i));
     const valid = await validIn(storeUrl, paths, env);
-    const here = paths.flatMap((p, i) => (valid.has(p) ? [start + i] : []));
-    found.push(...here);
-    if (here.length === 0) break;
+    found.push(...paths.flatMap((p, i) => (valid.has(p) ? [start + i] : [])));
+    const last = found.length > 0 ? (found[found.length - 1] as number) : from - 1;
+    if (start + 2 * GAP - 1 - last >= GAP) break;
   }
   return found;
 }

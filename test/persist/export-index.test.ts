@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture } from '../../src/nix/nix.ts';
 import type { PersistConfig } from '../../src/settings/persist.ts';
-import { decodeRecord, encodeRecord, probeSlots, publishBytes, publishRecord, readIndex, slotPath } from '../../src/persist/export-index.ts';
+import { claimSlot, decodeRecord, encodeRecord, probeSlots, publishBytes, publishRecord, readIndex, slotPath } from '../../src/persist/export-index.ts';
 import { readExports } from '../../src/persist/exports.ts';
 import { fileOfNar, narOfFile } from '../../src/persist/nar.ts';
 import type { ExportRecord } from '../../src/persist/records.ts';
@@ -173,6 +173,20 @@ test('readExports: the index and an older version\'s manifest together, one reco
     const { records, notes } = await readExports(s.cfg, s.env, 'store ls');
     assert.deepEqual(notes, []);
     assert.deepEqual(records, [{ ...record(5, { exportedAt: '2025-03-01T00:00:00.000Z' }), slot: 0 }, record(6)]);
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('holes (records an ssh store collected): reading goes on until 64 free slots in a row; an export fills the lowest hole', async () => {
+  const s = await setup();
+  try {
+    const opts = { cfg: s.cfg, env: s.env, secretKey: s.secretKey, rejectedHint: 'x' };
+    for (const n of [0, 2, 65, 129, 300]) assert.equal(await claimSlot(opts, n, encodeRecord(record(n % 256))), true);
+    // 3..64 (62 free), 66..128 (63 free): still read; 130..299 (170 free): the end.
+    assert.deepEqual(await probeSlots(s.cfg.storeUrl!, s.env), [0, 2, 65, 129]);
+    assert.equal(await publishRecord({ ...opts, record: record(7) }), 1);
+    assert.deepEqual(await probeSlots(s.cfg.storeUrl!, s.env), [0, 1, 2, 65, 129]);
   } finally {
     s.cleanup();
   }
