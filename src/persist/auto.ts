@@ -78,7 +78,8 @@ export async function persistAfterBuild(io: AutoPersistIO, key: SnapshotKey, sto
   try {
     const url = requireStore(cfg, 'fetch');
     const entry = findExact((await readExports(cfg, io.settings.env, 'fetch')).records, key);
-    if (entry?.storePath === storePath && (await validIn(url, [storePath], io.settings.env)).has(storePath)) {
+    // A record from an older version's manifest is published again, into the index other machines read.
+    if (entry?.storePath === storePath && entry.slot !== undefined && (await validIn(url, [storePath], io.settings.env)).has(storePath)) {
       io.log.debug(`already persisted in ${url}: ${storePath}`);
       return;
     }
