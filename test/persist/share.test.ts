@@ -21,7 +21,7 @@ import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
 import { runNix, STUB_DIR, withLib } from '../helpers/nix-lib.ts';
 import { startNginx, startSshd, type RunningNginx, type RunningSshd } from '../helpers/servers.ts';
 import { capture } from '../../src/nix/nix.ts';
-import { claimSlot, encodeRecord, readIndex } from '../../src/persist/export-index.ts';
+import { claimSlot, encodeRecord, publishBytes, readIndex, slotPath } from '../../src/persist/export-index.ts';
 import { collect, isValid, readTree } from './helpers/nix-fixture.ts';
 
 const RUN = randomBytes(4).toString('hex');
@@ -204,6 +204,49 @@ test('a slot of the index is claimed once: in a directory, an ssh-ng and an ssh 
     assert.equal(await claimSlot(opts, 0, encodeRecord(rec(2))), false, `${url}: slot 0 is taken`);
     assert.equal(await claimSlot(opts, 0, encodeRecord(rec(1))), true, `${url}: the same bytes again are no conflict`);
     assert.deepEqual((await readIndex(url, env)).records.map((r) => r.repoId), ['org/slot-1'], url);
+  }
+});
+
+test('a writable HTTP cache keeps the last object written at a path: a record another export overwrote is written again to the next slot', async () => {
+  const keys = join(scratch, 'put-keys');
+  mkdirSync(keys);
+  const gen = await capture('nix-store', ['--generate-binary-cache-key', 'put-test-1', join(keys, 'sec'), join(keys, 'pub')], nix.env);
+  assert.equal(gen.code, 0, gen.stderr);
+  const secretKey = { text: readFileSync(join(keys, 'sec'), 'utf8'), file: join(keys, 'sec') };
+  const rec = (n: number) => ({ repoId: `org/put-${n}`, type: 'model' as const, rev: String(n).repeat(40), filters: null, storePath: `/nix/store/${'b'.repeat(31)}${n}-x`, exportedAt: '2025-01-01T00:00:00.000Z' });
+  // The racing export's object for slot 0, made in a directory of its own.
+  const theirs = join(scratch, 'put-theirs');
+  const dirOpts = { cfg: { configDir: keys, configFile: join(keys, 'c'), storeUrl: `file://${theirs}`, localDir: theirs, autoPersist: false }, env: nix.env, secretKey, rejectedHint: 'x' };
+  assert.equal(await claimSlot(dirOpts, 0, encodeRecord(rec(2))), true);
+  const hashPart = slotPath(0).slice(11, 43);
+  const served = join(scratch, 'put-served');
+  mkdirSync(join(served, 'nar'), { recursive: true });
+  writeFileSync(join(served, 'nix-cache-info'), 'StoreDir: /nix/store\n');
+  const nginx = await startNginx(served, { writable: true });
+  try {
+    const opts = { ...dirOpts, cfg: { ...dirOpts.cfg, storeUrl: nginx.url, localDir: null }, recheckMs: 1500 };
+    // Our record is uploaded and read back as ours; only then the other export's upload lands on the same path.
+    const narinfo = join(served, `${hashPart}.narinfo`);
+    const readBack = () => {
+      const log = nginx.requests();
+      const put = log.findIndex((r) => r.method === 'PUT' && r.path === `/${hashPart}.narinfo`);
+      return put >= 0 && log.slice(put + 1).some((r) => r.method === 'GET' && r.path === `/${hashPart}.narinfo` && r.status === 200);
+    };
+    let overwritten = false;
+    const racer = (async () => {
+      for (let i = 0; i < 1000 && !readBack(); i++) await new Promise((r) => setTimeout(r, 10));
+      for (const name of readdirSync(join(theirs, 'nar'))) writeFileSync(join(served, 'nar', name), readFileSync(join(theirs, 'nar', name)));
+      writeFileSync(narinfo, readFileSync(join(theirs, `${hashPart}.narinfo`)));
+      overwritten = true;
+    })();
+    const slot = await publishBytes(opts, encodeRecord(rec(1)));
+    await racer;
+    assert.ok(overwritten);
+    assert.equal(slot, 1, 'slot 0 was lost to the other export: the record went to slot 1');
+    assert.deepEqual((await readIndex(nginx.url, nix.env)).records.map((r) => [r.slot, r.repoId]), [[0, 'org/put-2'], [1, 'org/put-1']]);
+    assert.ok(nginx.requests().some((r) => r.method === 'PUT' && r.path === `/${hashPart}.narinfo`), 'nix copy uploaded the record');
+  } finally {
+    await nginx.close();
   }
 });
 

@@ -174,8 +174,12 @@ export interface RunningNginx {
   close(): Promise<void>;
 }
 
-/** nginx serving the files of `root` (read-only), as a web server in front of a binary cache directory would. */
-export async function startNginx(root: string): Promise<RunningNginx> {
+/**
+ * nginx serving the files of `root`, as a web server in front of a binary
+ * cache directory would: read-only, or `writable` (WebDAV PUT, which Nix
+ * uses to upload to an HTTP binary cache).
+ */
+export async function startNginx(root: string, opts: { writable?: boolean } = {}): Promise<RunningNginx> {
   const nginx = findProgram('nginx', 'nginx');
   const dir = mkdtempSync(join(tmpdir(), 'nix-hug-nginx-'));
   const errorLog = join(dir, 'error.log');
@@ -195,7 +199,7 @@ export async function startNginx(root: string): Promise<RunningNginx> {
         'http {',
         `  access_log ${accessLog};`,
         ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, t)};`),
-        `  server { listen 127.0.0.1:${port}; root ${root}; }`,
+        `  server { listen 127.0.0.1:${port}; root ${root};${opts.writable ? ' dav_methods PUT; create_full_put_path on; client_max_body_size 0;' : ''} }`,
         '}',
         '',
       ].join('\n'),
