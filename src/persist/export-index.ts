@@ -4,12 +4,14 @@
  * directory, an ssh store, an HTTP or S3 binary cache alike.
  *
  * Record N is a small store object at a fixed, computable path
- * (`slotPath(N)`, named `nix-hug-export-N`) holding one JSON file. A store
- * object, once there, is never replaced: an export claims the lowest free
- * slot, and when another machine claimed it first (the object holds other
- * bytes) it takes the next one. So concurrent exports never overwrite each
- * other and no record is rewritten. Readers ask which slots exist until 64
- * in a row are free, and copy those objects out.
+ * (`slotPath(N)`, named `nix-hug-export-N`) holding one JSON file. A
+ * directory and an ssh store keep the first object written at a path: an
+ * export claims the lowest free slot, and when another machine claimed it
+ * first (the object holds other bytes) it takes the next one. So concurrent
+ * exports never overwrite each other and no record is rewritten. (S3 and
+ * HTTP caches keep the last write instead: there a record is read back
+ * again after a pause.) Readers ask which slots exist until 64 in a row are
+ * free, and copy those objects out.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
