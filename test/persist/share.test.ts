@@ -10,26 +10,37 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHub } from '../hub/server.ts';
-import type { RepoSpec, RunningHub } from '../hub/types.ts';
-import { cliEnv, requireBuild, runCli } from '../cli/helpers.ts';
-import { nixTestEnv, type NixTestEnv } from '../helpers/nix-env.ts';
-import { runNix, STUB_DIR, withLib } from '../helpers/nix-lib.ts';
-import { startNginx, startSshd, type RunningNginx, type RunningSshd } from '../helpers/servers.ts';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
+import {
+  cliEnv,
+  collect,
+  isValidPath,
+  nixTestEnv,
+  readTree,
+  requireBuild,
+  RUN,
+  runCli,
+  runNix,
+  seeded,
+  startNginx,
+  startSshd,
+  STUB_DIR,
+  withLib,
+  type NixTestEnv,
+  type RunningNginx,
+  type RunningSshd,
+} from '../support/index.ts';
 import { capture } from '../../src/nix/nix.ts';
 import { claimSlot, encodeRecord, publishBytes, readIndex, slotPath } from '../../src/persist/export-index.ts';
-import { collect, isValid, readTree } from './helpers/nix-fixture.ts';
 
-const RUN = randomBytes(4).toString('hex');
 const id = (name: string) => `share-${RUN}/${name}`;
-const lfs = (name: string, size: number) => ({ lfs: { size, seed: `share-${RUN}-${name}` } });
 const model = (name: string, files = 1): RepoSpec => ({
   id: id(name),
-  commits: [{ files: Object.fromEntries([['config.json', `{"name":"${name}"}\n`], ...Array.from({ length: files }, (_, i) => [`w${i}.safetensors`, lfs(`${name}-${i}`, 20_000 + i)])]) }],
+  commits: [{ files: Object.fromEntries([['config.json', `{"name":"${name}"}\n`], ...Array.from({ length: files }, (_, i) => [`w${i}.safetensors`, seeded(`share-${name}-${i}`, 20_000 + i)])]) }],
 });
 
 const repos = [model('dir'), model('ssh-ng'), model('ssh'), model('race', 4), model('untrusted'), model('http', 2)];
@@ -81,7 +92,7 @@ function blobsOf(snapshot: string): string[] {
 /** Deletes the snapshot and its blobs from the local store (as if on another machine). */
 async function forget(snapshot: string): Promise<void> {
   await collect(nix.env, blobsOf(snapshot));
-  assert.equal(await isValid(nix.env, snapshot), false);
+  assert.equal(await isValidPath(nix.env, snapshot), false);
 }
 
 /** Requests that downloaded a file from the Hub (resolve route, or its CDN). */
@@ -138,7 +149,7 @@ test('shared directory: B, with an empty config, lists what A exported (and what
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /not signed by a key you trust, and there is no terminal to confirm/);
     assert.ok(refused.stderr.includes(`extra-trusted-public-keys = ${publicKey}`), refused.stderr);
-    assert.equal(await isValid(nix.env, path), false);
+    assert.equal(await isValidPath(nix.env, path), false);
 
     b.cleanup();
     b = machine(dir, text); // A's lines in B's nix.conf
