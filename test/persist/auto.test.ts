@@ -66,7 +66,7 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
     const storePath = await buildSnapshot(ctx, pinned, { quiet: true });
     // An older nix-hug recorded this very export in its manifest: it is recorded again, in the index other machines read.
     mkdirSync(env.NIX_HUG_PERSIST_DIR, { recursive: true });
-    const legacy = { ...key, filters: { include: ['.*\.safetensors'] }, storePath, exportedAt: '2024-01-01T00:00:00.000Z' };
+    const legacy = { ...key, filters: { include: ['.*\\.safetensors'] }, storePath, exportedAt: '2024-01-01T00:00:00.000Z' };
     writeFileSync(join(env.NIX_HUG_PERSIST_DIR, 'nix-hug-manifest.json'), JSON.stringify({ version: 1, entries: [legacy] }));
     await copyTo(`file://${env.NIX_HUG_PERSIST_DIR}`, [storePath], nix.env);
     await persistAfterBuild(io, key, storePath, { fileTreeHash: pinned.pin.fileTreeHash, endpoint: pinned.pin.endpoint });
