@@ -58,10 +58,11 @@ const ALLOWED: Record<string, (p: string) => boolean> = {
  * persisting take a built store path; the commands put them together.
  */
 const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['base', ['src/types.ts', 'src/errors.ts', 'src/interrupt.ts', 'src/pid.ts', 'src/ui/', 'src/canonical-manifest.ts', 'src/filters.ts']],
+  ['base', ['src/types.ts', 'src/errors.ts', 'src/interrupt.ts', 'src/pid.ts', 'src/ui/', 'src/canonical-manifest.ts', 'src/filters.ts', 'src/gguf.ts', 'src/hub/repo-type.ts']],
   ['settings', ['src/settings/']],
   ['nix', ['src/nix/']],
   ['hub', ['src/hub/']],
+  ['local HF cache', ['src/hf-cache/']],
   ['pin', ['src/pin/']],
   ['build', ['src/build/']],
   ['out and persist', ['src/out-dir.ts', 'src/persist/']],
