@@ -120,3 +120,19 @@ export function missingFiles(filters: Filters | null, files: readonly Pick<RepoF
   const present = new Set(files.map((f) => f.path));
   return filters.files.filter((p) => !present.has(p));
 }
+
+/**
+ * When --include/--exclude leave no LFS file of the repository selected (a
+ * model without its weights): the flags as given and how many LFS files
+ * there are; null when something is selected or no such flag was given.
+ */
+export function emptySelection(flags: FilterFlags, files: readonly Pick<RepoFile, 'path' | 'lfs'>[]): { flags: string; lfsFiles: number } | null {
+  const include = flags.include ?? [];
+  const exclude = flags.exclude ?? [];
+  if (include.length === 0 && exclude.length === 0) return null;
+  const lfs = files.filter((f) => f.lfs !== null);
+  const filters = buildFilters(flags);
+  if (lfs.some((f) => isSelected(f, filters))) return null;
+  const given = [...include.map((g) => `--include ${quote(g)}`), ...exclude.map((g) => `--exclude ${quote(g)}`)].join(' ');
+  return { flags: given, lfsFiles: lfs.length };
+}

@@ -90,7 +90,15 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
     plan.inHfCache = outcome.imported;
   }
   const bytes = toDownload.reduce((n, f) => n + f.size, 0);
-  ctx.logger.info(`${what} at ${pin.rev.slice(0, 12)}: ${pinned.selectedLfs.length} LFS file(s) selected: ${describeSources(plan.inStore, plan.inHfCache.map((b) => b.lfs.size), toDownload)}`);
+  const lfsCount = pinned.files.filter((f) => f.lfs !== null).length;
+  ctx.logger.info(
+    `${what} at ${pin.rev.slice(0, 12)}: ` +
+      (pinned.selectedLfs.length === 0
+        ? lfsCount === 0
+          ? 'no LFS files in the repository'
+          : `none of its ${lfsCount} LFS file(s) selected`
+        : `${pinned.selectedLfs.length} LFS file(s) selected: ${describeSources(plan.inStore, plan.inHfCache.map((b) => b.lfs.size), toDownload)}`),
+  );
 
   const needsToken = info.private || info.gated !== false;
   const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;

@@ -3,7 +3,7 @@
  * of the repository at the revision, with size, LFS or not, and whether
  * `fetch` would select it; totals and the fileTreeHash at the end.
  */
-import { missingFiles, selector } from '../filters.js';
+import { emptySelection, missingFiles, selector } from '../filters.js';
 import { listRepo, parsePinRequest, requestFilters } from '../pin/pin.js';
 import { summarizeGguf } from '../gguf.js';
 import { repoPath } from '../hub/repo-type.js';
@@ -27,6 +27,14 @@ export async function run(ctx: CommandContext, url: string, opts: LsOptions): Pr
   const hash = canonicalManifestHash(manifest);
   for (const missing of missingFiles(filters, files)) {
     ctx.logger.warn(`--file ${quote(missing)} is not a file of ${repo.type} ${repo.repoId} at ${ref}; fetch would refuse it`);
+  }
+  const empty = emptySelection(request.flags, files);
+  if (empty !== null) {
+    ctx.logger.warn(
+      empty.lfsFiles > 0
+        ? `${empty.flags} selects none of the ${empty.lfsFiles} LFS file(s): fetch would refuse it (a result without weights) unless --allow-empty`
+        : `${empty.flags} selects nothing: the repository has no LFS files, and the filters choose among LFS files only`,
+    );
   }
   const selected = selector(filters);
 

@@ -35,6 +35,9 @@ const FILTER_OPTIONS = options([
   { flags: '--file <path>', description: 'select exactly this file (any file, LFS or not); repeatable, not with --include/--exclude', repeatable: true, value: 'repo-path' },
 ]);
 
+/** For commands that pin: filters that select no LFS file are an error unless asked for. */
+const ALLOW_EMPTY_OPTION = { flags: '--allow-empty', description: 'pin even when --include/--exclude select none of the LFS files (the weights)' } as const satisfies OptionSpec;
+
 /** `--override` replaces the `--out` directory: it means nothing without one. */
 function overrideNeedsOut(o: { override: boolean; out: string | undefined }): void {
   if (o.override && o.out === undefined) throw new UsageError('--override only makes sense with --out DIR', 'add --out DIR, or drop --override');
@@ -68,6 +71,7 @@ export const FETCH = command({
   options: [
     REF_OPTION,
     ...FILTER_OPTIONS,
+    ALLOW_EMPTY_OPTION,
     { flags: '--out <dir>', description: 'also copy the result to DIR as regular, writable files', value: 'dir' },
     { flags: '--override', description: 'with --out: replace a non-empty DIR' },
     { flags: '--no-build', description: 'only print the expression; do not download or build' },
@@ -124,7 +128,7 @@ export const EXPORT = command({
   summary: 'build a repository and copy it to the persistent store',
   description: 'Builds like fetch, then copies the store path to the configured persist store and records it in the export index kept in that store, so it survives garbage collection.',
   arguments: [REPO_ARGUMENT],
-  options: [REF_OPTION, ...FILTER_OPTIONS, NO_HF_CACHE_OPTION, QUIET_OPTION],
+  options: [REF_OPTION, ...FILTER_OPTIONS, ALLOW_EMPTY_OPTION, NO_HF_CACHE_OPTION, QUIET_OPTION],
   examples: examples(`
     nix-hug export openai-community/gpt2  # persist the main branch
     nix-hug export openai-community/gpt2 --include '*.safetensors'  # persist a selection

@@ -4,7 +4,7 @@
  * Hub API requests; nothing is downloaded or built.
  */
 import { NixHugError } from '../errors.js';
-import { buildFilters, missingFiles, selector } from '../filters.js';
+import { buildFilters, emptySelection, missingFiles, selector } from '../filters.js';
 import { fileTreeHash } from '../canonical-manifest.js';
 import type { HubClient, RepoInfo } from '../hub/client.js';
 import { parseTarget, resolveTarget, type ResolvedTarget, type Target } from '../hub/resolve.js';
@@ -22,17 +22,21 @@ export interface PinFlags {
   include: string[];
   exclude: string[];
   file: string[];
+  /** Pin even when --include/--exclude select no LFS file (otherwise an error: a model without weights). */
+  allowEmpty?: boolean;
 }
 
 /** The request, checked: every usage error is found here, before any request. */
 export interface PinRequest {
   target: Target;
   filters: Filters | null;
+  /** The --include/--exclude globs as typed (for the message when they select nothing) and --allow-empty. */
+  flags: Pick<PinFlags, 'include' | 'exclude' | 'allowEmpty'>;
 }
 
 /** Parses URL, --ref and the filters; `endpoint` is the configured Hub (its URLs are accepted like huggingface.co ones). */
 export function parsePinRequest(url: string, flags: PinFlags, endpoint: string): PinRequest {
-  const request = { target: parseTarget(url, flags.ref, endpoint), filters: buildFilters(flags) };
+  const request = { target: parseTarget(url, flags.ref, endpoint), filters: buildFilters(flags), flags: { include: flags.include, exclude: flags.exclude, allowEmpty: flags.allowEmpty === true } };
   checkQuantFilters(request.target.parsed.quant, request.filters);
   return request;
 }
@@ -87,6 +91,19 @@ export async function pinRepo(hub: HubClient, request: PinRequest, endpoint: str
       `--file ${missing.map(quote).join(', ')}: no such file in ${what} at ${ref}`,
       `list the files with \`nix-hug ls ${repoPath(repo)} --ref ${ref}\``,
     );
+  }
+  const empty = request.flags.allowEmpty ? null : emptySelection(request.flags, files);
+  if (empty !== null) {
+    const ls = `\`nix-hug ls ${repoPath(repo)} --ref ${ref}\``;
+    throw empty.lfsFiles > 0
+      ? new NixHugError(
+          `${empty.flags} selects none of the ${empty.lfsFiles} LFS file(s) of ${what} at ${ref}: the result would have none of its weights`,
+          `see which files there are with ${ls}; to pin only the other files anyway, add --allow-empty`,
+        )
+      : new NixHugError(
+          `${empty.flags} selects nothing in ${what} at ${ref}: it has no LFS files, and the filters choose among LFS files (the others are always kept)`,
+          `drop the filters (every file is small and fetched anyway), or add --allow-empty; ${ls} lists the files`,
+        );
   }
   const pin: PinnedRepo = { type: repo.type, repoId: repo.repoId, rev, fileTreeHash: fileTreeHash(files, what), filters, endpoint };
   const selected = selector(filters);
