@@ -1,6 +1,11 @@
 /**
  * Turns SIGINT/SIGTERM into an AbortSignal, so a long command stops its
  * child processes and removes its temporary files instead of dying mid-way.
+ *
+ * A signal is process-wide, and so is its AbortSignal: while a command has
+ * one installed, every Hub request, retry back-off and child process
+ * (`capture`, `nixBuild`) stops on it, also in steps that were not handed it
+ * and in steps that start after it fired.
  */
 import { InterruptedError } from './errors.js';
 
@@ -10,7 +15,9 @@ export interface Interrupt {
   dispose(): void;
 }
 
-export function onInterrupt(): Interrupt {
+let active: AbortController | null = null;
+
+function onInterrupt(): Interrupt {
   const controller = new AbortController();
   const handler = (sig: NodeJS.Signals) => {
     InterruptedError.signalExitCode = sig === 'SIGTERM' ? 143 : 130;
@@ -19,11 +26,56 @@ export function onInterrupt(): Interrupt {
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);
+  active = controller;
   return {
     signal: controller.signal,
     dispose() {
       process.removeListener('SIGINT', handler);
       process.removeListener('SIGTERM', handler);
+      if (active === controller) active = null;
     },
   };
+}
+
+/** `signal`, aborted also when the running command is interrupted (undefined when there is neither). */
+export function withInterrupt(signal?: AbortSignal): AbortSignal | undefined {
+  const interrupt = active?.signal;
+  if (!interrupt || interrupt === signal) return signal;
+  if (!signal) return interrupt;
+  // AbortSignal.any holds its sources weakly: no listener piles up on the long-lived interrupt signal.
+  return AbortSignal.any([signal, interrupt]);
+}
+
+/** What a command's steps see while it runs under `interruptible`. */
+export interface Steps {
+  /** Aborted by SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** Starts the next step (named for the message if a signal stops it); throws if a signal came meanwhile. */
+  step(what: string): void;
+}
+
+/**
+ * Runs a command's work with SIGINT/SIGTERM handled: a signal aborts
+ * `signal` (and every request and child process of the command, see
+ * `withInterrupt`), and whatever the work then throws — or the next `step`
+ * — becomes one "interrupted while <step>" error with the shell's exit code.
+ */
+export async function interruptible<T>(first: string, work: (steps: Steps) => Promise<T>): Promise<T> {
+  const interrupt = onInterrupt();
+  let current = first;
+  const steps: Steps = {
+    signal: interrupt.signal,
+    step(what) {
+      if (interrupt.signal.aborted) throw new InterruptedError(current);
+      current = what;
+    },
+  };
+  try {
+    return await work(steps);
+  } catch (err) {
+    if (interrupt.signal.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(current);
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
 }

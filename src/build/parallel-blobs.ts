@@ -15,6 +15,8 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InterruptedError } from '../errors.js';
+import { withInterrupt } from '../interrupt.js';
 import { nixString } from '../nix/expr.js';
 import { COMMON_FLAGS, nixBuild, type NixLogEvent } from '../nix/nix.js';
 import type { HttpSettings } from '../settings/http.js';
@@ -70,11 +72,13 @@ export interface ParallelBlobsOptions {
 
 /** Builds the blobs with `processes` concurrent `nix build`s; the first failure stops the others and is thrown. */
 export async function buildBlobsInParallel(opts: ParallelBlobsOptions): Promise<void> {
+  const signal = withInterrupt(opts.signal);
+  if (signal?.aborted) throw new InterruptedError('downloading LFS files');
   const groups = splitBySize(opts.blobs, opts.processes);
   const jobs = Math.max(1, Math.ceil(Math.min(MAX_JOBS, opts.blobs.length) / groups.length));
   const stop = new AbortController();
   const onAbort = () => stop.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  signal?.addEventListener('abort', onAbort, { once: true });
   let failure: { error: unknown } | null = null;
   try {
     // allSettled: every nix process has exited (or been stopped) before this returns.
@@ -98,7 +102,7 @@ export async function buildBlobsInParallel(opts: ParallelBlobsOptions): Promise<
       }),
     );
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
   }
   if (failure) throw (failure as { error: unknown }).error;
 }
@@ -130,7 +134,9 @@ export interface PrebuildOptions extends Omit<ParallelBlobsOptions, 'signal'> {
  * snapshot; a failed blob stops that evaluation, an interrupt stops both.
  */
 export async function prebuildBlobs(opts: PrebuildOptions): Promise<void> {
-  const { file, evalEnv, signal, ...blobOpts } = opts;
+  const { file, evalEnv, signal: given, ...blobOpts } = opts;
+  const signal = withInterrupt(given);
+  if (signal?.aborted) throw new InterruptedError('downloading LFS files');
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -3,9 +3,8 @@
  * snapshot to the persist store (signed with nix-hug's key), records it in
  * the store's export index, and prints its store path.
  */
-import { InterruptedError } from '../errors.js';
 import { buildSnapshot, startNixpkgsCheck } from '../build/build.js';
-import { onInterrupt } from '../interrupt.js';
+import { interruptible } from '../interrupt.js';
 import { detectNix } from '../nix/nix.js';
 import { parsePinRequest, pinRepo } from '../pin/pin.js';
 import { requireStore } from '../settings/persist.js';
@@ -22,14 +21,14 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
   const cfg = await settings.persist();
   const storeUrl = requireStore(cfg, 'export');
   const nix = await detectNix(settings.env); // as fetch: no request to the Hub when nothing can be built
-  const interrupt = onInterrupt();
-  try {
-    const nixpkgs = startNixpkgsCheck(settings, interrupt.signal);
+  await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
+    const nixpkgs = startNixpkgsCheck(settings, signal);
     const pinned = await pinRepo(ctx.hub(), request, settings.endpoint(), ctx.logger);
     const { pin } = pinned;
-    const storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, nix, nixpkgs, hfCache: opts.hfCache });
+    step(`building ${pin.type} ${pin.repoId}`);
+    const storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal, nix, nixpkgs, hfCache: opts.hfCache });
     ctx.logger.info(`built ${storePath}`);
-    if (interrupt.signal.aborted) throw new InterruptedError(`exporting ${pin.repoId}`);
+    step(`exporting ${pin.repoId}`);
     ctx.logger.info(`copying to ${storeUrl}`);
     const entry = await exportPath({
       cfg,
@@ -38,12 +37,11 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
       key: snapshotKey(pin),
       storePath,
       pin: { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint },
-      signal: interrupt.signal,
+      signal,
     });
+    step(`printing the result for ${pin.repoId}`);
     const filters = describeFilters(entry.filters);
     ctx.logger.info(`exported ${pin.type} ${pin.repoId}@${pin.rev.slice(0, 7)}${filters === '-' ? '' : ` [${filters}]`} to ${storeUrl} (signed)`);
     await ctx.stdout.write(`${storePath}\n`);
-  } finally {
-    interrupt.dispose();
-  }
+  });
 }

@@ -10,7 +10,7 @@ import { writeHfCacheSnapshot } from '../hf-cache/write.js';
 import { humanSize } from '../ui/size.js';
 import { UsageError } from '../errors.js';
 import { buildSnapshot, startNixpkgsCheck } from '../build/build.js';
-import { onInterrupt } from '../interrupt.js';
+import { interruptible } from '../interrupt.js';
 import { checkOutEmpty, copyOut, outRecordConflict, recordConflictError } from '../out-dir.js';
 import { selector } from '../filters.js';
 import { detectNix } from '../nix/nix.js';
@@ -64,46 +64,54 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   // No point asking the Hub for anything when the build cannot run (a dry run asks the store too).
   const nix = opts.build || opts.dryRun ? await detectNix(ctx.settings.env) : undefined;
   const useHfCache = opts.hfCache !== false;
-  const interrupt = onInterrupt();
-  try {
-    const { settings } = ctx;
+  const { settings } = ctx;
+  await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
     if (opts.dryRun) {
       const pinned = await pinRepo(ctx.hub(), parsePinRequest(url, opts, settings.endpoint()), settings.endpoint(), ctx.logger);
       const { pin } = pinned;
+      step(`looking into the Nix store for ${pin.type} ${pin.repoId}`);
       const plan = await planBlobs(pinned.selectedLfs, settings.env, useHfCache ? settings.hfCache().dir : null);
       const report = dryRunPlan({ repoId: pin.repoId, type: pin.type, rev: pin.rev }, pinned.files.filter(selector(pin.filters)), plan, pinned.expression);
+      step(`printing the plan for ${pin.type} ${pin.repoId}`);
       await ctx.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderDryRun(report));
       return;
     }
-    const nixpkgs = opts.build ? startNixpkgsCheck(settings, interrupt.signal) : undefined;
+    const nixpkgs = opts.build ? startNixpkgsCheck(settings, signal) : undefined;
     const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
     const pinned = await pinRepo(ctx.hub(), request, settings.endpoint(), ctx.logger);
     const { pin } = pinned;
+    const what = `${pin.type} ${pin.repoId}`;
     if (opts.out !== undefined && outRecordConflict(pinned.files.filter(selector(pin.filters)).map((f) => f.path))) {
-      throw recordConflictError(`${pin.type} ${pin.repoId}`); // before any download
+      throw recordConflictError(what); // before any download
     }
     let storePath: string | null = null;
     if (opts.build) {
+      step('looking for nixpkgs');
       await nixpkgs;
       // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
+      step(`restoring ${what} from the persist store`);
       const key = snapshotKey(pin);
-      const io = { settings, log: ctx.logger };
+      const io = { settings, log: ctx.logger, signal };
       await restoreIfPersisted(io, key);
-      storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, hfCache: useHfCache, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) });
+      step(`building ${what}`);
+      storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal, hfCache: useHfCache, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) });
       ctx.logger.info(`built ${storePath}`);
+      step(`persisting ${what}`);
       await persistAfterBuild(io, key, storePath, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint });
       if (opts.out !== undefined) {
+        step(`copying to ${opts.out}`);
         const dir = await copyOut({
           storePath,
           dir: opts.out,
           override: opts.override,
-          home: ctx.settings.home,
-          signal: interrupt.signal,
+          home: settings.home,
+          signal,
           metadata: { ...key, storePath, exportedAt: new Date().toISOString() },
         });
         ctx.logger.info(`copied to ${dir}`);
       }
       if (hfCacheDir !== null) {
+        step(`writing ${what} to the Hugging Face cache ${hfCacheDir}`);
         const files = pinned.files.filter(selector(pin.filters)).map((file) => ({ file, source: join(storePath!, file.path) }));
         const written = await writeHfCacheSnapshot({ dir: hfCacheDir, repo: { type: pin.type, repoId: pin.repoId }, rev: pin.rev, ref: pinned.ref, files });
         ctx.logger.info(
@@ -112,12 +120,11 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
         );
       }
     }
+    step(`printing the result for ${what}`); // an interrupted fetch prints no result
     if (opts.json) {
       await ctx.stdout.write(JSON.stringify(fetchJson(pin, storePath, pinned.expression), null, 2) + '\n');
     } else {
       await ctx.stdout.write(pinned.expression + '\n');
     }
-  } finally {
-    interrupt.dispose();
-  }
+  });
 }

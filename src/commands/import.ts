@@ -9,7 +9,7 @@
 import { NixHugError } from '../errors.js';
 import { parseRepoUrl, validateRef } from '../hub/repo-id.js';
 import { LOOKUP_ORDER, repoPath } from '../hub/repo-type.js';
-import { onInterrupt } from '../interrupt.js';
+import { interruptible } from '../interrupt.js';
 import { canPrompt, confirmOnTty } from '../persist/confirm.js';
 import { requireStore } from '../settings/persist.js';
 import { importEntries, type ImportOutcome } from '../persist/import-entries.js';
@@ -78,34 +78,33 @@ function label(e: ExportRecord): string {
 export async function run(ctx: CommandContext, url: string | undefined, opts: ImportOptions): Promise<void> {
   const cfg = await ctx.settings.persist();
   const storeUrl = requireStore(cfg, 'import');
-  const { records: all, notes } = await readExports(cfg, ctx.settings.env, 'import');
-  for (const note of notes) ctx.logger.warn(note);
-  let entries: ExportRecord[];
-  if (opts.all || url === undefined) {
-    entries = all;
-    if (entries.length === 0) {
-      ctx.logger.info(`nothing to import: no exports are recorded in ${storeUrl}`);
-      return;
+  await interruptible(`reading the exports recorded in ${storeUrl}`, async ({ signal, step }) => {
+    const { records: all, notes } = await readExports(cfg, ctx.settings.env, 'import');
+    for (const note of notes) ctx.logger.warn(note);
+    let entries: ExportRecord[];
+    if (opts.all || url === undefined) {
+      entries = all;
+      if (entries.length === 0) {
+        ctx.logger.info(`nothing to import: no exports are recorded in ${storeUrl}`);
+        return;
+      }
+    } else {
+      entries = await select(ctx, url, opts.ref, all, storeUrl);
     }
-  } else {
-    entries = await select(ctx, url, opts.ref, all, storeUrl);
-  }
 
-  ctx.logger.info(`importing ${entries.length === 1 ? '1 entry' : `${entries.length} entries`} from ${storeUrl}`);
-  const interrupt = onInterrupt();
-  try {
+    step(`copying from ${storeUrl}`);
+    ctx.logger.info(`importing ${entries.length === 1 ? '1 entry' : `${entries.length} entries`} from ${storeUrl}`);
     const outcomes = await importEntries({
       cfg,
       env: ctx.settings.env,
       log: ctx.logger,
       entries,
       trust: { yes: opts.yes, confirm: canPrompt(process.stdin, ctx.stderr) ? confirmOnTty : null },
-      signal: interrupt.signal,
+      signal,
     });
+    step(`reporting what was imported from ${storeUrl}`);
     await summarize(ctx, outcomes);
-  } finally {
-    interrupt.dispose();
-  }
+  });
 }
 
 async function summarize(ctx: CommandContext, outcomes: ImportOutcome[]): Promise<void> {

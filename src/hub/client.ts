@@ -6,6 +6,7 @@
  * errors within a bounded number of attempts and total time, and failures
  * become one-line user errors (errors.ts). `fetch` is injectable for tests.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';
 import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
@@ -19,7 +20,8 @@ import {
   type RequestContext,
   serverMessageOf,
 } from './errors.js';
-import { NixHugError } from '../errors.js';
+import { InterruptedError, NixHugError } from '../errors.js';
+import { withInterrupt } from '../interrupt.js';
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, type HttpSettings, type RetryPolicy } from '../settings/http.js';
 import type { TokenSource } from '../settings/token.js';
 
@@ -62,7 +64,7 @@ export interface HubClientOptions {
   timeoutMs?: number;
   maxPages?: number;
   /** For tests: time and randomness. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
 }
@@ -147,6 +149,11 @@ function networkCode(err: unknown): string {
   return 'network error';
 }
 
+/** What an interrupted request reports: the step it was in. */
+function interruptedError(ctx: RequestContext): InterruptedError {
+  return new InterruptedError(`${ctx.what} for ${describeRepo(ctx.repo)}`);
+}
+
 class Retry extends Error {
   constructor(
     readonly reason: string,
@@ -166,7 +173,7 @@ export class HubClient {
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly maxPages: number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => number;
   /** Origins that answered at least once in this run: a refused connection there may be a restart, worth a retry. */
@@ -182,9 +189,24 @@ export class HubClient {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    // An aborted back-off ends its timer too: a pending timer would keep the process alive after an interrupt.
+    this.sleep = options.sleep ?? ((ms, signal) => sleep(ms, undefined, signal ? { signal } : {}).catch(() => undefined));
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+  }
+
+  /** The back-off between tries: `sleep`, cut short when `signal` aborts. */
+  private pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return this.sleep(ms);
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      if (signal.aborted) return resolve();
+      signal.addEventListener('abort', done, { once: true });
+      void this.sleep(ms, signal).then(done);
+    });
   }
 
   get hasToken(): boolean {
@@ -346,10 +368,14 @@ export class HubClient {
   ): Promise<T> {
     const started = this.now();
     const errEnv = { endpoint: this.endpoint, hasToken: this.token !== null };
+    // The caller's signal or the command's interrupt stops the request, its body and the back-off between tries.
+    const signal = withInterrupt(options.signal);
+    const opts: GetOptions = signal ? { ...options, signal } : options;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(url, ctx, options, consume, timeBody, attempt, errEnv);
+        return await this.attempt(url, ctx, opts, consume, timeBody, attempt, errEnv);
       } catch (err) {
+        if (signal?.aborted) throw interruptedError(ctx);
         if (!(err instanceof Retry)) throw err;
         const elapsed = this.now() - started;
         const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
@@ -359,8 +385,8 @@ export class HubClient {
             : Math.round(backoff * (0.5 + this.random() * 0.5));
         if (attempt > this.retry.maxRetries || elapsed + delay > this.retry.totalBudgetMs) throw err.fail();
         this.logger.debug(`retrying in ${delay} ms (attempt ${attempt + 1} of ${this.retry.maxRetries + 1}): ${err.reason}`);
-        await this.sleep(delay);
-        if (options.signal?.aborted) throw options.signal.reason;
+        await this.pause(delay, signal);
+        if (signal?.aborted) throw interruptedError(ctx);
       }
     }
   }
@@ -375,6 +401,7 @@ export class HubClient {
     errEnv: { endpoint: string; hasToken: boolean },
   ): Promise<T> {
     const method = options.method ?? 'GET';
+    if (options.signal?.aborted) throw interruptedError(ctx);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -416,7 +443,7 @@ export class HubClient {
         try {
           res = await this.fetchFn(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal, redirect: 'manual' });
         } catch (err) {
-          if (options.signal?.aborted) throw options.signal.reason;
+          if (options.signal?.aborted) throw interruptedError(ctx);
           throw unreachable(err);
         }
         this.answered.add(new URL(current).origin);
@@ -440,7 +467,7 @@ export class HubClient {
           return await consume(res);
         } catch (err) {
           if (err instanceof NixHugError) throw err;
-          if (options.signal?.aborted) throw options.signal.reason;
+          if (options.signal?.aborted) throw interruptedError(ctx);
           throw unreachable(err); // the body broke off: retry like a failed connection
         }
       }

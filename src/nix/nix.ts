@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { downloadLimits, type DownloadLimits, type HttpSettings } from '../settings/http.js';
+import { withInterrupt } from '../interrupt.js';
 
 export const MIN_NIX = { major: 2, minor: 8 } as const;
 
@@ -43,17 +44,18 @@ interface Captured {
 /** Runs a command to completion, capturing its output (small outputs only). `signal` stops it (SIGTERM). */
 export function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string, signal?: AbortSignal): Promise<Captured> {
   return new Promise((resolve, reject) => {
+    const stop = withInterrupt(signal);
     const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const onAbort = () => child.kill('SIGTERM');
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    if (stop?.aborted) onAbort();
+    else stop?.addEventListener('abort', onAbort, { once: true });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => {
-      signal?.removeEventListener('abort', onAbort);
+      stop?.removeEventListener('abort', onAbort);
       resolve({ code, stdout, stderr });
     });
     // A child that exits without reading stdin makes this write fail with EPIPE: not an error of ours.
@@ -176,18 +178,22 @@ const BUILD_LOG_LINES = 20;
  */
 export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
   const { retry } = opts.http;
+  const signal = withInterrupt(opts.signal);
+  const options = signal ? { ...opts, signal } : opts;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await nixBuildOnce(opts);
+      return await nixBuildOnce(options);
     } catch (err) {
-      if (!(err instanceof NixBuildError) || !err.gitFailure?.transient || attempt > retry.maxRetries || opts.signal?.aborted) throw err;
+      if (!(err instanceof NixBuildError) || !err.gitFailure?.transient || attempt > retry.maxRetries || signal?.aborted) throw err;
       const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-      await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => undefined);
+      await sleep(delay, undefined, signal ? { signal } : {}).catch(() => undefined);
     }
   }
 }
 
 async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
+  // A signal that came before the build (in the Hub phase, say) stops it before it starts.
+  if (opts.signal?.aborted) throw new InterruptedError('building with nix');
   const args = [
     ...COMMON_FLAGS,
     'build',
@@ -260,7 +266,7 @@ async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
     child.on('close', (c) => resolve(c));
   });
   opts.signal?.removeEventListener('abort', onAbort);
-  if (opts.signal?.aborted) throw new InterruptedError('running nix build');
+  if (opts.signal?.aborted) throw new InterruptedError('building with nix');
   if (code !== 0) throw new NixBuildError(errors, traces, buildLogs);
   let parsed: Array<{ outputs?: Record<string, string> }>;
   try {

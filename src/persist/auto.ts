@@ -4,7 +4,7 @@
  * auto-persist is on. A failure here never fails the fetch: it is reported
  * and the fetch goes on (building from the Hub, or leaving the export out).
  */
-import { NixHugError } from '../errors.js';
+import { InterruptedError, NixHugError } from '../errors.js';
 import type { Logger } from '../ui/logger.js';
 import { canPrompt, confirmOnTty } from './confirm.js';
 import type { Settings } from '../settings/index.js';
@@ -21,6 +21,14 @@ export interface AutoPersistIO {
   /** The environment for nix, and the persist configuration. */
   settings: Pick<Settings, 'env' | 'persist'>;
   log: Logger;
+  /** The command's interrupt: stops the restore or the export, and is never taken for their failure. */
+  signal?: AbortSignal;
+}
+
+/** A failure of auto-persist is a note, unless it was the user stopping the command. */
+function rethrowIfInterrupted(io: AutoPersistIO, err: unknown, what: string): void {
+  if (!io.signal?.aborted) return;
+  throw err instanceof InterruptedError ? err : new InterruptedError(what);
 }
 
 async function activeConfig(io: AutoPersistIO): Promise<PersistConfig | null> {
@@ -58,11 +66,14 @@ export async function restoreIfPersisted(io: AutoPersistIO, key: SnapshotKey): P
       log: io.log,
       entries: [entry],
       trust: { yes: false, confirm: canPrompt() ? confirmOnTty : null },
+      ...(io.signal ? { signal: io.signal } : {}),
     });
+    rethrowIfInterrupted(io, outcome?.error, `restoring ${entry.repoId} from ${cfg.storeUrl}`);
     if (outcome?.status === 'imported' || outcome?.status === 'already-valid') return entry.storePath;
     io.log.warn(`could not restore from the persist store, fetching from the Hub instead: ${describe(outcome?.error)}`);
     return null;
   } catch (err) {
+    rethrowIfInterrupted(io, err, `restoring ${key.repoId} from ${cfg.storeUrl}`);
     io.log.warn(`could not restore from the persist store, fetching from the Hub instead: ${describe(err)}`);
     return null;
   }
@@ -83,9 +94,10 @@ export async function persistAfterBuild(io: AutoPersistIO, key: SnapshotKey, sto
       io.log.debug(`already persisted in ${url}: ${storePath}`);
       return;
     }
-    await exportPath({ cfg, env: io.settings.env, log: io.log, key, storePath, command: 'fetch', ...(pin ? { pin } : {}) });
+    await exportPath({ cfg, env: io.settings.env, log: io.log, key, storePath, command: 'fetch', ...(pin ? { pin } : {}), ...(io.signal ? { signal: io.signal } : {}) });
     io.log.info(`persisted to ${url}`);
   } catch (err) {
+    rethrowIfInterrupted(io, err, `persisting ${key.repoId} to ${cfg.storeUrl}`);
     io.log.warn(`the snapshot was built but could not be persisted: ${describe(err)}`);
   }
 }

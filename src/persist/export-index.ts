@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NixHugError } from '../errors.js';
+import { withInterrupt } from '../interrupt.js';
 import { makeStorePath } from '../nix/store-path.js';
 import type { PersistConfig } from '../settings/persist.js';
 import { fileOfNar, narOfFile } from './nar.js';
@@ -258,7 +259,8 @@ export async function claimSlot(opts: Omit<PublishOptions, 'record'>, n: number,
   }
   if (!(await holds(url, info.storePath, nar, opts.env))) return false;
   if (!keepsLastWrite(url)) return true;
-  await sleep(opts.recheckMs ?? 2000);
+  const interrupt = withInterrupt();
+  await sleep(opts.recheckMs ?? 2000, undefined, interrupt ? { signal: interrupt } : {});
   return holds(url, info.storePath, nar, opts.env);
 }
 

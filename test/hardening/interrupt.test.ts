@@ -25,6 +25,7 @@ const repos: RepoSpec[] = [
   { id: `${ORG}/slow`, commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('slow', 400_000) } }] },
   { id: `${ORG}/gated`, gated: 'auto', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('gated', 400_000) } }] },
   { id: `${ORG}/big`, commits: [{ files: { 'config.json': '{}\n', 'big.bin': seeded('big', BIG), 'small.bin': seeded('small', 1000) } }] },
+  { id: `${ORG}/hub-phase`, commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('hub-phase', 1000) } }] },
 ];
 
 let hub: RunningHub;
@@ -179,6 +180,72 @@ describe('interrupted export and import', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, `${snapshot}\n`);
     assert.equal(await isValidPath(box.nixEnv, snapshot), true);
+    interruptions++;
+  });
+});
+
+describe('interrupted before the build: the Hub phase and the restore', () => {
+  const id = `${ORG}/hub-phase`;
+  const revisionOf = (repo: string) => new RegExp(`^/api/models/${repo}/revision/`);
+  const asked = (re: RegExp, status?: number) => () => hub.requests.some((q) => re.test(q.url) && (status === undefined || q.status === status));
+
+  it('SIGINT while the Hub is slow to answer the revision: exits at once, no retry', async () => {
+    hub.addFault({ match: revisionOf(id), kind: { slowBytesPerSecond: 1 }, times: 1 });
+    const run = spawnCli(['fetch', id], box.env());
+    await waitFor('the revision request', asked(revisionOf(id)));
+    await interrupt(run, 'SIGINT', box.tmp);
+    assert.match(run.stderr(), /interrupted while resolving the revision main for model /);
+    assert.equal(hub.requests.filter((q) => revisionOf(id).test(q.url)).length, 1, 'no retry after the interrupt');
+    interruptions++;
+  });
+
+  it("SIGTERM in the retry back-off (a 503 with Retry-After: 100): exits at once instead of sleeping", async () => {
+    hub.addFault({ match: revisionOf(id), kind: { status: 503, retryAfter: 100 }, times: 1 });
+    const run = spawnCli(['fetch', id], box.env({ NIX_HUG_RETRY_MAX_DELAY_MS: '200000', NIX_HUG_RETRY_TOTAL_MS: '400000' }));
+    await waitFor('the 503', asked(revisionOf(id), 503));
+    await interrupt(run, 'SIGTERM', box.tmp);
+    interruptions++;
+  });
+
+  it('SIGINT while paging the tree (a slow second page): exits at once', async () => {
+    const paged = `${ORG}/paged`;
+    const h = await startHub({ repos: [{ id: paged, commits: [{ files: Object.fromEntries(['a', 'b', 'c', 'd'].map((n) => [`${n}.json`, '{}\n'])) }] }], pageSize: 1 });
+    try {
+      h.addFault({ match: /\/tree\/.*cursor=/, kind: { slowBytesPerSecond: 1 }, times: Infinity });
+      const run = spawnCli(['fetch', paged], box.env({ HF_ENDPOINT: h.url }));
+      await waitFor('the second page', () => h.requests.some((q) => /\/tree\/.*cursor=/.test(q.url)));
+      await interrupt(run, 'SIGINT', box.tmp);
+      assert.match(run.stderr(), /interrupted while listing the files for model /);
+    } finally {
+      await h.close();
+    }
+    interruptions++;
+  });
+
+  it('SIGINT while export asks the Hub: exits at once, nothing recorded', async () => {
+    const persist = join(box.home, 'persist-hub-phase');
+    hub.addFault({ match: revisionOf(id), kind: { slowBytesPerSecond: 1 }, times: 1 });
+    const before = hub.requests.filter((q) => revisionOf(id).test(q.url)).length;
+    const run = spawnCli(['export', id], box.env({ NIX_HUG_PERSIST_DIR: persist }));
+    await waitFor('the revision request', () => hub.requests.filter((q) => revisionOf(id).test(q.url)).length > before);
+    await interrupt(run, 'SIGINT', box.tmp);
+    assert.equal(existsSync(join(persist, 'nix-cache-info')), false, 'nothing written to the persist store');
+    interruptions++;
+  });
+
+  it('SIGTERM during the auto-persist restore: exits at once; a re-run fetches', async () => {
+    const big = `${ORG}/big`;
+    const persist = join(box.home, 'persist');
+    const env = box.env({ NIX_HUG_PERSIST_DIR: persist, NIX_HUG_AUTO_PERSIST: 'true' });
+    const snapshot = (await readIndex(`file://${persist}`, box.nixEnv)).records[0]!.storePath;
+    const blob = readlinkSync(join(snapshot, 'big.bin')).split('/').slice(0, 4).join('/');
+    await collect(box.nixEnv, [snapshot, blob]);
+    const run = spawnCli(['fetch', big, '--file', 'big.bin'], env);
+    await waitFor('nix to read the persist store', () => processesMentioning(`file://${persist}`, run.child.pid!).length > 0, 60_000);
+    await interrupt(run, 'SIGTERM', `file://${persist}`);
+    assert.match(run.stderr(), /interrupted while restoring /);
+    const again = await runCli(['fetch', big, '--file', 'big.bin'], env);
+    assert.equal(again.code, 0, again.stderr);
     interruptions++;
   });
 });
