@@ -41,6 +41,7 @@ const total: Required<Figures> = {
   concurrentRuns: 0,
   endpointTricks: 0,
   tokenScopes: 0,
+  regexBombs: 0,
 };
 const seen = new Set<string>();
 for (const name of readdirSync(dir)) {
@@ -66,6 +67,7 @@ const rows: Array<[string, string, string]> = [
   ['Command lines read', n(total.commandLinesRead), 'every process in /proc, polled during a token-authenticated download and build: token found 0 times'],
   ['Interruptions', n(total.interruptions), 'SIGINT/SIGTERM mid-download, mid-copy, mid-export, mid-import: exit within 3 s, nothing left, re-run succeeds'],
   ['Endpoint tricks', n(total.endpointTricks), 'HF_ENDPOINT values a URL parser rewrites (newline, tab, empty ? or #, backslash): refused before any request, token sent nowhere'],
+  ['Regex bombs', n(total.regexBombs), "eleven-star patterns (a repo's .gitattributes, a user's --include) against 200-byte names that almost match: CLI and library answer in seconds"],
   ['Token scoping', n(total.tokenScopes), 'a gated build whose nixpkgs is fetched with git from another host: the token went to the Hub only'],
   ['Concurrent runs', n(total.concurrentRuns), 'same repo fetched twice at once; exports racing imports on one persist store: no loss'],
 ];

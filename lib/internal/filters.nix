@@ -7,6 +7,8 @@
 #   file: bool                  a predicate over every file: file.path, and
 #                               file.lfs = { sha256; size; } (size an integer) or null
 # Regexes are POSIX extended, matched against the whole path (`builtins.match`).
+# Those shaped like globs (`.*\.bin`, what `nix-hug fetch --include` prints)
+# are matched without backtracking (glob-match.nix): ten stars cost what one does.
 let
   inherit (builtins) any attrNames filter isAttrs isBool isFunction isList isString length listToAttrs match toJSON concatStringsSep all;
 
@@ -20,6 +22,7 @@ let
     let answer = predicate (view file); in
     if isBool answer then answer
     else throw "nix-hug: the filters function for ${describe} returned ${builtins.typeOf answer} for ${toJSON file.path}; it must return true or false (e.g. file: file.lfs == null || file.lfs.size < 1000000000)";
+  glob = import ./glob-match.nix;
 in
 {
   /** Returns file → bool; throws on malformed filters or unknown `files` entries. */
@@ -37,7 +40,9 @@ in
       existing = listToAttrs (map (x: { name = x.path; value = true; }) files);
       missing = if f ? files then filter (p: !(existing ? ${p})) f.files else [ ];
       wanted = if f ? files then listToAttrs (map (p: { name = p; value = true; }) f.files) else { };
-      matchesAny = res: path: any (re: match re path != null) res;
+      matchesAny = res: let matchers = map glob.regexMatcher res; in path: any (m: m path) matchers;
+      included = matchesAny (f.include or [ ]);
+      excluded = matchesAny (f.exclude or [ ]);
     in
     if !(isAttrs f) then throw "nix-hug: filters for ${describe} must be an attribute set like { include = [ \".*\\\\.safetensors\" ]; }, a function file: bool, or null"
     else if unknown != [ ] then throw "nix-hug: unknown filters key(s) ${toJSON unknown} for ${describe}: use include, exclude or files"
@@ -48,6 +53,6 @@ in
     else if f ? files then file: wanted ? ${file.path}
     else file:
       file.lfs == null
-      || ((!(f ? include) || matchesAny f.include file.path)
-          && !(f ? exclude && matchesAny f.exclude file.path));
+      || ((!(f ? include) || included file.path)
+          && !(f ? exclude && excluded file.path));
 }

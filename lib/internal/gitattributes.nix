@@ -9,12 +9,19 @@
 # - within a file later lines win; deeper .gitattributes win over shallower;
 #   `-filter`, `!filter` or `filter=other` mean "not LFS".
 # Macros (`[attr]name ...`) are not expanded.
-# Patterns become POSIX extended regexes for `builtins.match` (which matches
-# the whole string): `*` → `[^/]*`, `?` → `[^/]`, etc.
+# Patterns become tokens: one-byte atoms (`?` → `[^/]`, classes, literals),
+# `*` (`[^/]*`), `/`, `**/` (any folders) and a trailing `**` (anything).
+# A pattern whose regex cannot backtrack far — at most one `*` per path
+# component and at most one run across folders — is matched with
+# `builtins.match` (grouped with its neighbours into one alternation); any
+# other (`*a*b*`, `**/x/**/y`) with glob-match.nix, which does not backtrack:
+# the patterns come from the repository, and ten stars against a 28-byte
+# name took `builtins.match` 1.1 s.
 let
-  inherit (builtins) attrNames concatStringsSep elem elemAt filter foldl' genList head length
-    listToAttrs match replaceStrings sort stringLength substring tail;
+  inherit (builtins) all any attrNames concatStringsSep elem elemAt filter foldl' genList head isString length
+    listToAttrs match replaceStrings sort split stringLength substring tail;
   bytes = import ./bytes.nix;
+  globMatch = import ./glob-match.nix;
 
   isSpecialOutside = c: elem c [ "." "[" "]" "(" ")" "*" "+" "?" "{" "}" "|" "^" "$" "\\" ];
   escapeOutside = c: if isSpecialOutside c then "\\" + c else c;
@@ -54,9 +61,14 @@ let
     else if body == "" || body == "^" then (if has "^" then "\\^" else null)
     else "[" + body + "]";
 
-  # Glob → regex text, or null when the glob can never match (unterminated
-  # class, trailing `\`, unknown [:class:]).
-  globToRegex = glob:
+  # Tokens: { atom = "<one-byte regex>"; }, "*", "/", "**/" (any folders, `(.*/)?`), "**" (anything, `.*`).
+  atom = re: { atom = re; };
+  tokenRegex = t: if t == "*" then "[^/]*" else if t == "/" then "/" else if t == "**/" then "(.*/)?" else if t == "**" then ".*" else t.atom;
+  toRegex = tokens: concatStringsSep "" (map tokenRegex tokens);
+
+  # Glob → tokens, or null when the glob can never match (unterminated
+  # class, trailing `\`, unknown [:class:], an empty class).
+  globToTokens = glob:
     let
       bs = bytes.toBytes glob;
       n = length bs;
@@ -98,32 +110,92 @@ let
         if r == null then null
         else
           let re = renderBracket negated r.items; in
-          if re == null then { regex = "($^)"; inherit (r) next; } # empty class: matches nothing
+          if re == null then null # empty class: the pattern matches nothing
           else { regex = re; inherit (r) next; };
 
       go = i: acc:
         let c = at i; in
         if i >= n then acc
-        else if c == "\\" then (if i + 1 >= n then null else go (i + 2) (acc + escapeOutside (at (i + 1))))
+        else if c == "\\" then (if i + 1 >= n then null else go (i + 2) (acc ++ [ (literal (at (i + 1))) ]))
         else if c == "*" && at (i + 1) == "*" then
           let
             j = skipStars i;
             atBoundaryBefore = i == 0 || at (i - 1) == "/";
           in
-          if atBoundaryBefore && j >= n then acc + ".*"
-          else if atBoundaryBefore && at j == "/" then go (j + 1) (acc + "(.*/)?")
-          else go j (acc + "[^/]*")
-        else if c == "*" then go (i + 1) (acc + "[^/]*")
-        else if c == "?" then go (i + 1) (acc + "[^/]")
+          if atBoundaryBefore && j >= n then acc ++ [ "**" ]
+          else if atBoundaryBefore && at j == "/" then go (j + 1) (acc ++ [ "**/" ])
+          else go j (acc ++ [ "*" ])
+        else if c == "*" then go (i + 1) (acc ++ [ "*" ])
+        else if c == "?" then go (i + 1) (acc ++ [ (atom "[^/]") ])
         else if c == "[" then
           let cls = parseClass (i + 1); in
-          if cls == null then null else go cls.next (acc + cls.regex)
-        else go (i + 1) (acc + escapeOutside c);
+          if cls == null then null else go cls.next (acc ++ [ (atom cls.regex) ])
+        else go (i + 1) (acc ++ [ (literal c) ]);
     in
-    go 0 "";
+    go 0 [ ];
+
+  literal = c: if c == "/" then "/" else atom (escapeOutside c);
+
+  # Glob → regex text (null when it never matches), as `builtins.match` would take it.
+  globToRegex = glob: let t = globToTokens glob; in if t == null then null else toRegex t;
 
   hasGlobChars = p: match ".*[][*?\\\\].*" p != null;
   escapeLiteral = p: concatStringsSep "" (map escapeOutside (bytes.toBytes p));
+  literalTokens = p: map literal (bytes.toBytes p);
+
+  # The tokens between `/`s (a `**/` starts a group of its own).
+  components = tokens:
+    let
+      step = acc: t:
+        if t == "/" then { done = acc.done ++ [ acc.cur ]; cur = [ ]; }
+        else acc // { cur = acc.cur ++ [ t ]; };
+      r = foldl' step { done = [ ]; cur = [ ]; } tokens;
+    in
+    r.done ++ [ r.cur ];
+
+  # Whether `builtins.match` of these tokens' regex stays fast on any path: at most one run
+  # across folders (`**/`, `**`), and at most one `*` in each component — or, in the last
+  # one, `*` at both ends only (`*tfevents*`: the trailing `*` always reaches the end).
+  backtracksLittle = tokens:
+    let
+      comps = components tokens;
+      n = length comps;
+      stars = c: length (filter (t: t == "*") c);
+      bothEnds = c: let body = filter (t: t != "**/") c; in
+        stars body == 2 && head body == "*" && elemAt body (length body - 1) == "*";
+    in
+    length (filter (t: t == "**/" || t == "**") tokens) <= 1
+    && all (i: let c = elemAt comps i; in stars c <= 1 || (i == n - 1 && bothEnds c)) (genList (i: i) n);
+
+  # A component pattern (atoms and `*`) → component → bool, without backtracking.
+  componentMatcher = tokens:
+    let
+      step = acc: t:
+        if t == "*" then { done = acc.done ++ [ acc.cur ]; cur = { re = ""; len = 0; }; }
+        else acc // { cur = { re = acc.cur.re + t.atom; len = acc.cur.len + 1; }; };
+      r = foldl' step { done = [ ]; cur = { re = ""; len = 0; }; } tokens;
+    in
+    globMatch.matchSegments (r.done ++ [ r.cur ]);
+
+  # Tokens → (list of path components → bool), without backtracking: `**/` and `**` are stars
+  # over components (`**` at least one), every other component is matched on its own.
+  pathMatcher = tokens:
+    let
+      anyComponent = _: true;
+      step = acc: group:
+        let
+          starts = group != [ ] && head group == "**/";
+          acc' = if starts then { done = acc.done ++ [ acc.cur ]; cur = [ ]; } else acc;
+          rest = if starts then tail group else group;
+        in
+        # A trailing `**`: one component, then any more.
+        if rest == [ "**" ] then { done = acc'.done ++ [ (acc'.cur ++ [ anyComponent ]) ]; cur = [ ]; }
+        else acc' // { cur = acc'.cur ++ [ (componentMatcher rest) ]; };
+      r = foldl' step { done = [ ]; cur = [ ]; } (components tokens);
+    in
+    globMatch.matchList (r.done ++ [ r.cur ]);
+
+  pathComponents = p: filter isString (split "/" p);
 
   # C-style unquoting of a `"..."` pattern (git's unquote_c_style).
   unquote = s:
@@ -174,7 +246,8 @@ let
       else acc) null attrs;
 
   # A rule from a line of the .gitattributes in folder `dir` ("" or "a/b/").
-  # Returns { lfs; full ? literal path; base ? literal basename (root file only); regex ? ...} or null.
+  # Returns { lfs; full ? literal path; base ? literal basename (root file only);
+  # regex ? (prefix included); match ? path → bool (complex patterns) } or null.
   mkRule = dir: line:
     let
       parsed = parseLine line;
@@ -182,20 +255,25 @@ let
       pat0 = parsed.pattern;
       anchored = match ".*/.*" pat0 != null;
       pat = if substring 0 1 pat0 == "/" then substring 1 (-1) pat0 else pat0;
-      literal = !(hasGlobChars pat);
-      regex = globToRegex pat;
+      isLiteral = !(hasGlobChars pat);
+      tokens0 = if isLiteral then literalTokens pat else globToTokens pat;
+      # Not anchored: the pattern matches the basename, in any folder below `dir`.
+      tokens = if anchored then tokens0 else [ "**/" ] ++ tokens0;
       prefix = escapeLiteral dir;
+      dirLength = stringLength dir;
+      matchPath = pathMatcher tokens;
     in
     if parsed == null || verdict == null || pat0 == "" then null
     else if substring 0 1 pat0 == "!" then null
     else if substring (stringLength pat0 - 1) 1 pat0 == "/" then null # folders only
-    else if anchored then
-      (if literal then { lfs = verdict; full = dir + pat; }
-       else if regex == null then null
-       else { lfs = verdict; regex = prefix + regex; })
-    else if literal && dir == "" then { lfs = verdict; base = pat; }
-    else if regex == null then null
-    else { lfs = verdict; regex = prefix + "(.*/)?" + (if literal then escapeLiteral pat else regex); };
+    else if anchored && isLiteral then { lfs = verdict; full = dir + pat; }
+    else if !anchored && isLiteral && dir == "" then { lfs = verdict; base = pat; }
+    else if tokens0 == null then null
+    else if backtracksLittle tokens then { lfs = verdict; regex = prefix + toRegex tokens; }
+    else {
+      lfs = verdict;
+      match = path: substring 0 dirLength path == dir && matchPath (pathComponents (substring dirLength (-1) path));
+    };
 
   baseName = p: let m = match ".*/([^/]*)" p; in if m == null then p else head m;
 
@@ -214,12 +292,16 @@ let
         regex =
           let rs = map (r: r.regex) (filter (r: r ? regex) g.rules); in
           if rs == [ ] then null else concatStringsSep "|" (map (r: "(${r})") rs);
+        matchers = map (r: r.match) (filter (r: r ? match) g.rules);
       };
     in
     map finish (builtins.foldl' step [ ] rules);
 in
 rec {
   inherit globToRegex unquote;
+
+  /** Whether a glob's regex is matched directly (false: without backtracking, by glob-match.nix). */
+  isSimple = glob: let t = globToTokens glob; in t != null && backtracksLittle (if match ".*/.*" glob != null then t else [ "**/" ] ++ t);
 
   /**
     Build the matcher.
@@ -237,7 +319,8 @@ rec {
       # groupRules folds left and prepends, so feed it lowest precedence first.
       groups = groupRules (reverseList rules);
       matchGroup = g: path:
-        g.full ? ${path} || g.base ? ${baseName path} || (g.regex != null && match g.regex path != null);
+        g.full ? ${path} || g.base ? ${baseName path} || (g.regex != null && match g.regex path != null)
+        || any (m: m path) g.matchers;
       decide = gs: path:
         if gs == [ ] then false
         else if matchGroup (head gs) path then (head gs).lfs

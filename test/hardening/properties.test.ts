@@ -8,13 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../../src/errors.ts';
 import { globToRegex, nixMatches } from '../../src/filters.ts';
 import { parseRepoUrl, validateRef, type ParsedRepoUrl } from '../../src/hub/repo-id.ts';
 import { nixString } from '../../src/nix/expr.ts';
-import { nixTestEnv, run, record } from '../support/index.ts';
+import { LIB_DIR, nixTestEnv, run, record } from '../support/index.ts';
 
 let generated = 0;
 const nix = nixTestEnv();
@@ -155,28 +156,40 @@ function instance(g: string, fill: string[]): string {
   return out;
 }
 
+/** Globs with many stars (where a backtracking matcher is slow and a greedy one could go wrong), over few characters. */
+const starGlob = fc.array(fc.constantFrom('*', '*', '*', 'a', 'b', '?', '.', '/', 'é'), { minLength: 2, maxLength: 10 }).map((cs) => cs.join(''));
+const starPathChar = fc.constantFrom('a', 'b', 'a', '.', '/', 'é', 'x');
+
 const globCase = fc.oneof(
   fc.record({ glob, path: fc.array(pathChar, { maxLength: 10 }).map((cs) => cs.join('')) }),
   fc.record({ glob, fill: fc.array(pathChar, { minLength: 1, maxLength: 4 }) }).map(({ glob: g, fill }) => ({ glob: g, path: instance(g, fill) })),
+  fc.record({ glob: starGlob, path: fc.array(starPathChar, { maxLength: 14 }).map((cs) => cs.join('')) }),
+  fc.record({ glob: starGlob, fill: fc.array(starPathChar, { minLength: 1, maxLength: 3 }) }).map(({ glob: g, fill }) => ({ glob: g, path: instance(g, fill) })),
 );
 
 /** Evaluates `body` (a Nix expression producing JSON-able data) and returns the parsed value. */
 async function nixJson(body: string): Promise<unknown> {
-  const r = await run('nix', ['eval', '--json', '--expr', body], nix.env);
+  const r = await run('nix', ['eval', '--impure', '--json', '--expr', body], nix.env);
   if (r.code !== 0) throw new Error(`nix eval failed: ${r.stderr.slice(0, 2000)}`);
   return JSON.parse(r.stdout) as unknown;
 }
 
 describe('glob → regex (property, against Nix)', () => {
-  it("Nix's builtins.match agrees with nixMatches on generated globs and paths", async () => {
+  it("Nix's builtins.match, the library's matcher without backtracking and nixMatches agree on generated globs and paths", async () => {
     const seed = randomInt(2 ** 31);
     const cases = fc.sample(globCase, { numRuns: 1000, seed }).filter((c) => c.path !== '');
     const items = cases.map((c) => `{ r = ${nixString(globToRegex(c.glob))}; p = ${nixString(c.path)}; }`);
-    const got = (await nixJson(`map (c: builtins.match c.r c.p != null) [\n${items.join('\n')}\n]`)) as boolean[];
-    const wrong = cases.filter((c, i) => got[i] !== nixMatches(globToRegex(c.glob), c.path));
-    assert.deepEqual(wrong.slice(0, 5), [], `seed ${seed}: ${wrong.length} disagreements`);
-    // The generator must produce both outcomes, or the comparison proves little.
-    assert.ok(got.some((m) => m) && got.some((m) => !m), `seed ${seed}: one-sided sample`);
+    const glob = `(import (/. + ${nixString(join(LIB_DIR, 'internal', 'glob-match.nix'))}))`;
+    const got = (await nixJson(`map (c: [ (builtins.match c.r c.p != null) (${glob}.regexMatcher c.r c.p) ]) [\n${items.join('\n')}\n]`)) as Array<[boolean, boolean]>;
+    const wrong = cases.filter((c, i) => got[i]![0] !== nixMatches(globToRegex(c.glob), c.path) || got[i]![1] !== got[i]![0]);
+    assert.deepEqual(
+      wrong.slice(0, 5).map((c) => ({ ...c, regex: globToRegex(c.glob), nix: got[cases.indexOf(c)], cli: nixMatches(globToRegex(c.glob), c.path) })),
+      [],
+      `seed ${seed}: ${wrong.length} disagreements`,
+    );
+    // The generator must produce both outcomes, and globs the library matches without backtracking (2+ stars).
+    assert.ok(got.some((m) => m[0]) && got.some((m) => !m[0]), `seed ${seed}: one-sided sample`);
+    assert.ok(cases.filter((c) => (globToRegex(c.glob).match(/\.\*/g) ?? []).length >= 2).length >= 100, `seed ${seed}: few multi-star globs`);
     generated += cases.length;
   });
 });

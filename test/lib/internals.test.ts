@@ -159,6 +159,21 @@ describe('repository URLs', () => {
   });
 });
 
+describe('filters: globs with many stars', () => {
+  it('select in linear time what builtins.match would (ten stars against 28 and 4,000 bytes)', async () => {
+    const bomb = '.*a'.repeat(10) + '.*b'; // what `--include '*a*a*a*a*a*a*a*a*a*a*b'` becomes
+    const names = ['a'.repeat(28), `${'a'.repeat(28)}b`, 'a'.repeat(4000), `${'a'.repeat(4000)}b`, 'ab', 'b'];
+    const files = `[ ${names.map((p) => `{ path = ${nixString(p)}; lfs = { sha256 = ""; size = 1; }; }`).join(' ')} ]`;
+    const t0 = Date.now();
+    const got = await evalJson<boolean[]>(
+      `let s = ${internal('filters.nix')}.selector { filters = { include = [ ${nixString(bomb)} ]; }; files = ${files}; describe = "x"; }; in map s ${files}`,
+    );
+    const ms = Date.now() - t0;
+    assert.deepEqual(got, [false, true, false, true, false, false]);
+    assert.ok(ms < 10_000, `${ms} ms`);
+  });
+});
+
 describe('.gitattributes matching agrees with git check-attr', () => {
   let dir: string;
   before(() => {
@@ -224,5 +239,39 @@ describe('.gitattributes matching agrees with git check-attr', () => {
     assert.deepEqual(mismatches, []);
     // Not vacuous: both verdicts occur.
     assert.ok(got.filter(Boolean).length > 15 && got.filter((x) => !x).length > 15);
+  });
+
+  it('patterns with many stars or several ** (matched without backtracking): like git, and in linear time', async () => {
+    const bomb = '*a'.repeat(10) + '*';
+    const patterns = [
+      `${bomb}b`, '*tfevents*', '*x*y*z*', 'a*b*c.d', '**/m*n*/**', '**/p/**/q*r*', 'k/**/l/**', 'zz/**', '**/zy/**',
+      '*[0-9]*[0-9]*.e', '?*?*?.f', 's*/*t*u', 'w/**/x*y*z/*.g',
+    ];
+    const root = patterns.map((p) => `${p} filter=lfs`).join('\n');
+    const long = 'a'.repeat(200);
+    const paths = [
+      `${long}b`, long, 'a'.repeat(28), `${'a'.repeat(28)}b`, `dir/${long}b`, 'run.tfevents.1', 'x/events.out.tfevents',
+      'xyz', 'axbycz', 'zyx', 'abc.d', 'a1b2c.d', 'ab.d', 'mn/x', 'q/manyn/z/w', 'mn', 'p/q/r', 'v/p/w/qxr', 'p/qr', 'qr',
+      'k/l/m', 'k/j/l/m/n', 'k/l', 'zz/a', 'zz', 'zz/b/c', 'a/zy/b', 'zy/b', 'zy', 'a/b/c', '1a2.e', '12.e', 'a.e', 'abc.f', 'ab.f', 'xyz.f', 'st/tu', 'sx/tu',
+      's/t/u', 'w/x/xyz/a.g', 'w/xyz/a.g', 'w/q/xaybz/c.g', 'w/q/xyz/c/d.g',
+    ];
+    const repo = join(dir, 'repo-stars');
+    ok(await run('git', ['init', '-q', repo], process.env), 'git init');
+    writeFileSync(join(repo, '.gitattributes'), root);
+    const checkAttr = ok(await run('git', ['-C', repo, 'check-attr', '-z', 'filter', '--', ...paths], process.env), 'git check-attr');
+    const fields = checkAttr.stdout.split('\0');
+    const truth = new Map<string, boolean>();
+    for (let i = 0; i + 2 < fields.length; i += 3) truth.set(fields[i]!, fields[i + 2] === 'lfs');
+    const ga = internal('gitattributes.nix');
+    const simple = await evalJson<boolean[]>(`map ${ga}.isSimple ${nixList(patterns)}`);
+    assert.deepEqual(patterns.filter((_, i) => simple[i]), ['*tfevents*', 'zz/**'], 'the others take the path without backtracking');
+    const t0 = Date.now();
+    const got = await evalJson<boolean[]>(`let m = ${ga}.lfsMatcher [ { dir = ""; text = ${nixString(root)}; } ]; in map m ${nixList(paths)}`);
+    const ms = Date.now() - t0;
+    const mismatches = paths.filter((p, i) => got[i] !== truth.get(p)).map((p) => `${p}: git ${truth.get(p)}, nix-hug ${got[paths.indexOf(p)]}`);
+    assert.deepEqual(mismatches, []);
+    assert.ok(got.filter(Boolean).length > 10 && got.filter((x) => !x).length > 3, JSON.stringify(Object.fromEntries(paths.map((p, i) => [p.slice(0, 40), got[i]]))));
+    // One nix eval (about 0.1 s to start here); ten stars against 200 bytes would take hours with backtracking.
+    assert.ok(ms < 10_000, `${ms} ms`);
   });
 });

@@ -34,6 +34,8 @@ export interface Figures {
   endpointTricks?: number;
   /** Builds in which git sent the token to the Hub and not to another git host. */
   tokenScopes?: number;
+  /** Commands that matched many-star patterns against near-matching names in seconds. */
+  regexBombs?: number;
 }
 
 /**

@@ -40,6 +40,29 @@ describe('buildFilters', () => {
   });
 });
 
+describe('globs with many stars (regex bombs)', () => {
+  it('match in linear time: ten stars against 28 and 4,000 bytes', () => {
+    const bomb = globToRegex('*a'.repeat(10) + '*b');
+    for (const n of [28, 4000]) {
+      const t0 = performance.now();
+      assert.equal(isSelected(lfs('a'.repeat(n)), { include: [bomb] }), false);
+      assert.equal(isSelected(lfs(`${'a'.repeat(n)}b`), { include: [bomb] }), true);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 200, `${n} bytes took ${Math.round(ms)} ms`);
+    }
+  });
+
+  it('agree with the regex engine on short inputs (any run, any byte, literals, multi-byte text)', () => {
+    const globs = ['*', '**', 'a*', '*a', '*a*', 'a*b*c', '?', '??*', '*.bin', 'x/*/y*', '*é*', 'a?*?b', '*ab*ab*'];
+    const texts = ['', 'a', 'ab', 'abab', 'aab', 'ba', 'abc', 'aXbYc', 'x/q/yz', 'é', 'aébé', 'x.bin', 'a/b', 'ababab', 'acb'];
+    for (const g of globs) {
+      const re = globToRegex(g);
+      const engine = new RegExp(`^(?:${Buffer.from(re).toString('latin1')})$`, 's');
+      for (const t of texts) assert.equal(nixMatches(re, t), engine.test(Buffer.from(t).toString('latin1')), `${g} ~ ${JSON.stringify(t)}`);
+    }
+  });
+});
+
 describe('isSelected', () => {
   it('include/exclude choose among LFS files; non-LFS files always stay', () => {
     const f = buildFilters({ include: ['*.safetensors'], exclude: ['*-bad.*'] });
