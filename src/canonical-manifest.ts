@@ -16,6 +16,20 @@ export function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/** Code points HFS+ ignores when it compares names (the list git checks against). */
+const HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+
+/**
+ * Whether a path segment is `.git` as a case-insensitive file system reads it
+ * (macOS, Windows): `.GIT`, `.Git`, `.git.` or `.git ` (NTFS drops trailing
+ * dots and spaces), `git~1` (NTFS's short name), `.g\u200cit` (HFS+). Copied
+ * out with `--out`, such a folder is a git directory to every git run there.
+ */
+export function namesGitDir(segment: string): boolean {
+  const s = segment.replace(HFS_IGNORED, '').toLowerCase();
+  return s.replace(/[. ]+$/, '') === '.git' || s === 'git~1';
+}
+
 /** Why a repository path cannot be pinned, or null when it is fine. */
 export function pathProblem(path: string): string | null {
   if (path === '') return 'it is empty';
@@ -28,6 +42,7 @@ export function pathProblem(path: string): string | null {
   if (segments.some((s) => s === '')) return "it has an empty segment (trailing or double '/')";
   if (segments.some((s) => s === '.' || s === '..')) return "it has a '.' or '..' segment";
   if (segments.some((s) => s === '.git')) return "it is inside '.git'";
+  if (segments.some(namesGitDir)) return "a segment is '.git' to a case-insensitive file system (macOS, Windows)";
   return null;
 }
 

@@ -159,6 +159,27 @@ describe('repository URLs', () => {
   });
 });
 
+describe('listing a checkout', () => {
+  it('refuses .git as a case-insensitive file system reads it (.GIT, .Git, .git., git~1, .g\u200cit); keeps look-alikes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'nix-hug-listing-'));
+    try {
+      for (const d of ['.github', 'git', 'x']) mkdirSync(join(root, d));
+      for (const f of ['.gitattributes', '.github/w.yml', 'git/a', 'x/.gitignore', 'a.git']) writeFileSync(join(root, f), 'x');
+      const list = (dir: string) => `map (f: f.path) (${internal('list-files.nix')}.listFiles { root = ${nixString(dir)}; describe = "r"; })`;
+      assert.deepEqual((await evalJson<string[]>(list(root))).sort(), ['.gitattributes', '.github/w.yml', 'a.git', 'git/a', 'x/.gitignore']);
+      for (const bad of ['.GIT', '.Git', '.git.', 'GIT~1', '.g\u200cit']) {
+        const dir = join(root, 'bad');
+        mkdirSync(join(dir, bad), { recursive: true });
+        writeFileSync(join(dir, bad, 'config'), '[core]\n');
+        assert.match(await evalError(list(dir)), /has a forbidden path .*`\.git` in any case or spelling/, JSON.stringify(bad));
+        rmSync(dir, { recursive: true });
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('filters: globs with many stars', () => {
   it('select in linear time what builtins.match would (ten stars against 28 and 4,000 bytes)', async () => {
     const bomb = '.*a'.repeat(10) + '.*b'; // what `--include '*a*a*a*a*a*a*a*a*a*a*b'` becomes

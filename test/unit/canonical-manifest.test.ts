@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { NixHugError } from '../../src/errors.ts';
-import { canonicalManifest, compareUtf8, fileTreeHash } from '../../src/canonical-manifest.ts';
+import { canonicalManifest, compareUtf8, fileTreeHash, pathProblem } from '../../src/canonical-manifest.ts';
 import { treeEntryToFile } from '../../src/hub/tree.ts';
 import type { RepoFile } from '../../src/types.ts';
 import { nixTestEnv } from '../support/index.ts';
@@ -117,5 +117,16 @@ describe('tree entries → RepoFile', () => {
     assert.throws(() => treeEntryToFile({ type: 'file', path: 'w.bin', size: 1, oid: 'x', lfs: { oid: 'nothex', size: 1 } }, repo), /sha256/);
     assert.throws(() => treeEntryToFile({ type: 'file', path: '../x', size: 1, oid: 'x' }, repo), /org\/repo/);
     assert.throws(() => treeEntryToFile({ type: 'submodule', path: 'x', size: 1, oid: 'x' }, repo), /type/);
+  });
+});
+
+describe('.git as a case-insensitive file system reads it', () => {
+  it('refuses .GIT, .Git, .git., .git with a space, git~1 and .g\u200cit in any segment; keeps look-alikes', () => {
+    for (const p of ['.GIT/config', 'a/.Git/hooks/post-checkout', '.git./x', '.git /x', 'GIT~1/config', '.g\u200cit/config', 'x/.GiT']) {
+      assert.match(pathProblem(p) ?? '', /'\.git'/, JSON.stringify(p));
+    }
+    for (const p of ['.gitattributes', '.github/workflows/x.yml', 'git/x', '.gitkeep', 'a.git', 'x/.gitignore', 'git~2']) {
+      assert.equal(pathProblem(p), null, JSON.stringify(p));
+    }
   });
 });
