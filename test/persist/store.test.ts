@@ -17,6 +17,7 @@ import { importEntries, type TrustPolicy } from '../../src/persist/import-entrie
 import { keysDir, SECRET_NAME, PUBLIC_NAME } from '../../src/persist/keys.ts';
 import { readExports } from '../../src/persist/exports.ts';
 import { copyTo, parsePathInfoJson, pathInfo } from '../../src/persist/store.ts';
+import { invalidPaths } from '../../src/nix/validity.ts';
 
 function setup() {
   const nix = nixTestEnv();
@@ -183,4 +184,20 @@ test('nix path-info --json: the array of Nix 2.8 and the object of newer Nix', (
   const newer = parsePathInfoJson(JSON.stringify({ [p]: { narSize: 5, references: [], signatures: ['k:s'], ca: null }, [q]: null }));
   assert.deepEqual(newer.get(p), { path: p, narSize: 5, references: [], signatures: ['k:s'] });
   assert.equal(newer.get(q), null);
+});
+
+test('validity of more store paths than one command line holds (40,000 paths, 3.2 MB of arguments)', { timeout: 120_000 }, async () => {
+  const nix = nixTestEnv();
+  try {
+    const base32 = '0123456789abcdfghijklmnpqrsvwxyz';
+    const paths = Array.from({ length: 40_000 }, (_, i) => {
+      const hash = Array.from({ length: 32 }, (_, k) => base32[(i * 7 + k * 13 + Math.floor(i / 32 ** (k % 3))) % 32]).join('');
+      return `/nix/store/${hash}-nix-hug-argv-test-${String(i).padStart(20, '0')}`;
+    });
+    assert.ok(paths.join(' ').length > 3_000_000);
+    const invalid = await invalidPaths(paths, nix.env);
+    assert.equal(invalid.size, new Set(paths).size, 'none of them exists');
+  } finally {
+    nix.cleanup();
+  }
 });
