@@ -84,7 +84,11 @@ export interface Running {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves when the process has exited and its pipes closed. */
+  /**
+   * Resolves when the process has exited and its pipes closed. `at`: when it
+   * exited (a child it left behind may hold the pipes open longer: that is
+   * checked on its own, not counted as the CLI's time).
+   */
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
@@ -95,8 +99,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): Running {
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  let exitedAt = 0;
+  child.on('exit', () => (exitedAt = Date.now()));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    child.on('close', (code, signal) => resolve({ code, signal, at: exitedAt || Date.now() })),
   );
   return { child, stdout: () => out, stderr: () => err, done };
 }
