@@ -7,6 +7,7 @@
  */
 import { homedir } from 'node:os';
 import { colorAllowed } from '../ui/color.js';
+import { registerSecret } from '../ui/logger.js';
 import { hubEndpoint } from './endpoint.js';
 import { hfCacheLocation, type HfCacheLocation } from './hf-cache.js';
 import { httpSettingsFromEnv, type HttpSettings } from './http.js';
@@ -59,7 +60,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     home: env.HOME || homedir(),
     colorAllowed: colorAllowed(env),
     endpoint: once(() => hubEndpoint(env)),
-    token: once(() => findToken(env)),
+    token: once(() => {
+      const found = findToken(env);
+      // From here on every line nix-hug prints hides it, a token of any shape (not only `hf_…`).
+      if (found) registerSecret(found.token);
+      return found;
+    }),
     http: once(() => httpSettingsFromEnv(env)),
     libDir: once(() => findLibrary(env)),
     nixpkgs: nixpkgsPath(env),

@@ -36,9 +36,17 @@ const HF_TOKEN_RE = /hf_[A-Za-z0-9]{8,}/g;
  */
 const SIGNED_QUERY_RE = /([?&](?:X-Amz-[A-Za-z-]+|Signature|Policy|Key-Pair-Id|Expires)=)[^&#\s"'<>]+/gi;
 
+/** The secrets of this run (the token nix-hug uses): every redaction hides them, whatever they look like. */
+const runSecrets = new Set<string>();
+
+/** Registers a secret for every redaction of this process: log lines, error reports, stack traces. */
+export function registerSecret(secret: string): void {
+  if (secret.length >= 4) runSecrets.add(secret);
+}
+
 export function redactTokens(text: string, secrets: Iterable<string> = []): string {
   let out = text;
-  for (const s of secrets) {
+  for (const s of [...runSecrets, ...secrets]) {
     if (s.length >= 4) out = out.split(s).join('***');
   }
   return out.replace(HF_TOKEN_RE, 'hf_***').replace(SIGNED_QUERY_RE, '$1***');

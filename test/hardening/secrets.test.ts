@@ -12,6 +12,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHub } from '../../hub-emulator/server.ts';
@@ -184,6 +186,27 @@ describe('with HF_TOKEN and --debug, the token appears nowhere', () => {
     const viaFile = await cli(['fetch', PRIVATE, '--no-build'], { HF_TOKEN: '', HF_TOKEN_PATH: file });
     assert.equal(viaFile.code, 0, viaFile.stderr);
     assert.match(viaFile.stderr, /using the Hugging Face token from /);
+  });
+
+  it('a server that echoes the token in its error message: the error line and the stack show *** instead', async () => {
+    // The token is not hf_-shaped: only redaction of the very token in use can hide it.
+    const echo = createServer((req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `credentials ${req.headers.authorization ?? ''} were rejected` }));
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    try {
+      const endpoint = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+      for (const args of [['ls', `${ORG}/echo`], ['--debug', 'ls', `${ORG}/echo`]]) {
+        const r = await runCli(args, env({ HF_ENDPOINT: endpoint, NIX_HUG_MAX_RETRIES: '0' }));
+        commands++;
+        outputs.push(r.stdout, r.stderr);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /nix-hug: error: .*credentials Bearer \*\*\* were rejected/, 'the message is shown, the token is not');
+        noToken(r.stderr, `the error report of ${args.join(' ')}`);
+      }
+    } finally {
+      await new Promise<void>((r) => echo.close(() => r()));
+    }
   });
 
   it('in no output, export record, persist store, config dir, cache, netrc or temporary file', async () => {
