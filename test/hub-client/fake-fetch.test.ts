@@ -369,6 +369,19 @@ describe('HubClient.listTree', () => {
     assert.deepEqual(hub.calls.map((x) => new URL(x.url).searchParams.get('cursor')), [null, '1', '1', '2']);
   });
 
+  it('bounds the files held in memory: a listing longer than the bound is an error naming the repo', async () => {
+    const pages = (n: number) =>
+      fakeHub((url) => {
+        const page = Number(new URL(url).searchParams.get('cursor') ?? '0');
+        const items = Array.from({ length: 100 }, (_, k) => entry(page * 100 + k));
+        return json(items, { headers: page + 1 < n ? { link: `<${EP}/t?cursor=${page + 1}>; rel="next"` } : {} });
+      });
+    assert.equal((await listRepoFiles(client(pages(10).fetch).c, model, SHA, 1000)).length, 1000);
+    const over = pages(1000);
+    await assert.rejects(listRepoFiles(client(over.fetch).c, model, SHA, 1000), /the file list of model org\/repo has more than 1,000 files/);
+    assert.equal(over.calls.length, 11, 'stops reading at the bound');
+  });
+
   it('bounds the number of pages and detects loops', async () => {
     const endless = fakeHub((url) => {
       const n = Number(new URL(url).searchParams.get('cursor') ?? '0');
