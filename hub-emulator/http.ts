@@ -45,6 +45,11 @@ export class Ctx {
     res.setHeader('X-Request-Id', `Root=1-${randomBytes(12).toString('hex')}`);
   }
 
+  /** The fault this response carries (a body fault handed on to a redirect's target is not this one's). */
+  get fault(): FaultKind | null {
+    return this.statusFault ?? this.bodyFault;
+  }
+
   /** Answers an injected status fault, if any; true when the request is done. */
   answerStatusFault(): boolean {
     const f = this.statusFault;

@@ -140,6 +140,7 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
         status: { enumerable: true, get: () => res.statusCode },
         bytes: { enumerable: true, get: () => ctx.bytes },
         route: { enumerable: true, get: () => ctx.route },
+        fault: { enumerable: true, get: () => ctx.fault },
       });
       requests.push(record);
       if (requests.length > 1_000_000) requests.splice(0, requests.length - 1_000_000);

@@ -101,6 +101,8 @@ export interface RequestRecord {
   route: string;
   /** The Authorization header was present. */
   authorized: boolean;
+  /** The fault this request got (`FaultSpec['kind']`), or null: what a test counts as injected. */
+  fault: FaultSpec['kind'] | null;
 }
 
 export interface RepoState {

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
-import { requireBuild, runCli, oneErrorLine, record, RUN, sandbox, type Sandbox, STUB_DIR, seeded } from '../support/index.ts';
+import { requireBuild, runCli, oneErrorLine, attempt, RUN, sandbox, type Sandbox, STUB_DIR, seeded } from '../support/index.ts';
 import { nixString } from '../../src/nix/expr.ts';
 
 const ORG = `ep-${RUN}`;
@@ -83,6 +83,7 @@ describe('HF_ENDPOINT tricks', () => {
         [` http://127.0.0.1:${p}`, 'a leading space'],
         [`http://127.0.0.1:${p}/a b`, 'a space in the path'],
       ];
+      const passed = attempt('endpoint', 'endpointTricks', tricks.length);
       for (const [value, what] of tricks) {
         const r = await runCli(['ls', MODEL], box.env({ HF_ENDPOINT: value, HF_TOKEN: TOKEN }));
         assert.equal(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`);
@@ -90,7 +91,7 @@ describe('HF_ENDPOINT tricks', () => {
         assert.equal(r.stdout, '', what);
       }
       assert.deepEqual(capture.seen.map((c) => c.url), [], 'no request reached the capture server');
-      record('endpoint', { endpointTricks: tricks.length });
+      passed();
     } finally {
       await capture.close();
     }
@@ -108,6 +109,7 @@ describe('the token given to git', () => {
   it('reaches the Hub only: a nixpkgs fetched with git from another host during the build gets no Authorization', async () => {
     // Another git host: a second emulator (its own port, so its own origin), serving a repo the
     // nixpkgs stand-in below fetches with builtins.fetchGit while the gated repo is built.
+    const passed = attempt('endpoint', 'tokenScopes');
     const other = await startHub({ repos: [{ id: PROBE, commits: [{ files: { 'default.nix': '{ }\n' } }] }] });
     const dir = mkdtempSync(join(tmpdir(), 'nix-hug-nixpkgs-probe-'));
     try {
@@ -129,7 +131,7 @@ describe('the token given to git', () => {
       assert.deepEqual(otherGit.filter((q) => q.authorized).map((q) => q.url), [], 'no Authorization to the other git host');
       const hubGit = hub.requests.filter((q) => q.route === 'git' && q.url.includes(`/${GATED}.git/`));
       assert.ok(hubGit.length > 0 && hubGit.every((q) => q.authorized), "git sent the token to the Hub's repository");
-      record('endpoint', { tokenScopes: 1 });
+      passed();
     } finally {
       await other.close();
       rmSync(dir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { FileSpec, RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
-import { requireBuild, runCli, isValidPath, oneErrorLine, record, RUN, sandbox, seeded, tmpLeftovers, type Sandbox, sha256Hex, canaryDir, outSiblings, seedOf } from '../support/index.ts';
+import { requireBuild, runCli, isValidPath, oneErrorLine, attempt, RUN, sandbox, seeded, tmpLeftovers, type Sandbox, sha256Hex, canaryDir, outSiblings, seedOf } from '../support/index.ts';
 import { lfsSha256 } from '../../hub-emulator/content.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 
@@ -89,7 +89,6 @@ let hub: RunningHub;
 let box: Sandbox;
 let mirror: Server;
 let mirrorUrl = '';
-let hostileRepos = 0;
 /** The tree API's entries for `${ORG}/mirror`, rewritten per test. */
 let rewrite: (entries: Array<Record<string, unknown>>) => unknown = (e) => e;
 
@@ -127,8 +126,9 @@ before(async () => {
   box = sandbox(() => hub.url);
 });
 after(async () => {
-  const intact = CANARIES.filter((c) => !existsSync(c)).length;
-  if (intact === CANARIES.length) record('hostile', { canariesIntact: intact, hostileRepos });
+  // Each canary is checked once more at the end: tried, and passed when its file does not exist.
+  const pass = attempt('hostile', 'canaries', CANARIES.length);
+  pass(CANARIES.filter((c) => !existsSync(c)).length);
   rmSync(CANARY_DIR, { recursive: true, force: true });
   await new Promise<void>((r) => (mirror ? mirror.close(() => r()) : r()));
   await hub?.close();
@@ -156,6 +156,7 @@ function tree(root: string): Map<string, { bytes: Buffer; link: boolean }> {
 
 describe('file names that are code', () => {
   it('fetch, ls --json, --file and --out keep every name and byte, and run none of them', async () => {
+    const done = attempt('hostile', 'hostileRepos');
     const id = `${ORG}/names`;
     const files = hub.repo(id).filesAt();
     const ls = await runCli(['ls', id, '--json'], box.env());
@@ -187,10 +188,12 @@ describe('file names that are code', () => {
     assert.ok(kept.some((k) => k.startsWith('weights/$(') && k.endsWith('.safetensors')), 'the glob matched the name as text');
     assert.ok(!kept.includes('weights/`id` w.bin'), 'the other LFS file is filtered out');
     assertCanariesIntact();
-    hostileRepos++;
+    done();
   });
 
   it('a newline in a file name: ls and fetch refuse it, naming the repository and the file', async () => {
+
+    const done = attempt('hostile', 'hostileRepos');
     const id = `${ORG}/newline`;
     for (const args of [['ls', id], ['fetch', id, '--no-build'], ['fetch', id]]) {
       const r = await runCli(args, box.env());
@@ -199,13 +202,14 @@ describe('file names that are code', () => {
       assert.ok(line.includes(id) && line.includes("'line\\nbreak.txt'") && line.includes('control character'), line);
       assert.equal(r.stdout, '');
     }
-    hostileRepos++;
+    done();
   });
 });
 
 describe('git symlinks leaving the repository', () => {
   for (const [name, target] of [['abs-link', "'/root/.ssh/id_rsa'"], ['up-link', "'../../../../etc/passwd'"]] as const) {
     it(`${name}: fetch refuses it with one line naming the repository, the link and its target`, async () => {
+      const done = attempt('hostile', 'hostileRepos');
       const id = `${ORG}/${name}`;
       const out = join(box.home, `out-${name}`);
       const r = await runCli(['fetch', id, '--out', out], box.env());
@@ -214,13 +218,14 @@ describe('git symlinks leaving the repository', () => {
       assert.ok(line.includes(id) && line.includes(target), line);
       assert.equal(existsSync(out), false);
       assert.deepEqual(tmpLeftovers(box.tmp), []);
-      hostileRepos++;
+      done();
     });
   }
 });
 
 describe('--out', () => {
   it('symlinks that loop inside the repository (zz -> ., sub/up -> ..): copied as links, each file once', async () => {
+    const done = attempt('hostile', 'symlinkLoops');
     const id = `${ORG}/loops`;
     const out = join(box.home, 'out-loops');
     const r = await runCli(['fetch', id, '--out', out, '--json'], box.env());
@@ -244,10 +249,12 @@ describe('--out', () => {
     const gitattributes = lstatSync(join(out, '.gitattributes')).size;
     assert.equal(bytes, 100_000 + '{}\n'.length + recordSize + gitattributes, `${bytes} bytes under --out`);
     assert.deepEqual(outSiblings(out), []);
-    hostileRepos++;
+    done();
   });
 
   it("a repository file named .nix-hug.json: --out refuses before any download instead of overwriting it", async () => {
+
+    const done = attempt('hostile', 'hostileRepos');
     const id = `${ORG}/own-record`;
     const out = join(box.home, 'out-own-record');
     const cdnBefore = hub.requests.filter((q) => q.route === 'cdn').length;
@@ -262,12 +269,13 @@ describe('--out', () => {
     assert.equal(plain.code, 0, plain.stderr);
     const storePath = (JSON.parse(plain.stdout) as { storePath: string }).storePath;
     assert.equal(readFileSync(join(storePath, '.nix-hug.json'), 'utf8'), '{"theirs": true}\n');
-    hostileRepos++;
+    done();
   });
 });
 
 describe('LFS pointers', () => {
   it('malformed pointers are ordinary files: fetched with their exact bytes', async () => {
+    const done = attempt('hostile', 'hostileRepos');
     const id = `${ORG}/pointers`;
     const r = await runCli(['fetch', id, '--json'], box.env());
     assert.equal(r.code, 0, r.stderr);
@@ -278,10 +286,12 @@ describe('LFS pointers', () => {
       assert.ok(!lstatSync(join(storePath, p)).isSymbolicLink(), `${p} is a copy of the pointer text`);
     }
     assert.equal(readlinkSync(join(storePath, 'real.bin')), blobStorePath(sha256Hex(files.get('real.bin')!)));
-    hostileRepos++;
+    done();
   });
 
   it('a pointer too large for a safe integer: refused by ls and fetch, naming the file', async () => {
+
+    const done = attempt('hostile', 'hostileRepos');
     const id = `${ORG}/oversized`;
     for (const args of [['ls', id], ['fetch', id]]) {
       const r = await runCli(args, box.env());
@@ -289,10 +299,12 @@ describe('LFS pointers', () => {
       const line = oneErrorLine(r.stderr);
       assert.ok(line.includes(id) && line.includes("'huge.bin'"), line);
     }
-    hostileRepos++;
+    done();
   });
 
   it('a pointer to an object the CDN does not have: one error naming the file; without it, the rest is fetched', async () => {
+
+    const done = attempt('hostile', 'hostileRepos');
     const id = `${ORG}/missing-object`;
     const r = await runCli(['fetch', id], box.env());
     assert.equal(r.code, 1, r.stderr);
@@ -302,10 +314,12 @@ describe('LFS pointers', () => {
     const without = await runCli(['fetch', id, '--exclude', 'ghost.bin', '--allow-empty', '--json'], box.env());
     assert.equal(without.code, 0, without.stderr);
     assert.deepEqual(readdirSync((JSON.parse(without.stdout) as { storePath: string }).storePath), ['.gitattributes', 'config.json']);
-    hostileRepos++;
+    done();
   });
 
   it('a pointer whose size disagrees with the bytes: refused on the authenticated route, naming the file', async () => {
+
+    const done = attempt('hostile', 'hostileRepos');
     // The Hub lists the size the pointer states; the CLI's own download checks size and sha256.
     const id = `${ORG}/gated-liar`;
     const real = await lfsSha256(seedOf('liar'), 1000);
@@ -323,7 +337,7 @@ describe('LFS pointers', () => {
     } finally {
       await lie.close();
     }
-    hostileRepos++;
+    done();
   });
 });
 
@@ -346,6 +360,7 @@ describe('a mirror that lies in the tree listing', () => {
   ];
   for (const [name, change, says] of cases) {
     it(`${name}: ls and fetch refuse the listing, naming the repository`, async () => {
+      const done = attempt('hostile', 'hostileRepos');
       rewrite = change;
       const id = `${ORG}/mirror`;
       for (const args of [['ls', id], ['fetch', id]]) {
@@ -355,7 +370,7 @@ describe('a mirror that lies in the tree listing', () => {
         for (const s of [id, ...says]) assert.ok(line.includes(s), `${args[0]}: ${line} lacks ${s}`);
         assert.equal(r.stdout, '');
       }
-      hostileRepos++;
+      done();
     });
   }
 });

@@ -15,14 +15,25 @@ import { UsageError } from '../../src/errors.ts';
 import { globToRegex, nixMatches } from '../../src/filters.ts';
 import { parseRepoUrl, validateRef, type ParsedRepoUrl } from '../../src/hub/repo-id.ts';
 import { nixString } from '../../src/nix/expr.ts';
-import { LIB_DIR, nixTestEnv, run, record } from '../support/index.ts';
+import { attempt, LIB_DIR, nixTestEnv, run } from '../support/index.ts';
 
-let generated = 0;
 const nix = nixTestEnv();
-after(() => {
-  nix.cleanup();
-  record('properties', { generatedInputs: generated });
-});
+after(() => nix.cleanup());
+
+/**
+ * Runs a fast-check property, counting every input it generated as tried,
+ * and as passed once the whole property held (a failing input fails it).
+ */
+function property(check: (count: () => void) => void): void {
+  let n = 0;
+  try {
+    check(() => n++);
+  } catch (err) {
+    attempt('properties', 'generatedInputs', n)(0);
+    throw err;
+  }
+  attempt('properties', 'generatedInputs', n)();
+}
 
 // ---- repository URLs ---------------------------------------------------------
 
@@ -74,64 +85,72 @@ function isUsageError(err: unknown): boolean {
 
 describe('repository URLs (property)', () => {
   it('every form of a valid repository parses to its type, id and revision', () => {
-    fc.assert(
-      fc.property(forms, ({ input, want }) => {
-        generated++;
-        assert.deepEqual(parseRepoUrl(input), want.ref === undefined ? { type: want.type, repoId: want.repoId } : want);
-      }),
-      { numRuns: 1500 },
+    property((count) =>
+      fc.assert(
+        fc.property(forms, ({ input, want }) => {
+          count();
+          assert.deepEqual(parseRepoUrl(input), want.ref === undefined ? { type: want.type, repoId: want.repoId } : want);
+        }),
+        { numRuns: 1500 },
+      ),
     );
   });
 
   it('a valid id with a forbidden character anywhere is a usage error', () => {
-    fc.assert(
-      fc.property(namePart, repoName, poison, fc.nat(), fc.constantFrom('', 'hf:', 'datasets/', 'https://huggingface.co/'), (org, name, bad, at, prefix) => {
-        generated++;
-        const id = `${org}/${name}`;
-        const i = at % (id.length + 1);
-        const input = prefix + id.slice(0, i) + bad + id.slice(i);
-        // In a page URL, `?` starts the query string (e.g. ?library=transformers): legitimate there.
-        fc.pre(!(prefix.startsWith('https:') && bad === '?'));
-        assert.throws(() => parseRepoUrl(input), isUsageError, JSON.stringify(input));
-      }),
-      { numRuns: 1500 },
+    property((count) =>
+      fc.assert(
+        fc.property(namePart, repoName, poison, fc.nat(), fc.constantFrom('', 'hf:', 'datasets/', 'https://huggingface.co/'), (org, name, bad, at, prefix) => {
+          count();
+          const id = `${org}/${name}`;
+          const i = at % (id.length + 1);
+          const input = prefix + id.slice(0, i) + bad + id.slice(i);
+          // In a page URL, `?` starts the query string (e.g. ?library=transformers): legitimate there.
+          fc.pre(!(prefix.startsWith('https:') && bad === '?'));
+          assert.throws(() => parseRepoUrl(input), isUsageError, JSON.stringify(input));
+        }),
+        { numRuns: 1500 },
+      ),
     );
   });
 
   it('any string either parses to a clean id or is a usage error, never another exception', () => {
-    fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: fc.constantFrom('a', '/', ':', '.', '-', 'h', 't', 'p', 's', '%', '2', 'F', 'datasets', 'tree', 'hf'), maxLength: 30 })), (input) => {
-        generated++;
-        let parsed: ParsedRepoUrl;
-        try {
-          parsed = parseRepoUrl(input);
-        } catch (err) {
-          assert.ok(isUsageError(err), `${JSON.stringify(input)}: ${String(err)}`);
-          return;
-        }
-        assert.match(parsed.repoId, /^[A-Za-z0-9_][A-Za-z0-9._-]*\/[A-Za-z0-9_][A-Za-z0-9._-]*$/, JSON.stringify(input));
-        assert.ok(!parsed.repoId.includes('..'), JSON.stringify(input));
-        if (parsed.ref !== undefined) assert.equal(validateRef(parsed.ref), parsed.ref);
-      }),
-      { numRuns: 3000 },
+    property((count) =>
+      fc.assert(
+        fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: fc.constantFrom('a', '/', ':', '.', '-', 'h', 't', 'p', 's', '%', '2', 'F', 'datasets', 'tree', 'hf'), maxLength: 30 })), (input) => {
+          count();
+          let parsed: ParsedRepoUrl;
+          try {
+            parsed = parseRepoUrl(input);
+          } catch (err) {
+            assert.ok(isUsageError(err), `${JSON.stringify(input)}: ${String(err)}`);
+            return;
+          }
+          assert.match(parsed.repoId, /^[A-Za-z0-9_][A-Za-z0-9._-]*\/[A-Za-z0-9_][A-Za-z0-9._-]*$/, JSON.stringify(input));
+          assert.ok(!parsed.repoId.includes('..'), JSON.stringify(input));
+          if (parsed.ref !== undefined) assert.equal(validateRef(parsed.ref), parsed.ref);
+        }),
+        { numRuns: 3000 },
+      ),
     );
   });
 
   it('a ref either passes unchanged or is a usage error; what passes is safe in a message, URL or file name', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 30 }), (r) => {
-        generated++;
-        let ok: string;
-        try {
-          ok = validateRef(r);
-        } catch (err) {
-          assert.ok(isUsageError(err), `${JSON.stringify(r)}: ${String(err)}`);
-          return;
-        }
-        assert.equal(ok, r);
-        assert.doesNotMatch(ok, /[\s\u0000-\u001f\u007f"'`\\]|\.\.|\$\{|^-|\/\/|^\/|\/$/, JSON.stringify(r));
-      }),
-      { numRuns: 3000 },
+    property((count) =>
+      fc.assert(
+        fc.property(fc.string({ unit: 'binary', maxLength: 30 }), (r) => {
+          count();
+          let ok: string;
+          try {
+            ok = validateRef(r);
+          } catch (err) {
+            assert.ok(isUsageError(err), `${JSON.stringify(r)}: ${String(err)}`);
+            return;
+          }
+          assert.equal(ok, r);
+          assert.doesNotMatch(ok, /[\s\u0000-\u001f\u007f"'`\\]|\.\.|\$\{|^-|\/\/|^\/|\/$/, JSON.stringify(r));
+        }),
+        { numRuns: 3000 },
+      ),
     );
   });
 });
@@ -182,6 +201,7 @@ describe('glob → regex (property, against Nix)', () => {
     const glob = `(import (/. + ${nixString(join(LIB_DIR, 'internal', 'glob-match.nix'))}))`;
     const got = (await nixJson(`map (c: [ (builtins.match c.r c.p != null) (${glob}.regexMatcher c.r c.p) ]) [\n${items.join('\n')}\n]`)) as Array<[boolean, boolean]>;
     const wrong = cases.filter((c, i) => got[i]![0] !== nixMatches(globToRegex(c.glob), c.path) || got[i]![1] !== got[i]![0]);
+    attempt('properties', 'generatedInputs', cases.length)(cases.length - wrong.length);
     assert.deepEqual(
       wrong.slice(0, 5).map((c) => ({ ...c, regex: globToRegex(c.glob), nix: got[cases.indexOf(c)], cli: nixMatches(globToRegex(c.glob), c.path) })),
       [],
@@ -190,7 +210,6 @@ describe('glob → regex (property, against Nix)', () => {
     // The generator must produce both outcomes, and globs the library matches without backtracking (2+ stars).
     assert.ok(got.some((m) => m[0]) && got.some((m) => !m[0]), `seed ${seed}: one-sided sample`);
     assert.ok(cases.filter((c) => (globToRegex(c.glob).match(/\.\*/g) ?? []).length >= 2).length >= 100, `seed ${seed}: few multi-star globs`);
-    generated += cases.length;
   });
 });
 
@@ -209,8 +228,8 @@ describe('Nix string escaping (property, against Nix)', () => {
     const strings = fc.sample(nixText, { numRuns: 1000, seed });
     const got = (await nixJson(`[\n${strings.map(nixString).join('\n')}\n]`)) as string[];
     const wrong = strings.filter((s, i) => got[i] !== s).map((s) => JSON.stringify(s));
+    attempt('properties', 'generatedInputs', strings.length)(strings.length - wrong.length);
     assert.deepEqual(wrong.slice(0, 5), [], `seed ${seed}: ${wrong.length} strings changed`);
     assert.equal(got.length, strings.length);
-    generated += strings.length;
   });
 });

@@ -107,6 +107,52 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): Running {
   return { child, stdout: () => out, stderr: () => err, done };
 }
 
+/** How long a process took to exit after a signal. */
+export interface SignalTiming {
+  /** Wall clock, from the signal to the exit. */
+  wallMs: number;
+  /** Of that, the time the process sat ready to run with no CPU free (from /proc/PID/schedstat). */
+  cpuWaitMs: number;
+  /** wallMs − cpuWaitMs: what the process itself took — sleeping, waiting for a child, or running. */
+  ownMs: number;
+}
+
+/** Nanoseconds `pid` has spent waiting on a run queue, or null once it is gone. */
+function runQueueNs(pid: number): number | null {
+  try {
+    const wait = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    return Number.isFinite(wait) ? wait : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Sends `signal` and times the exit. On a machine whose run queue is longer
+ * than its cores (this project's shared 2-core VM runs at load 20–40 when
+ * several engineers test at once), wall time stretches by the wait for a CPU;
+ * `ownMs` leaves that wait out — and only that: time spent sleeping, waiting
+ * on a child or a socket, or computing still counts. The wait is read
+ * before the signal and every 5 ms until the exit (what accrues after the
+ * last read is counted against the process, never for it).
+ */
+export async function signalAndTime(run: Running, signal: NodeJS.Signals): Promise<SignalTiming> {
+  const pid = run.child.pid!;
+  const first = runQueueNs(pid);
+  let last = first;
+  const poll = setInterval(() => {
+    const w = runQueueNs(pid);
+    if (w !== null) last = w;
+  }, 5);
+  const sent = Date.now();
+  run.child.kill(signal);
+  const end = await run.done;
+  clearInterval(poll);
+  const wallMs = end.at - sent;
+  const cpuWaitMs = first !== null && last !== null ? Math.max(0, Math.round((last - first) / 1e6)) : 0;
+  return { wallMs, cpuWaitMs, ownMs: wallMs - cpuWaitMs };
+}
+
 /** The CLI's error report: exactly one `nix-hug: error:` line, at most one `hint:` line, no stack trace. */
 export function oneErrorLine(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l.startsWith('nix-hug: error:') || l.startsWith('hint:') || /^\s+at /.test(l));
