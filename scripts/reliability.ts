@@ -72,19 +72,19 @@ const count = (k: Key) => n(seen.get(k) ?? 0);
 const secondsOf = (k: Key) => ((seen.get(k) ?? 0) / 1000).toFixed(1);
 
 const rows: Array<[string, string, string]> = [
-  ['Network faults injected', count('faultsInjected'), "503s, 429 with Retry-After, bodies dropped or stalled mid-file, wrong bytes, git errors, the Hub going away (counted from the emulator's log)"],
-  ['Fault scenarios survived', cases('faultScenarios'), 'fetched after bounded retries, or one clear error naming repo and file with no partial store path, --out dir or export record'],
+  ['Network faults injected', count('faultsInjected'), "503s, 429 with `Retry-After`, bodies dropped or stalled mid-file, wrong bytes, git errors, the Hub going away (counted from the emulator's log)"],
+  ['Fault scenarios survived', cases('faultScenarios'), 'fetched after bounded retries, or one clear error naming repo and file with no partial store path, `--out` dir or export record'],
   ['Malformed invocations', cases('badInputs'), 'URLs, refs, patterns, paths, option mixes, config files, old manifests, env knobs: exit 1 or 2, one line, nothing written'],
-  ['Generated inputs', cases('generatedInputs'), "property tests: URL parsing, glob matching against Nix's builtins.match and the library's matcher, Nix string escaping"],
-  ['Hostile repositories', cases('hostileRepos'), 'shell/Nix code in names, newlines, escaping symlinks, bad pointers, .git in any case, a lying mirror: fetched exactly or refused'],
-  ['Symlink loops', cases('symlinkLoops'), '`zz -> .` and `sub/up -> ..` copied out with --out: links kept, every file once'],
+  ['Generated inputs', cases('generatedInputs'), "property tests: URL parsing, glob matching against Nix's `builtins.match` and the library's matcher, Nix string escaping"],
+  ['Hostile repositories', cases('hostileRepos'), 'shell/Nix code in names, newlines, escaping symlinks, bad pointers, `.git` in any case, a lying mirror: fetched exactly or refused'],
+  ['Symlink loops', cases('symlinkLoops'), '`zz -> .` and `sub/up -> ..` copied out with `--out`: links kept, every file once'],
   ['Canaries intact', cases('canaries'), 'files that would exist had any name or value been executed'],
-  ['Token checks', cases('secretChecks'), `places the token was looked for after ${count('secretCommands')} commands with HF_TOKEN and --debug (outputs, error reports, expression, export records, persist store, store paths, derivations, build logs, caches, netrc, temp files, signed CDN URLs)`],
-  ['Command lines read', count('commandLinesRead'), 'every process in /proc, polled during a token-authenticated download and build: token on none'],
-  ['Interruptions', cases('interruptions'), `SIGINT/SIGTERM in every phase (Hub request, Retry-After back-off, paging, restore, download, copy, export, import): exit 130/143 within 3 s, nothing left, re-run works; slowest ${secondsOf('interruptMs')} s (${secondsOf('interruptWallMs')} s on the clock, the rest waiting for a CPU)`],
-  ['Endpoint tricks', cases('endpointTricks'), 'HF_ENDPOINT values a URL parser rewrites (newline, tab, empty ? or #, backslash, spaces): refused before any request'],
+  ['Token checks', cases('secretChecks'), `places the token was looked for after ${count('secretCommands')} commands with \`HF_TOKEN\` and \`--debug\` (outputs, error reports, expression, export records, persist store, store paths, derivations, build logs, caches, netrc, temp files, signed CDN URLs)`],
+  ['Command lines read', count('commandLinesRead'), 'every process in `/proc`, polled during a token-authenticated download and build: token on none'],
+  ['Interruptions', cases('interruptions'), `SIGINT/SIGTERM in every phase (Hub request, \`Retry-After\` back-off, paging, restore, download, copy, export, import): exit 130/143 within 3 s, nothing left, re-run works; slowest ${secondsOf('interruptMs')} s (${secondsOf('interruptWallMs')} s on the clock, the rest waiting for a CPU)`],
+  ['Endpoint tricks', cases('endpointTricks'), '`HF_ENDPOINT` values a URL parser rewrites (newline, tab, empty `?` or `#`, backslash, spaces): refused before any request'],
   ['Token scoping', cases('tokenScopes'), 'a gated build whose nixpkgs is fetched with git from another host: the token went to the Hub only'],
-  ['Regex bombs', cases('regexBombs'), "eleven-star patterns (a repo's .gitattributes, a user's --include) against 200-byte names that almost match: CLI and library answer in seconds"],
+  ['Regex bombs', cases('regexBombs'), "eleven-star patterns (a repo's `.gitattributes`, a user's `--include`) against 200-byte names that almost match: CLI and library answer in seconds"],
   ['Concurrent runs', cases('concurrentRuns'), 'same repo fetched twice at once; exports racing imports on one persist store: no loss'],
 ];
 
