@@ -14,10 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startHub } from '../../hub-emulator/server.ts';
-import type { RunningHub } from '../../hub-emulator/types.ts';
-import { requireBuild, runCli, oneErrorLine, attempt, RUN, sandbox, type Sandbox, STUB_DIR, seeded } from '../support/index.ts';
+import { attempt, hubSandbox, oneErrorLine, RUN, runCli, seeded, STUB_DIR } from '../support/index.ts';
 import { nixString } from '../../src/nix/expr.ts';
 
 const ORG = `ep-${RUN}`;
@@ -46,23 +45,12 @@ async function captureServer(): Promise<{ port: number; seen: Captured[]; close(
   };
 }
 
-let hub: RunningHub;
-let box: Sandbox;
-
-before(async () => {
-  requireBuild();
-  hub = await startHub({
-    repos: [
-      { id: MODEL, commits: [{ files: { 'config.json': '{}\n' } }] },
-      { id: GATED, gated: 'manual', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('endpoint-gated', 20_000) } }] },
-    ],
-    tokens: { [TOKEN]: { grants: [GATED] } },
-  });
-  box = sandbox(() => hub.url);
-});
-after(async () => {
-  await hub?.close();
-  box?.cleanup();
+const suite = hubSandbox({
+  repos: [
+    { id: MODEL, commits: [{ files: { 'config.json': '{}\n' } }] },
+    { id: GATED, gated: 'manual', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('endpoint-gated', 20_000) } }] },
+  ],
+  tokens: { [TOKEN]: { grants: [GATED] } },
 });
 
 describe('HF_ENDPOINT tricks', () => {
@@ -85,7 +73,7 @@ describe('HF_ENDPOINT tricks', () => {
       ];
       const passed = attempt('endpoint', 'endpointTricks', tricks.length);
       for (const [value, what] of tricks) {
-        const r = await runCli(['ls', MODEL], box.env({ HF_ENDPOINT: value, HF_TOKEN: TOKEN }));
+        const r = await runCli(['ls', MODEL], suite.box.env({ HF_ENDPOINT: value, HF_TOKEN: TOKEN }));
         assert.equal(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`);
         assert.match(oneErrorLine(r.stderr), /HF_ENDPOINT/, what);
         assert.equal(r.stdout, '', what);
@@ -98,8 +86,8 @@ describe('HF_ENDPOINT tricks', () => {
   });
 
   it('an accepted value is used in its normalised form: requests and the printed expression', async () => {
-    const [, port] = /:(\d+)$/.exec(hub.url)!;
-    const r = await runCli(['fetch', MODEL, '--no-build'], box.env({ HF_ENDPOINT: `HTTP://127.0.0.1:${port}//` }));
+    const [, port] = /:(\d+)$/.exec(suite.hub.url)!;
+    const r = await runCli(['fetch', MODEL, '--no-build'], suite.box.env({ HF_ENDPOINT: `HTTP://127.0.0.1:${port}//` }));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`endpoint = "http://127\\.0\\.0\\.1:${port}";`));
   });
@@ -124,12 +112,12 @@ describe('the token given to git', () => {
           '',
         ].join('\n'),
       );
-      const r = await runCli(['fetch', GATED, '--json'], box.env({ HF_TOKEN: TOKEN, NIX_HUG_NIXPKGS: dir }));
+      const r = await runCli(['fetch', GATED, '--json'], suite.box.env({ HF_TOKEN: TOKEN, NIX_HUG_NIXPKGS: dir }));
       assert.equal(r.code, 0, r.stderr);
       const otherGit = other.requests.filter((q) => q.route === 'git');
       assert.ok(otherGit.length > 0, 'the build fetched the other host with git');
       assert.deepEqual(otherGit.filter((q) => q.authorized).map((q) => q.url), [], 'no Authorization to the other git host');
-      const hubGit = hub.requests.filter((q) => q.route === 'git' && q.url.includes(`/${GATED}.git/`));
+      const hubGit = suite.hub.requests.filter((q) => q.route === 'git' && q.url.includes(`/${GATED}.git/`));
       assert.ok(hubGit.length > 0 && hubGit.every((q) => q.authorized), "git sent the token to the Hub's repository");
       passed();
     } finally {

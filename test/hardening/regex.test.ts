@@ -9,10 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { startHub } from '../../hub-emulator/server.ts';
-import type { RunningHub } from '../../hub-emulator/types.ts';
-import { attempt, requireBuild, RUN, runCli, sandbox, seeded, type Sandbox } from '../support/index.ts';
+import { describe, it } from 'node:test';
+import { attempt, hubSandbox, RUN, runCli, seeded } from '../support/index.ts';
 
 const ID = `regex-${RUN}/bombs`;
 /** Eleven stars; 200 `a`s without the final `b` almost match. */
@@ -23,41 +21,30 @@ const LFS_ATTRS = 'filter=lfs diff=lfs merge=lfs -text';
 /** Generous for a loaded 2-core machine (a fetch takes 2–5 s here); a backtracking matcher needs hours. */
 const BUDGET_MS = 60_000;
 
-let hub: RunningHub;
-let box: Sandbox;
-
-before(async () => {
-  requireBuild();
-  hub = await startHub({
-    repos: [
-      {
-        id: ID,
-        gitattributes: 'none',
-        commits: [
-          {
-            files: {
-              '.gitattributes': `${BOMB} ${LFS_ATTRS}\n*.bin ${LFS_ATTRS}\n**/x/**/y*z*w ${LFS_ATTRS}\n`,
-              [NEAR]: 'not in LFS: almost matches the pattern\n',
-              [HIT]: seeded('regex-hit', 2000),
-              [`d/${NEAR}`]: 'nested, almost matching\n',
-              'w.bin': seeded('regex-w', 1000),
-              [`p/x/q/x/${'y'.repeat(100)}z`]: 'almost matches the ** pattern\n',
-            },
+const suite = hubSandbox({
+  repos: [
+    {
+      id: ID,
+      gitattributes: 'none',
+      commits: [
+        {
+          files: {
+            '.gitattributes': `${BOMB} ${LFS_ATTRS}\n*.bin ${LFS_ATTRS}\n**/x/**/y*z*w ${LFS_ATTRS}\n`,
+            [NEAR]: 'not in LFS: almost matches the pattern\n',
+            [HIT]: seeded('regex-hit', 2000),
+            [`d/${NEAR}`]: 'nested, almost matching\n',
+            'w.bin': seeded('regex-w', 1000),
+            [`p/x/q/x/${'y'.repeat(100)}z`]: 'almost matches the ** pattern\n',
           },
-        ],
-      },
-    ],
-  });
-  box = sandbox(() => hub.url);
-});
-after(async () => {
-  await hub?.close();
-  box?.cleanup();
+        },
+      ],
+    },
+  ],
 });
 
 async function timed(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now();
-  const r = await runCli(args, box.env());
+  const r = await runCli(args, suite.box.env());
   return { ...r, ms: Date.now() - t0 };
 }
 

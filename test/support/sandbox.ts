@@ -6,7 +6,10 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { cliEnv } from './cli.ts';
+import { after, before } from 'node:test';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { HubOptions, RunningHub } from '../../hub-emulator/types.ts';
+import { cliEnv, requireBuild } from './cli.ts';
 import { nixTestEnv } from './nix.ts';
 import { STUB_DIR } from './paths.ts';
 
@@ -45,6 +48,35 @@ export function sandbox(hubUrl: () => string, base: NodeJS.ProcessEnv = {}): San
       cli.cleanup();
       nix.cleanup();
       rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A suite's emulator and sandboxed user: started before its tests (after
+ * checking the CLI is built), closed and removed after them. Read `hub` and
+ * `box` inside tests, not at load time.
+ */
+export function hubSandbox(options: HubOptions): { readonly hub: RunningHub; readonly box: Sandbox } {
+  let hub: RunningHub | undefined;
+  let box: Sandbox | undefined;
+  before(async () => {
+    requireBuild();
+    hub = await startHub(options);
+    box = sandbox(() => hub!.url);
+  });
+  after(async () => {
+    await hub?.close();
+    box?.cleanup();
+  });
+  return {
+    get hub() {
+      if (!hub) throw new Error('the emulator starts before the tests: read hub inside a test');
+      return hub;
+    },
+    get box() {
+      if (!box) throw new Error('the sandbox is made before the tests: read box inside a test');
+      return box;
     },
   };
 }
