@@ -31,7 +31,48 @@ let text: typeof import('./ui/text.js');
 function addOption(cmd: Command, spec: OptionSpec): void {
   const option = new commander.Option(spec.flags, spec.description);
   if (spec.repeatable) option.argParser(collect);
+  if (spec.choices) option.choices(spec.choices);
   cmd.addOption(option);
+}
+
+/** `--revision` for its messages, from `--revision <ref>`. */
+function longName(spec: OptionSpec): string {
+  return /--[\w-]+/.exec(spec.flags)?.[0] ?? spec.flags;
+}
+
+/**
+ * What `hf download` users type, in the names handlers know: an alias's
+ * value moves to its option (both given with different values: a usage
+ * error), words that stand for a repeatable option are appended to it, and
+ * options for the environment (`--token`) are taken out. Returns the
+ * handler's positional arguments and those environment variables.
+ */
+function normalise(spec: CommandSpec, received: unknown[], options: Record<string, unknown>): { positional: (string | undefined)[]; env: Record<string, string> } {
+  const env: Record<string, string> = {};
+  for (const o of spec.options) {
+    const key = flags.optionKey(o.flags);
+    const value = options[key];
+    if (value === undefined) continue;
+    if (o.env !== undefined) {
+      env[o.env] = String(value);
+      delete options[key];
+    } else if (o.aliasOf !== undefined) {
+      const canonical = spec.options.find((c) => c.aliasOf === undefined && flags.optionKey(c.flags) === o.aliasOf);
+      const other = canonical ? longName(canonical) : `--${o.aliasOf}`;
+      if (options[o.aliasOf] !== undefined && options[o.aliasOf] !== value) {
+        throw new errors.UsageError(`${longName(o)} and ${other} name different values`, `give one of them (${longName(o)} is another name for ${other})`);
+      }
+      options[o.aliasOf] = value;
+      delete options[key];
+    }
+  }
+  const positional: (string | undefined)[] = [];
+  spec.arguments.forEach((a, i) => {
+    const value = received[i];
+    if (a.appendTo === undefined) positional.push(value as string | undefined);
+    else options[a.appendTo] = [...((options[a.appendTo] as string[] | undefined) ?? []), ...((value as string[] | undefined) ?? [])];
+  });
+  return { positional, env };
 }
 
 function examplesText(spec: CommandSpec): string {
@@ -74,10 +115,14 @@ function build(state: RunState): Command {
 
   const declare = (parent: Command, spec: CommandSpec, path: string) => {
     const cmd = parent.command(spec.name).summary(spec.summary).description(spec.description ?? sentence(spec.summary)).helpCommand(false);
-    for (const a of spec.arguments) cmd.argument(a.required ? `<${a.name}>` : `[${a.name}]`, a.description);
+    for (const a of spec.arguments) {
+      const name = `${a.name}${a.variadic ? '...' : ''}`;
+      cmd.argument(a.required ? `<${name}>` : `[${name}]`, a.description);
+    }
     for (const o of spec.options) addOption(cmd, o);
     const examples = examplesText(spec);
     if (examples) cmd.addHelpText('after', examples);
+    if (spec === registry.HELP) return; // rewritten before parsing (helpAsFlag): only its own --help page is shown
     if (spec.subcommands) {
       // `nix-hug store` alone: commander shows the help on stderr (a usage error, see report()).
       for (const sub of spec.subcommands) declare(cmd, sub, `${path} ${sub.name}`);
@@ -85,8 +130,8 @@ function build(state: RunState): Command {
     }
     cmd.action(async (...received: unknown[]) => {
       const command = received[received.length - 1] as Command;
-      const positional = received.slice(0, spec.arguments.length) as (string | undefined)[];
       const options = command.opts<Record<string, unknown>>();
+      const { positional, env } = normalise(spec, received.slice(0, spec.arguments.length), options);
       // Handlers get what the registry's types say: repeatable flags as arrays (empty when absent), switches as booleans.
       // A switch that shares its key with a value flag (`--no-hf-cache`, `--hf-cache [dir]`) stays undefined when both are absent.
       for (const o of spec.options) {
@@ -101,7 +146,13 @@ function build(state: RunState): Command {
       const load: (() => Promise<(...args: never[]) => Promise<void>>) | undefined = HANDLERS[path as CommandPath];
       if (!load) throw new Error(`command ${path} has no handler in src/commands/handlers.ts`);
       const handler = (await load()) as (...args: unknown[]) => Promise<void>;
-      const ctx = createContext({ debug: state.debug, quiet: options.quiet === true });
+      const given = spec.options.filter((o) => o.env !== undefined && env[o.env] !== undefined);
+      // A secret given on the command line (--token) is hidden in every line printed from here on.
+      for (const o of given) logger.registerSecret(env[o.env!]!);
+      const ctx = createContext({ debug: state.debug, quiet: options.quiet === true, env: { ...process.env, ...env } });
+      for (const o of given) {
+        ctx.logger.warn(`a token given with ${longName(o)} is visible to other users of this machine (ps) and kept in your shell history: prefer ${o.env}, or \`hf auth login\``);
+      }
       await handler(ctx, ...positional, options);
     });
   };
@@ -143,6 +194,17 @@ function report(err: unknown, state: RunState, argv: readonly string[]): number 
   return 1;
 }
 
+/** `help [COMMAND...]` → `[COMMAND...] --help` (`help --help` stays: the help command's own page). */
+function helpAsFlag(argv: readonly string[]): string[] {
+  const i = argv.findIndex((a) => !a.startsWith('-'));
+  if (i < 0 || argv[i] !== registry.HELP.name || argv.includes('--help') || argv.includes('-h')) return [...argv];
+  const topic = argv[i + 1];
+  if (topic !== undefined && !registry.COMMANDS.some((c) => c.name === topic && c !== registry.HELP)) {
+    throw new errors.UsageError(`unknown command ${text.quote(topic)}`, `see '${PROGRAM} --help' for the commands`);
+  }
+  return [...argv.slice(0, i), ...argv.slice(i + 1), '--help'];
+}
+
 /** A reader that went away (`nix-hug --help | head`) ends the output, not the process with a stack trace. */
 function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -167,7 +229,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   ]);
   const state: RunState = { debug: argv.includes('--debug') };
   try {
-    await build(state).parseAsync([...argv], { from: 'user' });
+    await build(state).parseAsync(helpAsFlag(argv), { from: 'user' });
     return 0;
   } catch (err) {
     return report(err, state, argv);

@@ -29,6 +29,33 @@ const REPO_ARGUMENT = {
 
 const REF_OPTION = { flags: '--ref <ref>', description: 'branch, tag, commit or refs/pr/N (default: main, or the REF of a /tree/REF URL)', value: 'ref' } as const satisfies OptionSpec;
 
+/** Habits of `hf download` users: its names for --ref and --out, --repo-type, --token, file names after the repository. */
+const REVISION_OPTION = { flags: '--revision <ref>', description: 'the same as --ref (the name hf download uses)', value: 'ref', aliasOf: 'ref' } as const satisfies OptionSpec;
+
+/** The values of `--repo-type`, as `hf download --repo-type` takes them. */
+export const REPO_TYPE_NAMES = ['model', 'dataset', 'space'] as const;
+
+const REPO_TYPE_OPTION = {
+  flags: '--repo-type <type>',
+  description: 'model, dataset or space: what a bare org/name is, instead of asking the Hub (as hf download --repo-type)',
+  choices: REPO_TYPE_NAMES,
+} as const satisfies OptionSpec;
+
+const TOKEN_OPTION = {
+  flags: '--token <token>',
+  description: 'Hugging Face token for this run, as HF_TOKEN (prefer HF_TOKEN or `hf auth login`: a command line is visible to other users)',
+  env: 'HF_TOKEN',
+} as const satisfies OptionSpec;
+
+const FILES_ARGUMENT = {
+  name: 'files',
+  description: 'exact paths of files to select, the same as --file for each (as hf download REPO FILE...)',
+  required: false,
+  value: 'repo-path',
+  variadic: true,
+  appendTo: 'file',
+} as const satisfies ArgumentSpec;
+
 const FILTER_OPTIONS = options([
   { flags: '--include <glob>', description: 'select LFS files matching GLOB (* any text, ? one character); repeatable', repeatable: true, value: 'glob' },
   { flags: '--exclude <glob>', description: 'leave out LFS files matching GLOB; repeatable, combines with --include', repeatable: true, value: 'glob' },
@@ -67,12 +94,15 @@ export const FETCH = command({
   summary: 'pin a repository and print its Nix expression',
   description:
     'Resolves the revision to a commit, hashes the file list, builds the result in the Nix store (unless --no-build) and prints a nix-hug-lib.fetchModel / fetchDataset / fetchSpace expression on stdout. org/repo:QUANT selects the .gguf files of one quantization plus every non-LFS file.',
-  arguments: [REPO_ARGUMENT],
+  arguments: [REPO_ARGUMENT, FILES_ARGUMENT],
   options: [
     REF_OPTION,
+    REVISION_OPTION,
+    REPO_TYPE_OPTION,
     ...FILTER_OPTIONS,
     ALLOW_EMPTY_OPTION,
     { flags: '--out <dir>', description: 'also copy the result to DIR as regular, writable files', value: 'dir' },
+    { flags: '--local-dir <dir>', description: 'the same as --out (the name hf download uses)', value: 'dir', aliasOf: 'out' },
     { flags: '--override', description: 'with --out: replace a non-empty DIR' },
     { flags: '--no-build', description: 'only print the expression; do not download or build' },
     { flags: '--dry-run', description: 'say what would be downloaded, from where (Nix store, local Hugging Face cache, CDN) and how many bytes; change nothing' },
@@ -81,9 +111,11 @@ export const FETCH = command({
     NO_HF_CACHE_OPTION,
     { flags: '--json', description: 'print {url, repoId, endpoint, type, rev, fileTreeHash, filters, storePath, expression} as JSON' },
     QUIET_OPTION,
+    TOKEN_OPTION,
   ],
   examples: examples(`
     nix-hug fetch openai-community/gpt2  # pin the main branch and build it
+    nix-hug fetch openai-community/gpt2 config.json model.safetensors  # two files, named as with hf download
     nix-hug fetch mistralai/Mistral-7B-Instruct-v0.3 --include '*.safetensors'  # only the safetensors weights
     nix-hug fetch google-bert/bert-base-uncased --file config.json --no-build  # one file, expression only
     nix-hug fetch datasets/rajpurkar/squad --ref refs/pr/1 > squad.nix  # a dataset at a pull request, saved to a file
@@ -108,9 +140,12 @@ export const LS = command({
   arguments: [REPO_ARGUMENT],
   options: [
     REF_OPTION,
+    REVISION_OPTION,
+    REPO_TYPE_OPTION,
     ...FILTER_OPTIONS,
     { flags: '--json', description: 'print {repoId, type, endpoint, ref, rev, fileTreeHash, filters, ggufQuants, files: [{path, size, lfs, selected}]} as JSON' },
     { flags: '--manifest', description: 'print the canonical manifest whose sha256 is the fileTreeHash' },
+    TOKEN_OPTION,
   ],
   examples: examples(`
     nix-hug ls mistralai/Mistral-7B-Instruct-v0.3  # every file with sizes
@@ -128,7 +163,7 @@ export const EXPORT = command({
   summary: 'build a repository and copy it to the persistent store',
   description: 'Builds like fetch, then copies the store path to the configured persist store and records it in the export index kept in that store, so it survives garbage collection.',
   arguments: [REPO_ARGUMENT],
-  options: [REF_OPTION, ...FILTER_OPTIONS, ALLOW_EMPTY_OPTION, NO_HF_CACHE_OPTION, QUIET_OPTION],
+  options: [REF_OPTION, REVISION_OPTION, REPO_TYPE_OPTION, ...FILTER_OPTIONS, ALLOW_EMPTY_OPTION, NO_HF_CACHE_OPTION, QUIET_OPTION, TOKEN_OPTION],
   examples: examples(`
     nix-hug export openai-community/gpt2  # persist the main branch
     nix-hug export openai-community/gpt2 --include '*.safetensors'  # persist a selection
@@ -247,7 +282,25 @@ export const COMPLETION = command({
   },
 });
 
-export const COMMANDS: readonly CommandSpec[] = [FETCH, LS, EXPORT, IMPORT, STORE, SCAN, COMPLETION];
+const WITH_HANDLERS: readonly CommandSpec[] = [FETCH, LS, EXPORT, IMPORT, STORE, SCAN, COMPLETION];
+
+/**
+ * `nix-hug help COMMAND...` is `nix-hug COMMAND... --help`: src/cli.ts
+ * rewrites it before parsing, so it has no handler. Declared for the
+ * program's help and for shell completion.
+ */
+export const HELP = command({
+  name: 'help',
+  summary: 'show the help of a command (the same as COMMAND --help)',
+  arguments: [{ name: 'command', description: 'a command, e.g. fetch or store key', required: false, variadic: true, choices: WITH_HANDLERS.map((c) => c.name) }],
+  options: [],
+  examples: examples(`
+    nix-hug help fetch  # what nix-hug fetch --help shows
+    nix-hug help store key  # a subcommand
+  `),
+});
+
+export const COMMANDS: readonly CommandSpec[] = [...WITH_HANDLERS, HELP];
 
 /** The commands that run a handler, by the words that name them. */
 export const RUNNABLE = {

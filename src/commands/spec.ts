@@ -16,6 +16,20 @@ export interface OptionSpec {
   /** May be given several times; the values accumulate in an array. */
   readonly repeatable?: boolean;
   readonly value?: ValueKind;
+  /** The only accepted values (commander refuses others; shells complete them). */
+  readonly choices?: readonly string[];
+  /**
+   * Another name of the option stored under this key (`--revision` for
+   * `ref`, as `hf download` calls it): src/cli.ts moves the value there, so
+   * handlers only ever see the canonical key.
+   */
+  readonly aliasOf?: string;
+  /**
+   * A secret handed to the run as this environment variable (`--token` as
+   * HF_TOKEN), where settings are read from: never printed, never seen by a
+   * handler, and the user is told that the environment is the safer place.
+   */
+  readonly env?: string;
 }
 
 export interface ArgumentSpec {
@@ -25,6 +39,14 @@ export interface ArgumentSpec {
   readonly value?: ValueKind;
   /** The only accepted words (completed by shells; `check` enforces them). */
   readonly choices?: readonly string[];
+  /** Takes every remaining word (`[files...]`). */
+  readonly variadic?: boolean;
+  /**
+   * The words are more values of the repeatable option with this key
+   * (`fetch REPO config.json` = `fetch REPO --file config.json`), not an
+   * argument of the handler.
+   */
+  readonly appendTo?: string;
 }
 
 export interface ExampleSpec {
@@ -58,24 +80,32 @@ type OptionValue<O extends OptionSpec> = TakesValue<O['flags']> extends true
     ? string[]
     : O['flags'] extends `${string}[${string}]${string}`
       ? string | true | undefined
-      : string | undefined
+      : O extends { choices: readonly (infer C extends string)[] }
+        ? C | undefined
+        : string | undefined
   : boolean;
 
 /** The values of every declaration stored under `K` (`--hf-cache [dir]` and `--no-hf-cache` share one). */
 type ValueUnder<S, K extends string> = S extends OptionSpec ? (OptionKey<S['flags']> extends K ? OptionValue<S> : never) : never;
 
-/** Each declaration's key, one at a time. */
-type KeyOf<S> = S extends OptionSpec ? OptionKey<S['flags']> : never;
+/** Each declaration's key, one at a time; aliases and environment options reach no handler. */
+type KeyOf<S> = S extends { aliasOf: string } | { env: string } ? never : S extends OptionSpec ? OptionKey<S['flags']> : never;
 
 /** The options object of a command with these option declarations. */
 export type OptionsOf<O extends readonly OptionSpec[]> = { [K in KeyOf<O[number]>]: ValueUnder<O[number], K> };
 
 type ArgumentValue<A> = A extends ArgumentSpec
-  ? (A extends { choices: readonly (infer C extends string)[] } ? C : string) | (A extends { required: true } ? never : undefined)
+  ? A extends { variadic: true }
+    ? string[]
+    : (A extends { choices: readonly (infer C extends string)[] } ? C : string) | (A extends { required: true } ? never : undefined)
   : never;
 
-/** The positional arguments of a command with these argument declarations, in order. */
-export type ArgsOf<A extends readonly ArgumentSpec[]> = { -readonly [I in keyof A]: ArgumentValue<A[I]> };
+/** The positional arguments of a command with these argument declarations, in order (words appended to an option left out). */
+export type ArgsOf<A extends readonly unknown[]> = A extends readonly [infer H, ...infer T]
+  ? H extends { appendTo: string }
+    ? ArgsOf<T>
+    : [ArgumentValue<H>, ...ArgsOf<T>]
+  : [];
 
 export interface CommandSpec<O extends readonly OptionSpec[] = readonly OptionSpec[], A extends readonly ArgumentSpec[] = readonly ArgumentSpec[]> {
   /** One word; subcommands are nested in `subcommands`. */

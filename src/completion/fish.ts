@@ -30,7 +30,8 @@ function optionLine(c: CompletionCommand, o: CompletionOption): string {
   }
   if (o.takesValue) {
     parts.push('-x');
-    if (o.value === 'dir') parts.push('-a', fishQuote('(__fish_complete_directories (commandline -ct))'));
+    if (o.choices) parts.push('-a', fishQuote(o.choices.join(' ')));
+    else if (o.value === 'dir') parts.push('-a', fishQuote('(__fish_complete_directories (commandline -ct))'));
   }
   parts.push('-d', fishQuote(o.description));
   return parts.join(' ');

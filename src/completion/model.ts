@@ -6,6 +6,7 @@
  * render this tree.
  */
 import type { ArgumentSpec, CommandSpec, OptionSpec, ValueKind } from '../commands/registry.js';
+import { optionKey } from '../commands/spec.js';
 
 export interface CompletionOption {
   /** `-y`, `--yes`: short names first, as declared. */
@@ -17,6 +18,8 @@ export interface CompletionOption {
   valueName: string;
   /** What that value is (only `dir` completes to something local). */
   value?: ValueKind;
+  /** The only values it takes (`--repo-type`). */
+  choices?: readonly string[];
   repeatable: boolean;
   /** Ends option parsing for the run (`--help`, `--version`): nothing else is offered after it. */
   exclusive: boolean;
@@ -27,6 +30,8 @@ export interface CompletionArgument {
   required: boolean;
   value?: ValueKind;
   choices?: readonly string[];
+  /** Takes every remaining word. */
+  variadic?: boolean;
 }
 
 export interface CompletionCommand {
@@ -63,6 +68,7 @@ function option(spec: OptionSpec, exclusive = false): CompletionOption {
   const { names, takesValue, valueName } = parseFlags(spec.flags);
   const out: CompletionOption = { names, description: spec.description, takesValue, valueName, repeatable: spec.repeatable === true, exclusive };
   if (spec.value !== undefined) out.value = spec.value;
+  if (spec.choices !== undefined) out.choices = spec.choices;
   return out;
 }
 
@@ -70,6 +76,19 @@ function argument(spec: ArgumentSpec): CompletionArgument {
   const out: CompletionArgument = { name: spec.name, required: spec.required };
   if (spec.value !== undefined) out.value = spec.value;
   if (spec.choices !== undefined) out.choices = spec.choices;
+  if (spec.variadic) out.variadic = true;
+  return out;
+}
+
+/** An alias (`--revision` for `--ref`) is one more name of its option: a shell offers neither once one was given. */
+function withAliases(options: readonly OptionSpec[]): CompletionOption[] {
+  const canonical = options.filter((o) => o.aliasOf === undefined);
+  const out = canonical.map((o) => option(o));
+  for (const alias of options.filter((o) => o.aliasOf !== undefined)) {
+    const target = out[canonical.findIndex((o) => optionKey(o.flags) === alias.aliasOf)];
+    if (target) target.names = [...target.names, ...parseFlags(alias.flags).names];
+    else out.push(option(alias));
+  }
   return out;
 }
 
@@ -84,7 +103,7 @@ export function completionTree(commands: readonly CommandSpec[], globalOptions: 
     path,
     name: spec.name,
     summary: spec.summary,
-    options: [...spec.options.map((o) => option(o)), ...globals, option(HELP, true)],
+    options: [...withAliases(spec.options), ...globals, option(HELP, true)],
     arguments: spec.subcommands ? [] : spec.arguments.map(argument),
     subcommands: (spec.subcommands ?? []).map((sub) => command(sub, [...path, sub.name])),
   });

@@ -34,6 +34,7 @@ function optionSpec(o: CompletionOption): string {
 }
 
 function argumentSpec(a: CompletionArgument, index: number): string {
+  if (a.variadic) return q(`*:${specText(a.name)}:${valueAction(a)}`);
   return q(`${index + 1}:${a.required ? '' : ':'}${specText(a.name)}:${valueAction(a)}`);
 }
 

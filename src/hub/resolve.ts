@@ -2,10 +2,13 @@
  * From what the user typed to a pinned repository: `parseTarget` (no
  * network; usage errors) then `resolveTarget` (model or dataset, ref → commit).
  */
-import type { RepoRef } from '../types.js';
+import { UsageError } from '../errors.js';
+import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
+import { quote } from '../ui/text.js';
 import type { HubClient } from './client.js';
 import { parseRepoUrl, validateRef, type ParsedRepoUrl } from './repo-id.js';
+import { REPO_TYPES } from './repo-type.js';
 
 export const DEFAULT_REF = 'main';
 
@@ -15,9 +18,22 @@ export interface Target {
   ref: string;
 }
 
-/** Parses the URL and --ref; throws UsageError before any request. `endpoint`: URLs on its host count as the Hub's. */
-export function parseTarget(url: string, ref: string | undefined, endpoint: string): Target {
+/**
+ * Parses the URL, --ref and --repo-type (what a bare `org/name` is, instead
+ * of asking the Hub); throws UsageError before any request. `endpoint`: URLs
+ * on its host count as the Hub's.
+ */
+export function parseTarget(url: string, ref: string | undefined, endpoint: string, repoType?: RepoType): Target {
   const parsed = parseRepoUrl(url, { endpoint });
+  if (repoType !== undefined) {
+    if (parsed.type !== null && parsed.type !== repoType) {
+      throw new UsageError(
+        `--repo-type ${repoType} contradicts ${quote(url)}, which names a ${parsed.type}`,
+        `drop --repo-type, or name the ${repoType} as ${REPO_TYPES[repoType].urlPrefix}org/name`,
+      );
+    }
+    parsed.type = repoType;
+  }
   const chosen = ref !== undefined ? validateRef(ref) : parsed.ref ?? DEFAULT_REF;
   return { parsed, ref: chosen };
 }

@@ -10,7 +10,7 @@ import type { HubClient, RepoInfo } from '../hub/client.js';
 import { parseTarget, resolveTarget, type ResolvedTarget, type Target } from '../hub/resolve.js';
 import { listRepoFiles } from '../hub/tree.js';
 import { renderFetchExpression } from '../nix/expr.js';
-import type { Filters, PinnedRepo, RepoFile, RepoRef } from '../types.js';
+import type { Filters, PinnedRepo, RepoFile, RepoRef, RepoType } from '../types.js';
 import { checkQuantFilters, quantFilters, selectQuant } from '../gguf.js';
 import { repoPath } from '../hub/repo-type.js';
 import type { Logger } from '../ui/logger.js';
@@ -19,6 +19,8 @@ import { quote } from '../ui/text.js';
 /** What the user asks for, as typed: a repository, a ref and the file selection flags. */
 export interface PinFlags {
   ref?: string;
+  /** --repo-type: what a bare org/name is. */
+  repoType?: RepoType | undefined;
   include: string[];
   exclude: string[];
   file: string[];
@@ -36,7 +38,7 @@ export interface PinRequest {
 
 /** Parses URL, --ref and the filters; `endpoint` is the configured Hub (its URLs are accepted like huggingface.co ones). */
 export function parsePinRequest(url: string, flags: PinFlags, endpoint: string): PinRequest {
-  const request = { target: parseTarget(url, flags.ref, endpoint), filters: buildFilters(flags), flags: { include: flags.include, exclude: flags.exclude, allowEmpty: flags.allowEmpty === true } };
+  const request = { target: parseTarget(url, flags.ref, endpoint, flags.repoType), filters: buildFilters(flags), flags: { include: flags.include, exclude: flags.exclude, allowEmpty: flags.allowEmpty === true } };
   checkQuantFilters(request.target.parsed.quant, request.filters);
   return request;
 }

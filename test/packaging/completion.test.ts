@@ -98,7 +98,10 @@ describe('bash completion', () => {
   });
 
   it('does not offer a flag twice unless it may repeat', async () => {
-    assert.deepEqual(await bashComplete('nix-hug', 'fetch', '--ref', 'main', '--r'), []);
+    // --revision is another name of --ref: neither is offered again.
+    assert.deepEqual(await bashComplete('nix-hug', 'fetch', '--ref', 'main', '--r'), ['--repo-type']);
+    assert.deepEqual(await bashComplete('nix-hug', 'fetch', '--revision', 'main', '--r'), ['--repo-type']);
+    assert.deepEqual(await bashComplete('nix-hug', 'fetch', '--out', 'x', '--lo'), [], '--local-dir is --out');
     assert.deepEqual(await bashComplete('nix-hug', 'fetch', '--include', '*.bin', '--inc'), ['--include']);
     const afterYes = await bashComplete('nix-hug', 'import', '-y', '-');
     assert.ok(!afterYes.includes('--yes') && !afterYes.includes('-y'), afterYes.join(' '));
@@ -120,6 +123,8 @@ describe('fish completion', () => {
     assert.deepEqual(sorted(await fishComplete('nix-hug completion ')), ['bash', 'fish', 'zsh']);
     assert.deepEqual(sorted(await fishComplete(`nix-hug fetch x --out ${join(tmp, 'out', 'a')}`)), sorted([join(tmp, 'out', 'a b') + '/', join(tmp, 'out', 'alpha') + '/']));
     assert.deepEqual(await fishComplete('nix-hug fetch --ref '), [], 'no local files for a ref');
+    assert.deepEqual(sorted(await fishComplete('nix-hug fetch x --repo-type ')), ['dataset', 'model', 'space']);
+    assert.deepEqual(sorted(await fishComplete('nix-hug help ')), sorted(commandNames.filter((n) => n !== 'help')));
     for (const name of commandNames.filter((n) => n !== 'store')) {
       assert.deepEqual(sorted(await fishComplete(`nix-hug ${name} --`)), sorted([...flagsOf(name).filter((f) => f.startsWith('--')), '--help']), name);
     }
