@@ -4,12 +4,14 @@
  * from commands/registry.ts; their handlers are imported when chosen.
  * Exit codes: 0 ok, 1 failure, 2 usage. The exit code is set, never forced
  * with process.exit(), so piped output is never cut.
+ *
+ * Start-up: `--version`, `[help] [COMMAND…] --help` and `completion SHELL`
+ * are answered before commander is loaded (see `answerWithoutParser`); they
+ * load no Hub client, progress display or Nix runner.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CommandPath, CommandSpec, OptionSpec } from './commands/registry.js';
-
-const PROGRAM = 'nix-hug';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -20,9 +22,10 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-// Loaded after the --version fast path (see main).
+// Loaded after the fast paths (see main).
 let commander: typeof import('commander');
 let registry: typeof import('./commands/registry.js');
+let help: typeof import('./commands/help.js');
 let flags: typeof import('./commands/spec.js');
 let errors: typeof import('./errors.js');
 let logger: typeof import('./ui/logger.js');
@@ -75,18 +78,6 @@ function normalise(spec: CommandSpec, received: unknown[], options: Record<strin
   return { positional, env };
 }
 
-function examplesText(spec: CommandSpec): string {
-  if (spec.examples.length === 0) return '';
-  const width = Math.max(...spec.examples.map((e) => e.command.length));
-  const lines = spec.examples.map((e) => `  $ ${e.command.padEnd(width)}  # ${e.comment}`);
-  return `\nExamples:\n${lines.join('\n')}\n`;
-}
-
-/** A summary as the first sentence of a help page: `list files` → `List files.` */
-function sentence(summary: string): string {
-  return `${summary.charAt(0).toUpperCase()}${summary.slice(1)}${/[.!?]$/.test(summary) ? '' : '.'}`;
-}
-
 /** Set when a handler runs; the error report needs it even when parsing failed. */
 interface RunState {
   debug: boolean;
@@ -94,12 +85,13 @@ interface RunState {
 
 function build(state: RunState): Command {
   const { COMMANDS, GLOBAL_OPTIONS } = registry;
+  const { PROGRAM, HELP_OPTION, VERSION_OPTION } = help;
   const program = new commander.Command(PROGRAM)
-    .description('Pin Hugging Face models and datasets into the Nix store, declaratively.')
-    .usage('[--debug] [--version] [--help] COMMAND ...')
-    .version(version(), '-V, --version', 'print the version')
-    .helpOption('-h, --help', 'show help (also: nix-hug COMMAND --help)')
+    .version(version(), VERSION_OPTION.flags, VERSION_OPTION.description)
+    .helpOption(HELP_OPTION.flags, HELP_OPTION.description)
     .helpCommand(false)
+    // Every help page, here and on the fast path, rendered from the registry by help.ts.
+    .configureHelp({ formatHelp: (cmd, helper) => help.renderHelp(commandPath(cmd), helper.helpWidth ?? 80) })
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -108,20 +100,13 @@ function build(state: RunState): Command {
       outputError: () => undefined, // reported by report() in our format
     });
   for (const o of GLOBAL_OPTIONS) addOption(program, o);
-  program.addHelpText(
-    'after',
-    `\nExamples:\n  $ nix-hug fetch openai-community/gpt2 --include '*.safetensors' > gpt2.nix\n  $ nix-hug ls datasets/rajpurkar/squad\n  $ nix-hug fetch --help\n\nEnvironment: HF_ENDPOINT, HF_TOKEN (or HF_TOKEN_PATH, HF_HOME/token), NO_COLOR,\nNIX_HUG_PERSIST_DIR, NIX_HUG_AUTO_PERSIST, NIX_HUG_MAX_RETRIES.\n`,
-  );
-
   const declare = (parent: Command, spec: CommandSpec, path: string) => {
-    const cmd = parent.command(spec.name).summary(spec.summary).description(spec.description ?? sentence(spec.summary)).helpCommand(false);
+    const cmd = parent.command(spec.name).summary(spec.summary).helpCommand(false);
     for (const a of spec.arguments) {
       const name = `${a.name}${a.variadic ? '...' : ''}`;
       cmd.argument(a.required ? `<${name}>` : `[${name}]`, a.description);
     }
     for (const o of spec.options) addOption(cmd, o);
-    const examples = examplesText(spec);
-    if (examples) cmd.addHelpText('after', examples);
     if (spec === registry.HELP) return; // rewritten before parsing (helpAsFlag): only its own --help page is shown
     if (spec.subcommands) {
       // `nix-hug store` alone: commander shows the help on stderr (a usage error, see report()).
@@ -160,6 +145,13 @@ function build(state: RunState): Command {
   return program;
 }
 
+/** The words that name `cmd` below the program: `store ls` → ['store', 'ls']. */
+function commandPath(cmd: Command): string[] {
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) path.unshift(c.name());
+  return path;
+}
+
 function oneLine(s: string): string {
   return text.printable(logger.redactTokens(s.replace(/\s*\n\s*/g, ' ').trim()));
 }
@@ -169,6 +161,7 @@ function report(err: unknown, state: RunState, argv: readonly string[]): number 
   const { NixHugError } = errors;
   const { redactTokens } = logger;
   const { COMMANDS } = registry;
+  const { PROGRAM } = help;
   const write = (s: string) => void process.stderr.write(s);
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
@@ -200,7 +193,7 @@ function helpAsFlag(argv: readonly string[]): string[] {
   if (i < 0 || argv[i] !== registry.HELP.name || argv.includes('--help') || argv.includes('-h')) return [...argv];
   const topic = argv[i + 1];
   if (topic !== undefined && !registry.COMMANDS.some((c) => c.name === topic && c !== registry.HELP)) {
-    throw new errors.UsageError(`unknown command ${text.quote(topic)}`, `see '${PROGRAM} --help' for the commands`);
+    throw new errors.UsageError(`unknown command ${text.quote(topic)}`, `see '${help.PROGRAM} --help' for the commands`);
   }
   return [...argv.slice(0, i), ...argv.slice(i + 1), '--help'];
 }
@@ -212,16 +205,43 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-  quietOnClosedPipe(process.stdout);
-  // The fast path: no module loading at all for the most common probe.
+/**
+ * The invocations answered without commander, exactly as written:
+ * `--version`, `[COMMAND…] --help`, `help [COMMAND…]` and `completion SHELL`.
+ * Returns false for anything else (commander parses it as usual).
+ */
+async function answerWithoutParser(argv: readonly string[]): Promise<boolean> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`${version()}\n`);
-    return 0;
+    return true;
   }
-  [commander, registry, flags, errors, logger, text] = await Promise.all([
+  const last = argv[argv.length - 1];
+  const helpFlag = last === '--help' || last === '-h';
+  if (helpFlag || argv[0] === 'help') {
+    const h = await import('./commands/help.js');
+    const path = helpFlag ? argv.slice(0, -1) : argv.slice(1);
+    // `help --help` and `help help` are the help command's own page; `help fetch --help` is commander's.
+    if (path.some((w) => w.startsWith('-')) || (!helpFlag && path[0] === 'help') || h.findCommand(path) === undefined) return false;
+    process.stdout.write(h.renderHelp(path, h.helpWidth(process.stdout)));
+    return true;
+  }
+  if (argv.length === 2 && argv[0] === 'completion') {
+    const [{ COMPLETION_SHELLS }, { completionScript }] = await Promise.all([import('./commands/registry.js'), import('./completion/script.js')]);
+    const shell = COMPLETION_SHELLS.find((s) => s === argv[1]);
+    if (shell === undefined) return false;
+    process.stdout.write(completionScript(shell));
+    return true;
+  }
+  return false;
+}
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  quietOnClosedPipe(process.stdout);
+  if (await answerWithoutParser(argv)) return 0;
+  [commander, registry, help, flags, errors, logger, text] = await Promise.all([
     import('commander'),
     import('./commands/registry.js'),
+    import('./commands/help.js'),
     import('./commands/spec.js'),
     import('./errors.js'),
     import('./ui/logger.js'),
