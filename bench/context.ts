@@ -56,7 +56,10 @@ export interface FetchRun extends CliRun {
   cdnBytes: number;
 }
 
-/** `nix-hug fetch URL --ref REV --json EXTRA…`, which must succeed and yield a store path. */
+/**
+ * `nix-hug fetch URL --ref REV --json --no-link EXTRA…`, which must succeed and yield a store path.
+ * No `./result` GC root: the next cold case deletes these paths, which a root would keep alive.
+ */
 export async function fetchRun(
   ctx: BenchContext,
   r: Revision,
@@ -66,7 +69,7 @@ export async function fetchRun(
 ): Promise<FetchRun> {
   const before = ctx.hub.cdnBytes();
   const res = ok(
-    await runCli(['fetch', cliUrl(r), '--ref', r.rev, '--json', ...extra], ctx.benv.env(cacheHome), {
+    await runCli(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--no-link', ...extra], ctx.benv.env(cacheHome), {
       stderrLimit: 1 << 20, // the head of a long log is enough to explain a failure
       ...(opts.rss ? { rssDir: ctx.benv.root } : {}),
     }),

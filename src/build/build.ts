@@ -49,6 +49,8 @@ export interface BuildOptions {
   nixpkgs?: Promise<void>;
   /** Take LFS files the local Hugging Face cache already holds (default true; false with --no-hf-cache). */
   hfCache?: boolean;
+  /** A symlink to the result that keeps it from garbage collection (see nix/out-link.ts). */
+  outLink?: string;
 }
 
 type NixpkgsSettings = Pick<Settings, 'env' | 'http' | 'nixpkgs'>;
@@ -164,6 +166,7 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
         http: ctx.settings.http(),
         onEvent: (ev) => progress.onEvent(ev),
         onTrace: (line) => ctx.logger.warn(line.replace(/^trace:\s*/, '')),
+        ...(opts.outLink !== undefined ? { outLink: opts.outLink } : {}),
         ...signal,
       });
     };

@@ -14,6 +14,7 @@ import { interruptible } from '../interrupt.js';
 import { checkOutEmpty, copyOut, outRecordConflict, recordConflictError } from '../out-dir.js';
 import { selector } from '../filters.js';
 import { detectNix } from '../nix/nix.js';
+import { checkOutLink, chooseOutLink, showLink } from '../nix/out-link.js';
 import { parsePinRequest, pinRepo } from '../pin/pin.js';
 import { persistAfterBuild, restoreIfPersisted } from '../persist/auto.js';
 import { snapshotKey, type Filters, type PinnedRepo, type RepoType } from '../types.js';
@@ -36,11 +37,24 @@ export interface FetchJson {
   fileTreeHash: string;
   filters: Filters | null;
   storePath: string | null;
+  /** The GC root made for storePath (absolute), or null (--no-link, --out, --no-build). */
+  outLink: string | null;
   expression: string;
 }
 
-function fetchJson(pin: PinnedRepo, storePath: string | null, expression: string): FetchJson {
-  return { url: pin.repoId, repoId: pin.repoId, endpoint: pin.endpoint, type: pin.type, rev: pin.rev, fileTreeHash: pin.fileTreeHash, filters: pin.filters, storePath, expression };
+function fetchJson(pin: PinnedRepo, storePath: string | null, outLink: string | null, expression: string): FetchJson {
+  return { url: pin.repoId, repoId: pin.repoId, endpoint: pin.endpoint, type: pin.type, rev: pin.rev, fileTreeHash: pin.fileTreeHash, filters: pin.filters, storePath, outLink, expression };
+}
+
+/** Where the GC root is (or that there is none), and what an earlier result link no longer holds. */
+function reportRoot(ctx: CommandContext, storePath: string, link: string | null, replaced: string | null): void {
+  if (link === null) {
+    ctx.logger.info('no GC root: garbage collection may delete it (keep it with --out-link PATH, or a copy with nix-hug export)');
+    return;
+  }
+  const shown = showLink(link, ctx.settings.cwd);
+  ctx.logger.info(`${shown} -> ${storePath} (GC root: garbage collection keeps it while ${shown} exists)`);
+  if (replaced !== null && replaced !== storePath) ctx.logger.warn(`${shown} pointed at ${replaced}; this link no longer keeps that path`);
 }
 
 /** The folder `--hf-cache [DIR]` writes to: DIR, or the local HF cache; checked before any request. */
@@ -61,6 +75,8 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
     await checkOutEmpty(opts.out, opts.override, ctx.settings.home);
   }
   const hfCacheDir = await hfCacheTarget(ctx, opts);
+  const outLink = chooseOutLink({ outLink: opts.outLink, link: opts.link, build: opts.build && !opts.dryRun, out: opts.out }, ctx.settings.cwd);
+  const replaced = outLink !== null ? await checkOutLink(outLink, ctx.settings.cwd) : null;
   // No point asking the Hub for anything when the build cannot run (a dry run asks the store too).
   const nix = opts.build || opts.dryRun ? await detectNix(ctx.settings.env) : undefined;
   const useHfCache = opts.hfCache !== false;
@@ -94,8 +110,16 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
       const io = { settings, log: ctx.logger, signal };
       await restoreIfPersisted(io, key);
       step(`building ${what}`);
-      storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal, hfCache: useHfCache, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) });
+      storePath = await buildSnapshot(ctx, pinned, {
+        quiet: opts.quiet,
+        signal,
+        hfCache: useHfCache,
+        ...(nix ? { nix } : {}),
+        ...(nixpkgs ? { nixpkgs } : {}),
+        ...(outLink !== null ? { outLink } : {}),
+      });
       ctx.logger.info(`built ${storePath}`);
+      reportRoot(ctx, storePath, outLink, replaced);
       step(`persisting ${what}`);
       await persistAfterBuild(io, key, storePath, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint });
       if (opts.out !== undefined) {
@@ -122,7 +146,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
     }
     step(`printing the result for ${what}`); // an interrupted fetch prints no result
     if (opts.json) {
-      await ctx.stdout.write(JSON.stringify(fetchJson(pin, storePath, pinned.expression), null, 2) + '\n');
+      await ctx.stdout.write(JSON.stringify(fetchJson(pin, storePath, storePath !== null ? outLink : null, pinned.expression), null, 2) + '\n');
     } else {
       await ctx.stdout.write(pinned.expression + '\n');
     }

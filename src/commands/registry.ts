@@ -104,12 +104,14 @@ export const FETCH = command({
     { flags: '--out <dir>', description: 'also copy the result to DIR as regular, writable files', value: 'dir' },
     { flags: '--local-dir <dir>', description: 'the same as --out (the name hf download uses)', value: 'dir', aliasOf: 'out' },
     { flags: '--override', description: 'with --out: replace a non-empty DIR' },
+    { flags: '--out-link <path>', description: 'keep the result from garbage collection with a symlink here (default: ./result, as nix build; none with --out)', value: 'dir' },
+    { flags: '--no-link', description: 'make no symlink: the result is not a GC root' },
     { flags: '--no-build', description: 'only print the expression; do not download or build' },
     { flags: '--dry-run', description: 'say what would be downloaded, from where (Nix store, local Hugging Face cache, CDN) and how many bytes; change nothing' },
     // --hf-cache before --no-hf-cache: commander then leaves the option undefined when neither is given.
     { flags: '--hf-cache [dir]', description: 'also write the snapshot into a Hugging Face cache in its own layout (default: the local one)', value: 'dir' },
     NO_HF_CACHE_OPTION,
-    { flags: '--json', description: 'print {url, repoId, endpoint, type, rev, fileTreeHash, filters, storePath, expression} as JSON' },
+    { flags: '--json', description: 'print {url, repoId, endpoint, type, rev, fileTreeHash, filters, storePath, outLink, expression} as JSON' },
     QUIET_OPTION,
     TOKEN_OPTION,
   ],
@@ -120,6 +122,7 @@ export const FETCH = command({
     nix-hug fetch google-bert/bert-base-uncased --file config.json --no-build  # one file, expression only
     nix-hug fetch datasets/rajpurkar/squad --ref refs/pr/1 > squad.nix  # a dataset at a pull request, saved to a file
     nix-hug fetch org/repo --out ./model --override  # also copy the files to ./model
+    nix-hug fetch org/repo --out-link ./gpt2  # the GC root ./gpt2 instead of ./result
     nix-hug fetch bartowski/Qwen2.5-7B-Instruct-GGUF:Q4_K_M  # one GGUF quantization (all its shards), as llama.cpp's -hf names it
     nix-hug fetch spaces/gradio/hello_world  # a Space's files (fetchSpace)
     nix-hug fetch hf://datasets/rajpurkar/squad@refs%2Fconvert%2Fparquet  # an hf:// URI at a revision

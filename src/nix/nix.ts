@@ -144,6 +144,8 @@ export interface BuildOptions {
   extraArgs?: string[];
   /** The Hub client's knobs: they bound Nix's own downloads (builtin:fetchurl) and the retries of git failures. */
   http: HttpSettings;
+  /** Make this symlink to the result, a GC root (`nix build --out-link`); default: no link. */
+  outLink?: string;
 }
 
 export function downloadOptions(limits: DownloadLimits): string[] {
@@ -171,7 +173,7 @@ const RES_BUILD_LOG_LINE = 101;
 const BUILD_LOG_LINES = 20;
 
 /**
- * `nix build --no-link --json -f FILE`, with Nix's log parsed as it comes.
+ * `nix build --no-link --json -f FILE` (or `--out-link`), with Nix's log parsed as it comes.
  * git (fetchGit, during evaluation) has no retries of its own, unlike Nix's
  * downloads: a transient git failure (5xx, 429, connection) runs the build
  * again, up to NIX_HUG_MAX_RETRIES times with the Hub client's backoff.
@@ -197,7 +199,7 @@ async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
   const args = [
     ...COMMON_FLAGS,
     'build',
-    '--no-link',
+    ...(opts.outLink !== undefined ? ['--out-link', opts.outLink] : ['--no-link']),
     '--json',
     '--log-format',
     'internal-json',

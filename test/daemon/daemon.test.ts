@@ -83,6 +83,9 @@ const valid = async (p: string) => (await nixStore(['--check-validity', p])).cod
  * its git checkout.
  */
 async function collectSnapshot(snapshot: string): Promise<string[]> {
+  // As the user would first: remove fetch's ./result link (its GC root) if it holds this snapshot.
+  const result = join(home.home, 'result');
+  if (lstatSync(result, { throwIfNoEntry: false })?.isSymbolicLink() && readlinkSync(result) === snapshot) unlinkSync(result);
   const blobs = readdirSync(snapshot, { recursive: true, encoding: 'utf8' })
     .map((rel) => join(snapshot, rel))
     .filter((p) => lstatSync(p).isSymbolicLink())
@@ -128,6 +131,19 @@ describe('a normal user through nix-daemon', () => {
     assert.match(r.stdout, /^nix-hug-lib\.fetchModel \{\n {2}url = "daemon\/model";/);
     snapshot = builtPath(r.stderr);
     assert.deepEqual(tree(snapshot), expected(MODEL));
+    assert.ok(r.stderr.includes(`./result -> ${snapshot} (GC root: garbage collection keeps it while ./result exists)`), r.stderr);
+  });
+
+  it('fetch keeps its result: ./result is a GC root the daemon registered, so the snapshot cannot be deleted while it exists', async () => {
+    const result = join(home.home, 'result');
+    assert.equal(readlinkSync(result), snapshot);
+    assert.equal(lstatSync(result).uid, user.uid, "the link is the user's");
+    const roots = ok(await nixStore(['-q', '--roots', snapshot]), 'nix-store -q --roots');
+    assert.ok(roots.stdout.split('\n').some((l) => l.startsWith(`${result} -> `)), roots.stdout);
+    const refused = await nixStore(['--delete', snapshot]);
+    assert.notEqual(refused.code, 0, 'a rooted path is not deleted');
+    assert.match(refused.stderr, /still alive|cannot delete/);
+    assert.equal(await valid(snapshot), true);
   });
 
   it('fetch --out: real files owned by the user', async () => {

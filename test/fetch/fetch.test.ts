@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
-import { CLI, cliEnv, requireBuild, runCli, nixTestEnv, LIB_DIR, STUB_DIR, run, collect, RUN, seeded, sha256Hex, fileSha, cdnRequests, fetchJson as fetchJsonRun } from '../support/index.ts';
+import { CLI, cliCwd, cliEnv, requireBuild, runCli, nixTestEnv, LIB_DIR, STUB_DIR, run, collect, RUN, seeded, sha256Hex, fileSha, cdnRequests, fetchJson as fetchJsonRun } from '../support/index.ts';
 import type { FetchJson } from '../../src/commands/fetch.ts';
 import { readIndex } from '../../src/persist/export-index.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
@@ -339,7 +339,7 @@ describe('fetch --out', () => {
 
       const out = join(root, 'big');
       mkdirSync(root, { recursive: true });
-      const child = spawn(process.execPath, [CLI, 'fetch', 'fetch/big', '--out', out], { env: env(), stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI, 'fetch', 'fetch/big', '--out', out], { env: env(), cwd: cliCwd(env()), stdio: 'ignore' });
       let killed = false;
       const watcher = watch(root, (_ev, name) => {
         if (!killed && name && String(name).includes('nix-hug-tmp')) {

@@ -57,9 +57,17 @@ export interface CliRunOptions {
   stderrLimit?: number;
 }
 
-/** Runs `node dist/cli.js ARGS` to completion; never throws on a non-zero exit. */
+/**
+ * Where a test's CLI runs: its temporary HOME (fetch makes its `./result`
+ * link there, never in the checkout), else the system's temp folder.
+ */
+export function cliCwd(env: NodeJS.ProcessEnv): string {
+  return env.HOME && existsSync(env.HOME) && env.HOME.startsWith(tmpdir()) ? env.HOME : tmpdir();
+}
+
+/** Runs `node dist/cli.js ARGS` to completion, in `cliCwd(env)`; never throws on a non-zero exit. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv, opts: CliRunOptions = {}): Promise<CliRun> {
-  const limit = opts.stderrLimit === undefined ? {} : { stderrLimit: opts.stderrLimit };
+  const limit = { cwd: cliCwd(env), ...(opts.stderrLimit === undefined ? {} : { stderrLimit: opts.stderrLimit }) };
   if (opts.rssDir === undefined) return run(process.execPath, [CLI, ...args], env, limit);
   const file = join(opts.rssDir, `rss-${process.pid}-${Date.now()}`);
   const r = await run(process.execPath, ['--import', RSS_PROBE, CLI, ...args], { ...env, NIX_HUG_BENCH_RSS_FILE: file }, limit);
@@ -94,7 +102,7 @@ export interface Running {
 
 /** Starts the built CLI; the caller decides when (and whether) to signal it. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { env, cwd: cliCwd(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

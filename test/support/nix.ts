@@ -5,7 +5,7 @@
  * loop.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nixString, renderFilters } from '../../src/nix/expr.ts';
@@ -165,6 +165,20 @@ derivation {
 }
 
 /**
+ * First, as a user would before collecting: removes the `result` links
+ * (`fetch`'s GC roots) that tests made for these paths in temporary folders.
+ * A root anywhere else is left alone, and then holds its path.
+ */
+async function dropTestRoots(env: NodeJS.ProcessEnv, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const roots = await run('nix-store', ['-q', '--roots', ...paths], env);
+  for (const line of roots.stdout.split('\n')) {
+    const link = /^(.+) -> \/nix\/store\/\S+$/.exec(line)?.[1];
+    if (link && link.startsWith(`${tmpdir()}/`) && lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(link);
+  }
+}
+
+/**
  * Deletes PATHS and everything that refers to them (snapshots before their
  * blobs, .drv files that mention a blob), as a garbage collection would —
  * without collecting anyone else's paths. `nix-store --delete` refuses a
@@ -174,6 +188,7 @@ export async function collect(env: NodeJS.ProcessEnv, paths: string[]): Promise<
   const closure = await run('nix-store', ['-q', '--referrers-closure', ...paths], env);
   if (closure.code !== 0) throw new Error(`nix-store -q --referrers-closure failed: ${closure.stderr}`);
   let left = closure.stdout.split('\n').filter(Boolean);
+  await dropTestRoots(env, left);
   for (let round = 0; round < 10 && left.length > 0; round++) {
     const still: string[] = [];
     for (const p of left) {
