@@ -157,8 +157,9 @@ describe('fetch', () => {
   it('--json has exactly the documented keys; --no-build pins without downloading or building', async () => {
     hub.resetStats();
     const j = await fetchJson(['fetch/model', '--no-build']);
-    assert.deepEqual(Object.keys(j).sort(), ['endpoint', 'expression', 'fileTreeHash', 'filters', 'repoId', 'rev', 'storePath', 'type', 'url']);
+    assert.deepEqual(Object.keys(j).sort(), ['endpoint', 'expression', 'fileTreeHash', 'filters', 'outLink', 'repoId', 'rev', 'storePath', 'type', 'url']);
     assert.equal(j.storePath, null);
+    assert.equal(j.outLink, null, 'nothing built, nothing linked');
     assert.equal(j.url, 'fetch/model');
     assert.equal(j.repoId, 'fetch/model', 'the same name as ls --json');
     assert.equal(j.endpoint, hub.url);
