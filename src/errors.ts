@@ -25,7 +25,7 @@ export class InterruptedError extends NixHugError {
   /** 128 + the signal's number, as a shell reports it: set by interrupt.ts when the signal arrives. */
   static signalExitCode = 130;
   override readonly exitCode: number = InterruptedError.signalExitCode;
-  constructor(what: string) {
-    super(`interrupted while ${what}; nothing was left half-done`, 'run the command again to continue');
+  constructor(what: string, hint = 'run the command again to continue') {
+    super(`interrupted while ${what}; nothing was left half-done`, hint);
   }
 }

@@ -7,9 +7,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIRST_REV_TAG, MODEL } from '../fixtures.ts';
-import { fetchRun, forget, mb, revision, type BenchContext, type Revision } from '../context.ts';
+import { cliUrl, fetchRun, forget, mb, revision, type BenchContext, type Revision } from '../context.ts';
 import { ok, run, REPO_ROOT } from '../../test/support/index.ts';
 import { atMost, exactly, stats, type Row } from '../report.ts';
+import { phases, renderTimeline, runStamped } from '../timeline.ts';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
@@ -68,6 +69,19 @@ async function peerRun(ctx: BenchContext, r: Revision, mode: 'snapshot' | 'paral
   checkCdn(ctx, `peer (${mode})`, before, r.lfsBytes, r.lfs.length);
   rmSync(cacheDir, { recursive: true, force: true });
   return (JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number }).seconds;
+}
+
+/**
+ * One more cold fetch, with --debug, for its timeline (not counted in the
+ * repetitions: the debug lines cost a little). Returns the rendered timeline.
+ */
+async function timelineRun(ctx: BenchContext, r: Revision): Promise<string> {
+  const cacheHome = ctx.benv.freshCache();
+  await forget(ctx, r, { blobs: true }, cacheHome);
+  const run = await runStamped(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--debug'], ctx.benv.env(cacheHome));
+  if (run.code !== 0) throw new Error(`nix-hug fetch --debug (timeline) exited ${run.code}:\n${run.lines.map((l) => l.text).join('\n').slice(-4000)}`);
+  const ps = phases(run, new Map(r.lfs.map((f) => [f.path, f.lfs!.sha256])));
+  return renderTimeline(ps, run.seconds);
 }
 
 export interface ColdResult {
@@ -134,6 +148,9 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
     { case: '5 memory', metric: 'peak RSS of the CLI process during the cold fetch (nix excluded)', unit: 'MB', values: rss, target: atMost(120, 'MB') },
   ];
   ctx.rows.push(...rows);
+  const timeline = await timelineRun(ctx, r);
+  ctx.log(`timeline of a cold fetch:\n${timeline}`);
+  ctx.findings.push(`Timeline of one more cold fetch (with --debug; seconds from the CLI's start):\n\n\`\`\`\n${timeline}\n\`\`\``);
   const limitRate = mb(total) / stats(times.limit).median;
   ctx.findings.push(
     `The emulator alone serves one ${(r.lfs[0]!.size / 2 ** 20).toFixed(0)} MiB shard at ${oneRate.toFixed(0)} MB/s and all ${r.lfs.length} in parallel at ${allRate.toFixed(0)} MB/s ` +

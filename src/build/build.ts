@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { InterruptedError, NixHugError } from '../errors.js';
 import type { HubClient } from '../hub/client.js';
 import { buildFile } from '../nix/library.js';
-import { detectNix, nixBuild, NixBuildError, nixEnv, withGitConfig, type NixInfo } from '../nix/nix.js';
+import { detectNix, nixBuild, NixBuildError, nixEnv, withGitConfig, type NixInfo, type NixLogEvent } from '../nix/nix.js';
 import { checkNixpkgs } from '../nix/nixpkgs.js';
-import { blobStorePath } from '../nix/store-path.js';
+import { blobName, blobStorePath } from '../nix/store-path.js';
 import { invalidPaths } from '../nix/validity.js';
 import type { PinnedFetch } from '../pin/pin.js';
 import type { Settings } from '../settings/index.js';
@@ -26,6 +26,7 @@ import { DownloadProgress } from './download-progress.js';
 import type { Logger } from '../ui/logger.js';
 import { humanSize } from '../ui/size.js';
 import { explainBuildFailure } from './build-failure.js';
+import { NixActivities } from './nix-activity.js';
 import { prebuildBlobs, processCount } from './parallel-blobs.js';
 import { prefetchBlobs } from './prefetch-blobs.js';
 import { resolveUrl } from './resolve-url.js';
@@ -136,6 +137,13 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
     formatBytes: humanSize,
   });
   const signal = opts.signal ? { signal: opts.signal } : {};
+  // Which blobs Nix finished (until a signal: what it stops is not finished), and with --debug each
+  // download, blob registration and build as Nix reports it, with its duration.
+  const activities = new NixActivities(ctx.logger.debugEnabled ? (line) => ctx.logger.debug(line) : null);
+  const onEvent = (ev: NixLogEvent) => {
+    progress.onEvent(ev);
+    if (!opts.signal?.aborted) activities.onEvent(ev);
+  };
   try {
     const file = join(dir, 'build.nix');
     await writeFile(file, buildFile({ libDir: ctx.settings.libDir(), nixpkgs: ctx.settings.nixpkgs }, pinned.expression));
@@ -143,6 +151,7 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
     const processes = processCount(toDownload.length, availableParallelism());
     const build = async () => {
       if (processes > 1) {
+        ctx.logger.debug(`fetching ${toDownload.length} blob(s) with ${processes} nix processes while another evaluates the snapshot`);
         // One nix registers its finished downloads one after another: fetch the blobs with one nix per
         // core first, while another evaluates the snapshot (parallel-blobs.ts). Same hf-blob-<sha256>
         // derivations: a failed download names the same .drv as it would in the snapshot's build.
@@ -152,26 +161,29 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
           dir,
           env: nixEnv(ctx.settings.env),
           http: ctx.settings.http(),
-          onEvent: (ev) => progress.onEvent(ev),
+          onEvent,
           file,
           evalEnv: nixEnv(buildEnv),
+          onEvaluated: () => ctx.logger.debug('evaluated the snapshot'),
           ...signal,
         });
+        ctx.logger.debug('fetched the blobs');
       }
+      ctx.logger.debug('building the snapshot');
       return nixBuild({
         file,
         env: nixEnv(buildEnv),
         // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
         maxJobs: Math.max(2, Math.min(16, plan.missing.length)),
         http: ctx.settings.http(),
-        onEvent: (ev) => progress.onEvent(ev),
+        onEvent,
         onTrace: (line) => ctx.logger.warn(line.replace(/^trace:\s*/, '')),
         ...(opts.outLink !== undefined ? { outLink: opts.outLink } : {}),
         ...signal,
       });
     };
     const result = await build().catch((err: unknown) => {
-      if (opts.signal?.aborted) throw new InterruptedError(`building ${what}`);
+      if (opts.signal?.aborted) throw new InterruptedError(`building ${what}`, restartHint(toDownload, activities.built));
       // Nix names hf-blob-<sha256>.drv and says why in its builder's log: name the file instead.
       throw err instanceof NixBuildError ? explainBuildFailure(err, what, pinned.files) : err;
     });
@@ -182,6 +194,24 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
     progress.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the next run does after an interrupted build: Nix keeps each blob it
+ * finished, but starts a download it was stopped in again from the first byte
+ * (its downloads are not resumable across runs), so say which and how much.
+ */
+export function restartHint(toDownload: readonly RepoFile[], built: ReadonlySet<string>): string {
+  if (toDownload.length === 0) return 'run the command again to continue';
+  const finished = (f: RepoFile) => [...built].some((drv) => drv.endsWith(`-${blobName(f.lfs!.sha256)}.drv`));
+  const left = toDownload.filter((f) => !finished(f));
+  if (left.length === 0) return 'run the command again to continue: every LFS file is in the Nix store already';
+  const kept = toDownload.length - left.length;
+  const size = humanSize(left.reduce((n, f) => n + f.size, 0));
+  return (
+    `run the command again to continue: ${kept > 0 ? `the ${kept} LFS file(s) Nix finished are kept; ` : ''}` +
+    `the ${left.length} not finished (${size}) are downloaded again from their first byte, because Nix does not resume a download it was stopped in`
+  );
 }
 
 /** `2 already in the Nix store (1.2 GB), 1 from the local Hugging Face cache (4.0 GB), 3 to download (9.1 GB)`. */

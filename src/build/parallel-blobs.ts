@@ -126,6 +126,8 @@ export interface PrebuildOptions extends Omit<ParallelBlobsOptions, 'signal'> {
   file: string;
   /** The environment of that evaluation (git's, with the token when one is needed). */
   evalEnv: NodeJS.ProcessEnv;
+  /** Called when that evaluation has ended (for --debug's timeline). */
+  onEvaluated?: () => void;
   signal?: AbortSignal;
 }
 
@@ -134,7 +136,7 @@ export interface PrebuildOptions extends Omit<ParallelBlobsOptions, 'signal'> {
  * snapshot; a failed blob stops that evaluation, an interrupt stops both.
  */
 export async function prebuildBlobs(opts: PrebuildOptions): Promise<void> {
-  const { file, evalEnv, signal: given, ...blobOpts } = opts;
+  const { file, evalEnv, onEvaluated, signal: given, ...blobOpts } = opts;
   const signal = withInterrupt(given);
   if (signal?.aborted) throw new InterruptedError('downloading LFS files');
   const stop = new AbortController();
@@ -146,7 +148,7 @@ export async function prebuildBlobs(opts: PrebuildOptions): Promise<void> {
         stop.abort();
         throw err;
       }),
-      instantiate(file, evalEnv, stop.signal),
+      instantiate(file, evalEnv, stop.signal).then(() => onEvaluated?.()),
     ]);
     if (blobs.status === 'rejected') throw blobs.reason;
   } finally {
