@@ -78,7 +78,7 @@ async function peerRun(ctx: BenchContext, r: Revision, mode: 'snapshot' | 'paral
 async function timelineRun(ctx: BenchContext, r: Revision): Promise<string> {
   const cacheHome = ctx.benv.freshCache();
   await forget(ctx, r, { blobs: true }, cacheHome);
-  const run = await runStamped(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--debug'], ctx.benv.env(cacheHome));
+  const run = await runStamped(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--no-link', '--debug'], ctx.benv.env(cacheHome));
   if (run.code !== 0) throw new Error(`nix-hug fetch --debug (timeline) exited ${run.code}:\n${run.lines.map((l) => l.text).join('\n').slice(-4000)}`);
   const ps = phases(run, new Map(r.lfs.map((f) => [f.path, f.lfs!.sha256])));
   return renderTimeline(ps, run.seconds);

@@ -115,5 +115,12 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     assert.match(md, /Node v\d+\.\d+/);
     assert.match(md, /## The emulator alone/);
     assert.match(md, /4 LFS shards × 1 MiB \+ 20 small files/);
+    // The cold fetch's timeline: every phase the CLI's --debug lines show, each shard's download and registration.
+    assert.match(md, /Timeline of one more cold fetch/);
+    for (const phase of [/Hub API \(\d+ requests\)/, /evaluation/, /assembly \(the snapshot's build\)/, /output \(after the build/]) assert.match(md, phase);
+    for (let i = 1; i <= 4; i++) {
+      assert.match(md, new RegExp(`\\|  download model-0000${i}-of-00004\\.safetensors`));
+      assert.match(md, new RegExp(`\\|  registration of model-0000${i}-of-00004\\.safetensors by Nix`));
+    }
   });
 });
