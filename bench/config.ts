@@ -4,6 +4,27 @@
  * (flags win). Sizes accept K/M/G suffixes (powers of 1024).
  */
 
+import { existsSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Nix 2.26, where this project's machines have it (CI installs it there). */
+const MODERN_NIX = '/opt/nix-2.26/bin';
+
+/** The nix on PATH, resolved (null when there is none). */
+function nixOnPath(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const candidate = join(dir || '.', 'nix');
+    if (existsSync(candidate)) return realpathSync(candidate);
+  }
+  return null;
+}
+
+/** PATH's nix, and Nix 2.26 beside it when installed and not the same one. */
+function defaultNixDirs(): string[] {
+  const modern = join(MODERN_NIX, 'nix');
+  return ['PATH', ...(existsSync(modern) && nixOnPath() !== realpathSync(modern) ? [MODERN_NIX] : [])];
+}
+
 export const CASES = ['cold', 'warm', 'second-rev', 'scale', 'startup', 'filters'] as const;
 export type CaseName = (typeof CASES)[number];
 
@@ -21,6 +42,8 @@ export interface BenchConfig {
   scale: number[];
   /** Runs of `nix-hug --version`. */
   startupReps: number;
+  /** Folders holding the `nix` the fetch cases (1, 2) run with, side by side; `PATH`: the one on PATH. */
+  nix: string[];
   /** Cases to run (all by default). */
   only: CaseName[];
   /** Where the Markdown results go; null: nowhere. */
@@ -37,12 +60,13 @@ export const DEFAULTS: Omit<BenchConfig, 'out'> = {
   filterSize: 64 << 20,
   scale: [1000, 10_000],
   startupReps: 20,
+  nix: defaultNixDirs(),
   only: [...CASES],
   quick: false,
 };
 
 /** `--quick`: the same cases with small sizes (under a minute here). */
-export const QUICK: Omit<BenchConfig, 'out' | 'only'> = {
+export const QUICK: Omit<BenchConfig, 'out' | 'only' | 'nix'> = {
   reps: 1,
   shards: 4,
   shardSize: 16 << 20,
@@ -63,6 +87,8 @@ export const USAGE = `usage: npm run bench -- [options]   (or: tsx bench/run.ts 
   --filter-size SIZE    each of the 4+4 files of the filters case (64M)    NIX_HUG_BENCH_FILTER_SIZE
   --scale N,N           file counts of the scale datasets (1000,10000)     NIX_HUG_BENCH_SCALE
   --startup-reps N      runs of \`nix-hug --version\` (default 20)           NIX_HUG_BENCH_STARTUP_REPS
+  --nix DIR,...         the Nix of each fetch measurement ('PATH': the one NIX_HUG_BENCH_NIX
+                        on PATH; default PATH and /opt/nix-2.26/bin if there)
   --only CASE,...       ${CASES.join(', ')}                                NIX_HUG_BENCH_ONLY
   --out FILE            results file (default bench/RESULTS.md; '-' for none) NIX_HUG_BENCH_OUT
 SIZE: bytes, or a number with K, M or G (binary units), e.g. 256M.
@@ -93,6 +119,13 @@ function parseList(text: string, what: string): number[] {
   return xs;
 }
 
+function parseNixDirs(text: string): string[] {
+  const dirs = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (dirs.length === 0) throw new ConfigError('--nix: give at least one folder (or PATH)');
+  for (const d of dirs) if (d !== 'PATH' && !existsSync(`${d}/nix`)) throw new ConfigError(`--nix: ${d}/nix does not exist`);
+  return dirs;
+}
+
 function parseCases(text: string): CaseName[] {
   const names = text.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
@@ -101,8 +134,8 @@ function parseCases(text: string): CaseName[] {
   return CASES.filter((c) => names.includes(c));
 }
 
-type Key = 'reps' | 'shards' | 'shard-size' | 'small-files' | 'filter-size' | 'scale' | 'startup-reps' | 'only' | 'out';
-const KEYS: Key[] = ['reps', 'shards', 'shard-size', 'small-files', 'filter-size', 'scale', 'startup-reps', 'only', 'out'];
+type Key = 'reps' | 'shards' | 'shard-size' | 'small-files' | 'filter-size' | 'scale' | 'startup-reps' | 'nix' | 'only' | 'out';
+const KEYS: Key[] = ['reps', 'shards', 'shard-size', 'small-files', 'filter-size', 'scale', 'startup-reps', 'nix', 'only', 'out'];
 const envName = (k: Key) => `NIX_HUG_BENCH_${k.toUpperCase().replace(/-/g, '_')}`;
 
 /** Settings from argv (without node and the script) and the environment; `null` means `--help` was asked. */
@@ -141,6 +174,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, defaultOut: 
     filterSize: get('filter-size', (s) => parseSize(s, '--filter-size'), base.filterSize),
     scale: get('scale', (s) => parseList(s, '--scale'), base.scale),
     startupReps: get('startup-reps', (s) => parseCount(s, '--startup-reps'), base.startupReps),
+    nix: get('nix', parseNixDirs, DEFAULTS.nix),
     only: get('only', parseCases, base.only),
     out,
     quick,

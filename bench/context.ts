@@ -10,6 +10,7 @@ import type { RunningHub } from '../hub-emulator/types.ts';
 import type { BenchConfig } from './config.ts';
 import type { BenchEnv } from './env.ts';
 import type { Row } from './report.ts';
+import { withNix } from './nix-versions.ts';
 import { deletePaths, snapshotPrefix } from './store.ts';
 
 export interface BenchContext {
@@ -19,6 +20,8 @@ export interface BenchContext {
   rows: Row[];
   /** Sentences for RESULTS.md (e.g. what the emulator alone achieves). */
   findings: string[];
+  /** Where a cold fetch spends its time: timelines and their comparison (Markdown blocks). */
+  breakdown: string[];
   log(message: string): void;
 }
 
@@ -65,11 +68,11 @@ export async function fetchRun(
   r: Revision,
   cacheHome: string,
   extra: string[] = [],
-  opts: { rss?: boolean } = {},
+  opts: { rss?: boolean; nixDir?: string } = {},
 ): Promise<FetchRun> {
   const before = ctx.hub.cdnBytes();
   const res = ok(
-    await runCli(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--no-link', ...extra], ctx.benv.env(cacheHome), {
+    await runCli(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--no-link', ...extra], withNix(ctx.benv.env(cacheHome), opts.nixDir ?? 'PATH'), {
       stderrLimit: 1 << 20, // the head of a long log is enough to explain a failure
       ...(opts.rss ? { rssDir: ctx.benv.root } : {}),
     }),

@@ -24,13 +24,14 @@ async function firstLine(program: string, args: string[]): Promise<string> {
   }
 }
 
-export async function describeMachine(): Promise<Machine> {
+/** `nixDirs`: the folders of `--nix` (`PATH`: the nix on PATH); each version is listed. */
+export async function describeMachine(nixDirs: readonly string[] = ['PATH']): Promise<Machine> {
   const list = cpus();
   return {
     cores: list.length,
     cpu: list[0]?.model.trim() ?? 'unknown',
     memoryGiB: totalmem() / 2 ** 30,
-    nix: await firstLine('nix', ['--version']),
+    nix: (await Promise.all(nixDirs.map(async (d) => `${await firstLine(d === 'PATH' ? 'nix' : `${d}/nix`, ['--version'])} (${d === 'PATH' ? 'the nix on PATH' : d})`))).join(', '),
     node: process.version,
     curl: await firstLine('curl', ['--version']),
     openssl: await firstLine('openssl', ['version']),

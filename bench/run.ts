@@ -29,11 +29,12 @@ function settingsText(c: BenchConfig): string {
     `- ${c.quick ? '`--quick`: ' : ''}${c.reps} repetition(s) of every timed case; start-up: ${c.startupReps} runs; cases: ${c.only.join(', ')}`,
     `- model (cases 1–3): ${c.shards} LFS shards × ${mib(c.shardSize)} + ${c.smallFiles} small files; a second revision changes only config.json`,
     `- filters (case 6): 4 safetensors + 4 ONNX files × ${mib(c.filterSize)}`,
+    `- Nix of the fetch cases (1, 2), side by side in every repetition: ${c.nix.map((d) => (d === 'PATH' ? 'the nix on PATH' : d)).join(' and ')} (versions under Machine)`,
     `- scale (case 4): datasets of ${c.scale.map((n) => n.toLocaleString('en-US')).join(' and ')} files, 1 in 10 LFS (1 KiB each)`,
   ].join('\n');
 }
 
-function resultsMarkdown(m: Machine, c: BenchConfig, rows: Row[], findings: string[], when: Date, loads: [number, number], seconds: number): string {
+function resultsMarkdown(m: Machine, c: BenchConfig, rows: Row[], findings: string[], breakdown: string[], when: Date, loads: [number, number], seconds: number): string {
   const missed = rows.filter((r) => verdict(r) === 'MISSED');
   return [
     '# nix-hug benchmark results',
@@ -53,6 +54,7 @@ function resultsMarkdown(m: Machine, c: BenchConfig, rows: Row[], findings: stri
     settingsText(c),
     '',
     ...(findings.length ? ['## The emulator alone', '', ...findings.map((f) => `- ${f}`), ''] : []),
+    ...(breakdown.length ? ['## Where a cold fetch spends its time', '', ...breakdown.flatMap((b) => [b, '']), ''] : []),
     '## Results',
     '',
     renderTable(rows),
@@ -86,7 +88,7 @@ async function main(): Promise<number> {
   const when = new Date();
   const started = performance.now();
   const loadStart = load();
-  const machine = await describeMachine();
+  const machine = await describeMachine(config.nix);
   log(`${machine.cores} cores, ${machine.nix}, Node ${machine.node}; load ${loadStart.toFixed(2)}`);
 
   log('generating the repositories and starting the Hub emulator');
@@ -94,7 +96,7 @@ async function main(): Promise<number> {
   const hub = await startHub(benchHubOptions(config));
   log(`emulator ready in ${((performance.now() - t0) / 1000).toFixed(1)} s at ${hub.url}`);
   const benv = new BenchEnv(hub.url);
-  const ctx: BenchContext = { config, hub, benv, rows: [], findings: [], log };
+  const ctx: BenchContext = { config, hub, benv, rows: [], findings: [], breakdown: [], log };
 
   // Everything of ours in the store: cleaned before (an interrupted run may have left some) and after.
   const everything = async () => {
@@ -142,13 +144,13 @@ async function main(): Promise<number> {
   ctx.rows.sort((a, b) => caseNo(a) - caseNo(b));
   const table = renderTable(ctx.rows);
   process.stdout.write(`${table}\n`);
-  for (const f of ctx.findings) process.stdout.write(`\n${f}\n`);
+  for (const f of [...ctx.findings, ...ctx.breakdown]) process.stdout.write(`\n${f}\n`);
   const missed = ctx.rows.filter((r) => verdict(r) === 'MISSED').length;
   process.stdout.write(missed ? `\n${missed} target(s) missed.\n` : '\nEvery target met.\n');
   if (config.out !== null) {
     const seconds = (performance.now() - started) / 1000;
     mkdirSync(dirname(config.out), { recursive: true });
-    writeFileSync(config.out, resultsMarkdown(machine, config, ctx.rows, ctx.findings, when, [loadStart, load()], seconds));
+    writeFileSync(config.out, resultsMarkdown(machine, config, ctx.rows, ctx.findings, ctx.breakdown, when, [loadStart, load()], seconds));
     log(`results written to ${config.out}`);
   }
   return 0;

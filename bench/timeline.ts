@@ -127,3 +127,58 @@ export function renderTimeline(ps: readonly Phase[], total: number, width = 40):
   });
   return [`${'start'.padStart(7)} ${'end'.padStart(7)} ${'took'.padStart(8)}  |${'whole fetch'.padEnd(width)}|  ${'phase'.padEnd(label)}`, ...lines, `${'0.000'.padStart(7)} ${total.toFixed(3).padStart(7)} ${total.toFixed(3).padStart(6)} s  |${'█'.repeat(width)}|  the whole fetch (spawn to exit)`].join('\n');
 }
+
+/** A phase's kind, so that timelines of different runs line up (each blob's download is one `downloads`). */
+function kind(p: Phase): string {
+  if (p.what.startsWith('download ')) return 'downloads (first start to last end)';
+  if (p.what.startsWith('registration of ')) return 'registration by Nix after each download (sum over the blobs)';
+  if (p.what.startsWith('Hub API')) return 'Hub API';
+  return p.what;
+}
+
+/** Seconds per phase kind: spans for downloads, sums for registrations, durations otherwise. */
+function byKind(ps: readonly Phase[], total: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const groups = new Map<string, Phase[]>();
+  for (const p of ps) groups.set(kind(p), [...(groups.get(kind(p)) ?? []), p]);
+  for (const [k, g] of groups) {
+    if (k.startsWith('downloads')) out.set(k, Math.max(...g.map((p) => p.end)) - Math.min(...g.map((p) => p.start)));
+    else out.set(k, g.reduce((n, p) => n + (p.end - p.start), 0));
+  }
+  const downloads = ps.filter((p) => p.what.startsWith('download '));
+  const registrations = ps.filter((p) => p.what.startsWith('registration of '));
+  if (downloads.length && registrations.length) {
+    out.set('the tail: last download end to last registration end', Math.max(...registrations.map((p) => p.end)) - Math.max(...downloads.map((p) => p.end)));
+  }
+  out.set('the whole fetch', total);
+  return out;
+}
+
+/** A Markdown table of the phases of several timelines side by side, and where the later Nix spends more. */
+export function comparePhases(runs: readonly { label: string; phases: Phase[]; seconds: number }[]): string {
+  const maps = runs.map((r) => byKind(r.phases, r.seconds));
+  const kinds = [...new Set(maps.flatMap((m) => [...m.keys()]))];
+  const first = maps[0]!;
+  const last = maps[maps.length - 1]!;
+  const cell = (m: Map<string, number>, k: string) => (m.has(k) ? `${m.get(k)!.toFixed(3)} s` : '–');
+  const header = `| phase | ${runs.map((r) => r.label).join(' | ')} | ${runs[runs.length - 1]!.label} − ${runs[0]!.label} |`;
+  const rows = kinds.map((k) => {
+    const diff = last.has(k) && first.has(k) ? `${(last.get(k)! - first.get(k)!) >= 0 ? '+' : ''}${(last.get(k)! - first.get(k)!).toFixed(3)} s` : '–';
+    return `| ${k} | ${maps.map((m) => cell(m, k)).join(' | ')} | ${diff} |`;
+  });
+  const more = kinds
+    .filter((k) => k !== 'the whole fetch' && first.has(k) && last.has(k) && last.get(k)! - first.get(k)! > 0.05)
+    .sort((a, b) => last.get(b)! - first.get(b)! - (last.get(a)! - first.get(a)!))
+    .map((k) => `${k} (+${(last.get(k)! - first.get(k)!).toFixed(3)} s)`);
+  return [
+    `Phases of the two timelines side by side (one cold fetch each, so single measurements):`,
+    '',
+    header,
+    `|---|${runs.map(() => '---:').join('|')}|---:|`,
+    ...rows,
+    '',
+    more.length === 0
+      ? `${runs[runs.length - 1]!.label} spent no phase more than 0.05 s longer than ${runs[0]!.label} in these runs.`
+      : `Where ${runs[runs.length - 1]!.label} spends the time ${runs[0]!.label} does not: ${more.join('; ')}.`,
+  ].join('\n');
+}

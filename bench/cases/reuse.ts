@@ -8,6 +8,7 @@
  */
 import { FIRST_REV_TAG, MODEL } from '../fixtures.ts';
 import { fetchRun, forget, revision, type BenchContext, type Revision } from '../context.ts';
+import { nixLabel } from '../nix-versions.ts';
 import { atMost, exactly } from '../report.ts';
 
 /** The first revision built (untimed) when case 1 did not run before. */
@@ -20,20 +21,28 @@ async function firstRevisionBuilt(ctx: BenchContext, prior: { rev: Revision; cac
   return { rev, cacheHome };
 }
 
+/** The issue's target for a warm re-fetch. */
+const WARM_SECONDS = 0.5;
+
 export async function warmRefetch(ctx: BenchContext, prior: { rev: Revision; cacheHome: string } | null): Promise<{ rev: Revision; cacheHome: string }> {
   const built = await firstRevisionBuilt(ctx, prior);
-  const times: number[] = [];
-  const cdn: number[] = [];
-  for (let rep = 0; rep < ctx.config.reps; rep++) {
-    const res = await fetchRun(ctx, built.rev, built.cacheHome);
-    times.push(res.seconds);
-    cdn.push(res.cdnBytes);
-    ctx.log(`warm re-fetch, repetition ${rep + 1}/${ctx.config.reps}: ${res.seconds.toFixed(3)} s, ${res.cdnBytes} CDN bytes`);
+  for (const nixDir of ctx.config.nix) {
+    const nix = await nixLabel(nixDir);
+    // A user's second run with this Nix: its own fetcher cache filled once (untimed).
+    await fetchRun(ctx, built.rev, built.cacheHome, [], { nixDir });
+    const times: number[] = [];
+    const cdn: number[] = [];
+    for (let rep = 0; rep < ctx.config.reps; rep++) {
+      const res = await fetchRun(ctx, built.rev, built.cacheHome, [], { nixDir });
+      times.push(res.seconds);
+      cdn.push(res.cdnBytes);
+      ctx.log(`warm re-fetch, ${nix}, repetition ${rep + 1}/${ctx.config.reps}: ${res.seconds.toFixed(3)} s, ${res.cdnBytes} CDN bytes`);
+    }
+    ctx.rows.push(
+      { case: '2 warm re-fetch', metric: `nix-hug fetch, everything in the store, ${nix}`, unit: 's', values: times, target: atMost(WARM_SECONDS, 's') },
+      { case: '2 warm re-fetch', metric: `CDN bytes, ${nix}`, unit: 'bytes', values: cdn, target: exactly(0, 'bytes') },
+    );
   }
-  ctx.rows.push(
-    { case: '2 warm re-fetch', metric: 'nix-hug fetch, everything in the store', unit: 's', values: times, target: atMost(1, 's') },
-    { case: '2 warm re-fetch', metric: 'CDN bytes', unit: 'bytes', values: cdn, target: exactly(0, 'bytes') },
-  );
   return built;
 }
 

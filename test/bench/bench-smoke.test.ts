@@ -5,7 +5,7 @@
  * test: only the table's shape and the byte counts (which do not depend on
  * the machine) are checked.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const TIMEOUT_MS = 180_000;
+const TIMEOUT_MS = 300_000;
 
 interface Ran {
   code: number | null;
@@ -40,12 +40,22 @@ function runBench(args: string[]): Promise<Ran> {
   });
 }
 
-/** The table's rows as cells (header and separator dropped). */
+/** `Nix 2.8.0`: the version a nix prints. */
+function nixLabel(nix: string): string {
+  const out = execFileSync(nix, ['--version'], { encoding: 'utf8' });
+  return `Nix ${/(\d+\.\d+(?:\.\d+)?)/.exec(out)![1]}`;
+}
+
+/** The Nix versions the bench compares by default: PATH's, and 2.26 at /opt when installed and another version. */
+const NIX_LABELS = [...new Set([nixLabel('nix'), ...(existsSync('/opt/nix-2.26/bin/nix') ? [nixLabel('/opt/nix-2.26/bin/nix')] : [])])];
+
+/** The results table's rows as cells (header and separator dropped; other tables, of fewer columns, left out). */
 function tableRows(markdown: string): string[][] {
   return markdown
     .split('\n')
     .filter((l) => l.startsWith('| ') && !l.startsWith('| case '))
-    .map((l) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+    .map((l) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()))
+    .filter((cells) => cells.length === 8);
 }
 
 describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000 }, () => {
@@ -78,10 +88,13 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     has('1 cold fetch', /^emulator alone: 1 shard/);
     has('1 cold fetch', /^limit: 4 × curl -L \\?\| tee \\?\| openssl sha256$/);
     has('1 cold fetch', /^peer: @huggingface\/hub snapshotDownload$/);
-    has('1 cold fetch', /^nix-hug fetch \(4 × 1 MiB \+ 20 small\)$/);
-    has('1 cold fetch', /^fetch \/ limit$/);
-    has('1 cold fetch', /^fetch \/ peer snapshotDownload$/);
-    has('2 warm re-fetch', /^nix-hug fetch, everything in the store$/);
+    // Every Nix of --nix side by side (the smoke run asks for both when 2.26 is installed).
+    for (const nix of NIX_LABELS) {
+      has('1 cold fetch', new RegExp(`^nix-hug fetch \\(4 × 1 MiB \\+ 20 small\\), ${nix}$`));
+      has('1 cold fetch', new RegExp(`^fetch / limit, ${nix}$`));
+      has('1 cold fetch', new RegExp(`^fetch / fastest peer, ${nix}$`));
+      has('2 warm re-fetch', new RegExp(`^nix-hug fetch, everything in the store, ${nix}$`));
+    }
     has('3 second revision', /^LFS bytes downloaded/);
     for (const n of ['20', '60']) {
       has('4 scale', new RegExp(`^ls, ${n} files$`));
@@ -101,8 +114,10 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     const rows = tableRows(ran.stdout);
     const row = (caseName: string, measure: RegExp) => rows.find((r) => r[0] === caseName && measure.test(r[1] ?? ''));
     const bytes = (r: string[] | undefined) => r?.slice(2, 5);
-    assert.deepEqual(bytes(row('1 cold fetch', /^CDN bytes/)), Array(3).fill(`${(4 * 2 ** 20).toLocaleString('en-US')} B`));
-    assert.deepEqual(bytes(row('2 warm re-fetch', /^CDN bytes$/)), ['0 B', '0 B', '0 B']);
+    for (const nix of NIX_LABELS) {
+      assert.deepEqual(bytes(row('1 cold fetch', new RegExp(`^CDN bytes per cold fetch, ${nix}$`))), Array(3).fill(`${(4 * 2 ** 20).toLocaleString('en-US')} B`));
+      assert.deepEqual(bytes(row('2 warm re-fetch', new RegExp(`^CDN bytes, ${nix}$`))), ['0 B', '0 B', '0 B']);
+    }
     assert.deepEqual(bytes(row('3 second revision', /^LFS bytes/)), ['0 B', '0 B', '0 B']);
     assert.deepEqual(bytes(row('6 filters', /^CDN bytes$/)), Array(3).fill(`${(4 * 256 * 1024).toLocaleString('en-US')} B`));
   });
@@ -116,7 +131,8 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     assert.match(md, /## The emulator alone/);
     assert.match(md, /4 LFS shards × 1 MiB \+ 20 small files/);
     // The cold fetch's timeline: every phase the CLI's --debug lines show, each shard's download and registration.
-    assert.match(md, /Timeline of one more cold fetch/);
+    for (const nix of NIX_LABELS) assert.match(md, new RegExp(`Timeline of one more cold fetch with ${nix}`));
+    if (NIX_LABELS.length > 1) assert.match(md, /Where Nix \S+ spends the time Nix \S+ does not: |spent no phase more than/);
     for (const phase of [/Hub API \(\d+ requests\)/, /evaluation/, /assembly \(the snapshot's build\)/, /output \(after the build/]) assert.match(md, phase);
     for (let i = 1; i <= 4; i++) {
       assert.match(md, new RegExp(`\\|  download model-0000${i}-of-00004\\.safetensors`));
