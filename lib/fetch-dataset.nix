@@ -1,4 +1,5 @@
-# fetchDataset { url | repoId, rev, fileTreeHash, filters ? null, endpoint ? "https://huggingface.co" }
+# fetchDataset { url | repoId, rev, fileTreeHash, filters ? null, endpoint ? "https://huggingface.co",
+#                gitRepoHash ? null, manifest ? null }
 # A dataset repository at a pinned commit, as a store path (see docs/library.md).
-{ runCommand }:
-import ./internal/fetch-repo.nix { inherit runCommand; } "dataset"
+{ runCommand, fetchgit }:
+import ./internal/fetch-repo.nix { inherit runCommand fetchgit; } "dataset"

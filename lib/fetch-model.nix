@@ -1,4 +1,5 @@
-# fetchModel { url | repoId, rev, fileTreeHash, filters ? null, endpoint ? "https://huggingface.co" }
+# fetchModel { url | repoId, rev, fileTreeHash, filters ? null, endpoint ? "https://huggingface.co",
+#              gitRepoHash ? null, manifest ? null }
 # A model repository at a pinned commit, as a store path (see docs/library.md).
-{ runCommand }:
-import ./internal/fetch-repo.nix { inherit runCommand; } "model"
+{ runCommand, fetchgit }:
+import ./internal/fetch-repo.nix { inherit runCommand fetchgit; } "model"

@@ -1,4 +1,5 @@
-# fetchSpace { url | repoId, rev, fileTreeHash, filters ? null, endpoint ? "https://huggingface.co" }
+# fetchSpace { url | repoId, rev, fileTreeHash, filters ? null, endpoint ? "https://huggingface.co",
+#              gitRepoHash ? null, manifest ? null }
 # A Space repository (its app's files) at a pinned commit, as a store path (see docs/library.md).
-{ runCommand }:
-import ./internal/fetch-repo.nix { inherit runCommand; } "space"
+{ runCommand, fetchgit }:
+import ./internal/fetch-repo.nix { inherit runCommand fetchgit; } "space"

@@ -61,6 +61,8 @@ export interface PinnedRepo extends SnapshotKey {
   fileTreeHash: string;
   /** Hub endpoint; only printed when it is not the default. */
   endpoint: string;
+  /** `sha256-…` NAR hash of the checkout at `rev` (LFS pointers, no `.git`); null: not printed. */
+  gitRepoHash: string | null;
 }
 
 /** The key alone: what is recorded about a snapshot never carries more by accident. */

@@ -1,12 +1,19 @@
 # The fetch shared by fetchModel, fetchDataset and fetchSpace (docs/design.md, "Where each file comes from"):
-#  1. builtins.fetchGit of the repository at `rev` (small files + LFS pointers);
-#  2. list every file (readDir only), find LFS candidates with .gitattributes,
-#     read only those, parse pointers strictly;
-#  3. canonical manifest → check `fileTreeHash` (or take it as the original
+#  1. the file list: from `manifest` when given (checked against
+#     `fileTreeHash` in pure Nix: no checkout at evaluation); otherwise from
+#     builtins.fetchGit of the repository at `rev` (small files + LFS
+#     pointers): list every file (readDir only), find LFS candidates with
+#     .gitattributes, read only those, parse pointers strictly, and check the
+#     canonical manifest against `fileTreeHash` (or take it as the original
 #     tool's hash of the raw tree listing, after a trace line);
-#  4. one fixed-output download per selected LFS file, named by its sha256;
-#  5. assemble the snapshot: git files copied, LFS files linked to their blobs.
-{ runCommand }:
+#  2. one fixed-output download per selected LFS file, named by its sha256;
+#  3. the checkout the snapshot is assembled from: with `gitRepoHash`, a
+#     fixed-output `fetchgit` built at build time (pointers, no .git); else
+#     the fetchGit above;
+#  4. assemble the snapshot: git files copied, LFS files linked to their
+#     blobs — after checking the checkout against the manifest whenever
+#     evaluation did not list that very checkout (check-checkout.sh).
+{ runCommand, fetchgit }:
 
 let
   inherit (builtins) attrNames concatMap concatStringsSep filter head length listToAttrs map
@@ -16,7 +23,7 @@ let
   listing = import ./list-files.nix;
   gitattributes = import ./gitattributes.nix;
   pointer = import ./lfs-pointer.nix;
-  manifest = import ./manifest.nix;
+  manifestLib = import ./manifest.nix;
   filtersLib = import ./filters.nix;
   percent = import ./percent-encode.nix;
 
@@ -37,6 +44,8 @@ kind:
 , fileTreeHash
 , filters ? null
 , endpoint ? "https://huggingface.co"
+, gitRepoHash ? null
+, manifest ? null
 }:
 
 let
@@ -70,19 +79,38 @@ let
     if builtins.isString fileTreeHash && (fileTreeHash == "" || match "sha256-[A-Za-z0-9+/]{43}=" fileTreeHash != null) then fileTreeHash
     else throw "nix-hug ${fnName}: fileTreeHash for ${describe} must look like \"sha256-<44 base64 characters>\" (got ${toJSON fileTreeHash}); run `nix-hug fetch ${repo.urlPrefix}` to get it";
 
-  checkout = builtins.fetchGit {
-    url = "${endpoint'}/${repo.urlPrefix}.git";
+  checkedGitRepoHash =
+    if gitRepoHash == null || (builtins.isString gitRepoHash && match "sha256-[A-Za-z0-9+/]{43}=" gitRepoHash != null) then gitRepoHash
+    else throw "nix-hug ${fnName}: gitRepoHash for ${describe} must look like \"sha256-<44 base64 characters>\" (got ${toJSON gitRepoHash}); run `nix-hug fetch ${repo.urlPrefix} --ref ${checkedRev}` to get it";
+
+  gitUrl = "${endpoint'}/${repo.urlPrefix}.git";
+  checkoutName = "${storeName}-git";
+
+  # At evaluation time. Its store path is the fixed-output checkout's when the
+  # contents agree (same name, same NAR hash): one clone serves both.
+  evalCheckout = builtins.fetchGit {
+    url = gitUrl;
     rev = checkedRev;
     # Nix 2.8 otherwise fetches only `master`; the commit may be on any branch or refs/pr/N.
     allRefs = true;
-    name = "${storeName}-git";
+    name = checkoutName;
   };
-  root = checkout.outPath;
+  root = evalCheckout.outPath;
 
-  files = listing.listFiles { inherit root describe; };
+  # At build time, checked against gitRepoHash by Nix. No LFS smudging: the
+  # fetcher's git has no user config and no git-lfs.
+  buildCheckout = fetchgit {
+    url = gitUrl;
+    rev = checkedRev;
+    hash = checkedGitRepoHash;
+    name = checkoutName;
+    fetchSubmodules = false;
+  };
+
+  listed = listing.listFiles { inherit root describe; };
 
   # .gitattributes files (regular files only: git ignores symlinked ones).
-  attrFiles = filter (f: f.type == "regular" && (f.path == ".gitattributes" || match ".*/\\.gitattributes" f.path != null)) files;
+  attrFiles = filter (f: f.type == "regular" && (f.path == ".gitattributes" || match ".*/\\.gitattributes" f.path != null)) listed;
   isLfsCandidate = gitattributes.lfsMatcher (map (f: {
     dir = let d = dirOf' f.path; in if d == null then "" else d + "/";
     text = readFile "${root}/${f.path}";
@@ -96,12 +124,12 @@ let
       candidateText = readFile "${root}/${f.path}";
       lfs = if candidate then pointer.parse candidateText else null;
     in
-    f // { inherit candidate lfs candidateText; }) files;
+    f // { inherit candidate lfs candidateText; }) listed;
 
   notPointers = filter (f: f.candidate && f.lfs == null) classified;
 
-  manifestText = manifest.render classified;
-  manifestHash = manifest.hash manifestText;
+  manifestText = manifestLib.render classified;
+  manifestHash = manifestLib.hash manifestText;
   manifestFile = builtins.toFile "${storeName}-manifest.tsv" manifestText;
 
   # A checkout smudged by git-lfs holds contents instead of pointers. Taking
@@ -112,7 +140,7 @@ let
     if f.candidate && f.lfs == null
     then f // { lfs = { sha256 = builtins.hashFile "sha256" "${root}/${f.path}"; size = toString (builtins.stringLength f.candidateText); }; }
     else f) classified;
-  unsmudgedMatches = notPointers != [ ] && checkedHash == manifest.hash (manifest.render unsmudged);
+  unsmudgedMatches = notPointers != [ ] && checkedHash == manifestLib.hash (manifestLib.render unsmudged);
 
   hashMatches = checkedHash == manifestHash || unsmudgedMatches;
   effective = if checkedHash == manifestHash || !unsmudgedMatches then classified else unsmudged;
@@ -130,7 +158,18 @@ let
     name = "${storeName}-tree.json";
   };
 
-  selected = filter (filtersLib.selector { inherit filters describe; files = effective; }) effective;
+  given = if manifest == null then null else manifestLib.fromArgument { value = manifest; inherit describe; };
+  givenHash = manifestLib.hash given.text;
+
+  # What the snapshot is planned from, and whether its checkout is checked
+  # against a manifest at build time (always, unless evaluation listed that
+  # very checkout: then the drv stays what it was before gitRepoHash existed).
+  files = if given != null then given.files else effective;
+  checked = given != null || checkedGitRepoHash != null;
+  checkout = if checkedGitRepoHash != null then buildCheckout else evalCheckout;
+  plannedText = if given != null then given.text else manifestText;
+
+  selected = filter (filtersLib.selector { inherit filters describe files; }) files;
   selectedGit = filter (f: f.lfs == null) selected;
   selectedLfs = filter (f: f.lfs != null) selected;
 
@@ -149,23 +188,39 @@ let
   };
 
   # Env names carry a prefix: nixpkgs' stdenv setup runs in the same shell.
-  drv = runCommand storeName ({
+  plan = {
     hfCheckout = checkout;
     hfLabel = describe;
-    passAsFile = [ "hfGitFiles" "hfLfsLinks" "hfFolders" "hfSymlinks" ];
     hfGitFiles = lines (map (f: f.path) selectedGit);
     # Pairs of lines: link path, blob store path.
     hfLfsLinks = lines (concatMap (f: [ f.path "${blob f.lfs.sha256 f.path}" ]) selectedLfs);
     hfFolders = lines (unique (filter (d: d != null) (map (f: dirOf' f.path) selected)));
-    hfSymlinks = lines (map (f: f.path) (filter (f: f.type == "symlink") classified));
-  } // (if hashMatches then { } else { hfLegacyListing = legacyListing; })) (readFile ./assemble.sh);
+  } // (if given != null || hashMatches then { } else { hfLegacyListing = legacyListing; });
+
+  drv =
+    if checked then
+      runCommand storeName (plan // {
+        passAsFile = [ "hfManifest" "hfGitFiles" "hfLfsLinks" "hfFolders" ];
+        hfManifest = plannedText;
+      }) (readFile ./check-checkout.sh + readFile ./assemble.sh)
+    else
+      runCommand storeName (plan // {
+        passAsFile = [ "hfGitFiles" "hfLfsLinks" "hfFolders" "hfSymlinks" ];
+        hfSymlinks = lines (map (f: f.path) (filter (f: f.type == "symlink") classified));
+      }) (readFile ./assemble.sh);
 
   mismatchLine =
     "nix-hug: fileTreeHash of ${describe} is ${checkedHash}, but the repository's canonical manifest hashes to ${manifestHash} (manifest: ${manifestFile}); trying ${checkedHash} as the original nix-hug's hash of the raw tree listing.${smudgeHint}";
 
   result = drv // passthru // { inherit passthru; };
+
+  placeholder = checkedHash == "" || checkedHash == fakeHash;
 in
-if checkedHash == "" || checkedHash == fakeHash then
+if given != null then
+  (if givenHash == checkedHash then result
+  else if placeholder then throw "nix-hug ${fnName}: fileTreeHash for ${describe} is a placeholder; ${given.origin} hashes to ${givenHash}"
+  else throw "nix-hug ${fnName}: ${given.origin} of ${describe} hashes to ${givenHash}, but fileTreeHash is ${checkedHash}: the manifest was changed or belongs to another revision; write it again with `nix-hug fetch ${repo.urlPrefix} --ref ${checkedRev} --vendor DIR` (or print it inline without --vendor)")
+else if placeholder then
   throw "nix-hug ${fnName}: fileTreeHash for ${describe} is a placeholder; the repository's canonical manifest hashes to ${manifestHash} (manifest: ${manifestFile}).${smudgeHint}"
 else if unsmudgedMatches && checkedHash != manifestHash then builtins.trace smudgeWarning result
 else if hashMatches then result

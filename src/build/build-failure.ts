@@ -10,6 +10,8 @@ import type { RepoFile } from '../types.js';
 import { quote } from '../ui/text.js';
 
 const BLOB_DRV = /-hf-blob-([0-9a-f]{64})\.drv$/;
+/** The library's fixed-output checkout, `hf-<type>-<org>--<name>-<rev7>-git.drv`. */
+const CHECKOUT_DRV = /-hf-(?:model|dataset)-[^/]*-[0-9a-f]{7}-git\.drv$/;
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
@@ -18,6 +20,16 @@ function oneLine(s: string): string {
 /** `err` for the user. `what` is e.g. `model org/name`; `files` every file of the repo at the pinned commit. */
 export function explainBuildFailure(err: NixBuildError, what: string, files: readonly RepoFile[]): NixHugError {
   const text = err.nixErrors.join('\n');
+  for (const drv of err.failedDerivations.filter((d) => CHECKOUT_DRV.test(d))) {
+    const at = text.indexOf(`hash mismatch in fixed-output derivation '${drv}'`);
+    const m = at < 0 ? null : /specified:\s*(\S+)\s*got:\s*(\S+)/.exec(text.slice(at));
+    if (m) {
+      return new NixHugError(
+        `the git checkout of ${what} hashes to ${m[2]}, but its gitRepoHash is ${m[1]}`,
+        'the pinned gitRepoHash is wrong (or git-lfs smudged the checkout); run `nix-hug fetch` for the same revision to print the right one',
+      );
+    }
+  }
   for (const drv of err.failedDerivations) {
     const sha = BLOB_DRV.exec(drv)?.[1];
     if (!sha) continue;

@@ -15,16 +15,18 @@ import { join } from 'node:path';
 import { InterruptedError, NixHugError } from '../errors.js';
 import type { HubClient } from '../hub/client.js';
 import { buildFile } from '../nix/library.js';
-import { detectNix, nixBuild, NixBuildError, nixEnv, withGitConfig, type NixInfo, type NixLogEvent } from '../nix/nix.js';
+import { gitAuthEnv } from '../git/run-git.js';
+import { detectNix, nixBuild, NixBuildError, nixEnv, type NixInfo, type NixLogEvent } from '../nix/nix.js';
 import { checkNixpkgs } from '../nix/nixpkgs.js';
 import { blobName, blobStorePath } from '../nix/store-path.js';
 import { invalidPaths } from '../nix/validity.js';
-import type { PinnedFetch } from '../pin/pin.js';
+import { tokenNeeded, type PinnedFetch } from '../pin/pin.js';
 import type { Settings } from '../settings/index.js';
 import type { RepoFile } from '../types.js';
 import { DownloadProgress } from './download-progress.js';
 import type { Logger } from '../ui/logger.js';
 import { humanSize } from '../ui/size.js';
+import { addCheckoutToStore } from './add-checkout.js';
 import { explainBuildFailure } from './build-failure.js';
 import { NixActivities } from './nix-activity.js';
 import { prebuildBlobs, processCount } from './parallel-blobs.js';
@@ -33,7 +35,7 @@ import { resolveUrl } from './resolve-url.js';
 
 /** What a build needs from around it (a command's context is one). */
 export interface BuildContext {
-  settings: Pick<Settings, 'env' | 'token' | 'http' | 'libDir' | 'nixpkgs' | 'hfCache'>;
+  settings: Pick<Settings, 'env' | 'token' | 'http' | 'libDir' | 'nixpkgs' | 'hfCache' | 'cacheDir'>;
   /** The Hub client (made on first use): authenticated GETs with its retries, for the token route. */
   hub(): Pick<HubClient, 'get'>;
   logger: Logger;
@@ -102,6 +104,9 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
           : `none of its ${lfsCount} LFS file(s) selected`
         : `${pinned.selectedLfs.length} LFS file(s) selected: ${describeSources(plan.inStore, plan.inHfCache.map((b) => b.lfs.size), toDownload)}`),
   );
+
+  // The checkout the library would clone at build time: from our own clone, so no second clone (nor token) is needed.
+  await addCheckoutToStore(pin, pinned.checkout, nixEnv(env), ctx.settings.cacheDir, ctx.logger);
 
   const needsToken = info.private || info.gated !== false;
   const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;
@@ -229,21 +234,14 @@ export function describeSources(inStore: readonly RepoFile[], fromHfCache: reado
 /**
  * The token route (private and gated repos): downloads the missing blobs
  * with the token, verified, into the store paths the library predicts, and
- * returns the environment git gets the token in for this run only (never a
- * file or argv). The header is scoped to the endpoint (`http.<url>.extraHeader`,
- * matched by git on scheme, host, port and path prefix): the same build
- * evaluates nixpkgs, which may itself be fetched with git from another host.
+ * returns the environment git gets the token in for this run only
+ * (`gitAuthEnv`: never a file or argv, and only for the endpoint).
  */
 async function downloadWithToken(ctx: BuildContext, pinned: PinnedFetch, toDownload: RepoFile[], signal?: AbortSignal): Promise<NodeJS.ProcessEnv> {
   const { pin, info } = pinned;
   const what = `${pin.type} ${pin.repoId}`;
   const token = ctx.settings.token()?.token;
-  if (!token) {
-    throw new NixHugError(
-      `${what} is ${info.private ? 'private' : 'gated'}: a Hugging Face token is needed to download it`,
-      `${info.gated ? `request access at ${pin.endpoint}/${repoPath(pin)}, then ` : ''}set HF_TOKEN (or log in with \`hf auth login\`)`,
-    );
-  }
+  if (!token) throw tokenNeeded(info, pin.endpoint, pin);
   const { env } = ctx.settings;
   await prefetchBlobs({
     blobs: toDownload.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
@@ -258,5 +256,5 @@ async function downloadWithToken(ctx: BuildContext, pinned: PinnedFetch, toDownl
     if (signal?.aborted) throw new InterruptedError(`downloading ${what}`);
     throw err;
   });
-  return { ...withGitConfig(env, [[`http.${pin.endpoint}/.extraHeader`, `Authorization: Bearer ${token}`]]), GIT_TERMINAL_PROMPT: '0' };
+  return gitAuthEnv(env, pin.endpoint, token);
 }

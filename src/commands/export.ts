@@ -23,10 +23,15 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
   const nix = await detectNix(settings.env); // as fetch: no request to the Hub when nothing can be built
   await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
     const nixpkgs = startNixpkgsCheck(settings, signal);
-    const pinned = await pinRepo(ctx.hub(), request, settings.endpoint(), ctx.logger);
+    const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal);
     const { pin } = pinned;
-    step(`building ${pin.type} ${pin.repoId}`);
-    const storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal, nix, nixpkgs, hfCache: opts.hfCache });
+    let storePath: string;
+    try {
+      step(`building ${pin.type} ${pin.repoId}`);
+      storePath = await buildSnapshot(ctx, pinned, { quiet: opts.quiet, signal, nix, nixpkgs, hfCache: opts.hfCache });
+    } finally {
+      await pinned.checkout.dispose(); // the checkout is in the store now (or the build failed)
+    }
     ctx.logger.info(`built ${storePath}`);
     step(`exporting ${pin.repoId}`);
     ctx.logger.info(`copying to ${storeUrl}`);
@@ -43,5 +48,6 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
     const filters = describeFilters(entry.filters);
     ctx.logger.info(`exported ${pin.type} ${pin.repoId}@${pin.rev.slice(0, 7)}${filters === '-' ? '' : ` [${filters}]`} to ${storeUrl} (signed)`);
     await ctx.stdout.write(`${storePath}\n`);
+    await pinned.checkout.remember();
   });
 }

@@ -10,14 +10,17 @@ import { writeHfCacheSnapshot } from '../hf-cache/write.js';
 import { humanSize } from '../ui/size.js';
 import { UsageError } from '../errors.js';
 import { buildSnapshot, startNixpkgsCheck } from '../build/build.js';
-import { interruptible } from '../interrupt.js';
+import { interruptible, type Steps } from '../interrupt.js';
 import { checkOutEmpty, copyOut, outRecordConflict, recordConflictError } from '../out-dir.js';
 import { selector } from '../filters.js';
-import { detectNix } from '../nix/nix.js';
+import { renderFetchExpression } from '../nix/expr.js';
+import { nixPath } from '../nix/library.js';
+import { detectNix, type NixInfo } from '../nix/nix.js';
 import { checkOutLink, chooseOutLink, showLink } from '../nix/out-link.js';
-import { parsePinRequest, pinRepo } from '../pin/pin.js';
+import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type PinnedFetch } from '../pin/pin.js';
 import { persistAfterBuild, restoreIfPersisted } from '../persist/auto.js';
-import { snapshotKey, type Filters, type PinnedRepo, type RepoType } from '../types.js';
+import { snapshotKey, type Filters, type RepoType } from '../types.js';
+import { checkVendorDir, vendorManifest } from '../vendor-manifest.js';
 import type { CommandContext } from './context.js';
 import type { FetchOptions } from './registry.js';
 
@@ -35,6 +38,12 @@ export interface FetchJson {
   type: RepoType;
   rev: string;
   fileTreeHash: string;
+  /** NAR hash of the checkout at `rev` (LFS pointers, no `.git`). */
+  gitRepoHash: string | null;
+  /** The canonical manifest text (what `fileTreeHash` hashes). */
+  manifest: string;
+  /** With --vendor: the absolute path of the manifest file written; else null. */
+  manifestFile: string | null;
   filters: Filters | null;
   storePath: string | null;
   /** The GC root made for storePath (absolute), or null (--no-link, --out, --no-build). */
@@ -42,8 +51,40 @@ export interface FetchJson {
   expression: string;
 }
 
-function fetchJson(pin: PinnedRepo, storePath: string | null, outLink: string | null, expression: string): FetchJson {
-  return { url: pin.repoId, repoId: pin.repoId, endpoint: pin.endpoint, type: pin.type, rev: pin.rev, fileTreeHash: pin.fileTreeHash, filters: pin.filters, storePath, outLink, expression };
+function fetchJson(pinned: PinnedFetch, manifestFile: string | null, storePath: string | null, outLink: string | null, expression: string): FetchJson {
+  const { pin } = pinned;
+  return {
+    url: pin.repoId,
+    repoId: pin.repoId,
+    endpoint: pin.endpoint,
+    type: pin.type,
+    rev: pin.rev,
+    fileTreeHash: pin.fileTreeHash,
+    gitRepoHash: pin.gitRepoHash,
+    manifest: pinned.manifestText,
+    manifestFile,
+    filters: pin.filters,
+    storePath,
+    outLink,
+    expression,
+  };
+}
+
+/**
+ * With --vendor: writes the manifest file and returns the expression to
+ * print (a path relative to the current folder) and the one to build (the
+ * same file by its absolute path: the same derivation).
+ */
+async function vendored(ctx: CommandContext, pinned: PinnedFetch, dir: string) {
+  const { pin } = pinned;
+  const v = await vendorManifest({ dir, cwd: ctx.settings.cwd, repo: pin, rev: pin.rev, text: pinned.manifestText });
+  if (v.replaced) ctx.logger.warn(`replaced ${v.file}, which held another text (edited by hand?)`);
+  else if (!v.unchanged) ctx.logger.info(`wrote the manifest to ${v.file}`);
+  return {
+    file: v.file,
+    printed: renderFetchExpression(pin, { kind: 'file', nix: v.nixPath }),
+    built: renderFetchExpression(pin, { kind: 'file', nix: nixPath(v.file) }),
+  };
 }
 
 /** Where the GC root is (or that there is none), and what an earlier result link no longer holds. */
@@ -70,6 +111,7 @@ async function hfCacheTarget(ctx: CommandContext, opts: FetchOptions): Promise<s
 
 export async function run(ctx: CommandContext, url: string, opts: FetchOptions): Promise<void> {
   // Input errors before any request.
+  if (opts.vendor !== undefined) await checkVendorDir(opts.vendor, ctx.settings.cwd);
   if (opts.out !== undefined) {
     if (!opts.build) throw new UsageError('--out needs a build: it copies the built store path', 'drop --no-build, or drop --out');
     await checkOutEmpty(opts.out, opts.override, ctx.settings.home);
@@ -79,76 +121,109 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   const replaced = outLink !== null ? await checkOutLink(outLink, ctx.settings.cwd) : null;
   // No point asking the Hub for anything when the build cannot run (a dry run asks the store too).
   const nix = opts.build || opts.dryRun ? await detectNix(ctx.settings.env) : undefined;
-  const useHfCache = opts.hfCache !== false;
   const { settings } = ctx;
   await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
-    if (opts.dryRun) {
-      const pinned = await pinRepo(ctx.hub(), parsePinRequest(url, opts, settings.endpoint()), settings.endpoint(), ctx.logger);
-      const { pin } = pinned;
-      step(`looking into the Nix store for ${pin.type} ${pin.repoId}`);
-      const plan = await planBlobs(pinned.selectedLfs, settings.env, useHfCache ? settings.hfCache().dir : null);
-      const report = dryRunPlan({ repoId: pin.repoId, type: pin.type, rev: pin.rev }, pinned.files.filter(selector(pin.filters)), plan, pinned.expression);
-      step(`printing the plan for ${pin.type} ${pin.repoId}`);
-      await ctx.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderDryRun(report));
-      return;
-    }
-    const nixpkgs = opts.build ? startNixpkgsCheck(settings, signal) : undefined;
+    const nixpkgs = opts.build && !opts.dryRun ? startNixpkgsCheck(settings, signal) : undefined;
     const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
-    const pinned = await pinRepo(ctx.hub(), request, settings.endpoint(), ctx.logger);
-    const { pin } = pinned;
-    const what = `${pin.type} ${pin.repoId}`;
-    if (opts.out !== undefined && outRecordConflict(pinned.files.filter(selector(pin.filters)).map((f) => f.path))) {
-      throw recordConflictError(what); // before any download
-    }
-    let storePath: string | null = null;
-    if (opts.build) {
-      step('looking for nixpkgs');
-      await nixpkgs;
-      // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
-      step(`restoring ${what} from the persist store`);
-      const key = snapshotKey(pin);
-      const io = { settings, log: ctx.logger, signal };
-      await restoreIfPersisted(io, key);
-      step(`building ${what}`);
-      storePath = await buildSnapshot(ctx, pinned, {
-        quiet: opts.quiet,
-        signal,
-        hfCache: useHfCache,
-        ...(nix ? { nix } : {}),
-        ...(nixpkgs ? { nixpkgs } : {}),
-        ...(outLink !== null ? { outLink } : {}),
-      });
-      ctx.logger.info(`built ${storePath}`);
-      reportRoot(ctx, storePath, outLink, replaced);
-      step(`persisting ${what}`);
-      await persistAfterBuild(io, key, storePath, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint });
-      if (opts.out !== undefined) {
-        step(`copying to ${opts.out}`);
-        const dir = await copyOut({
-          storePath,
-          dir: opts.out,
-          override: opts.override,
-          home: settings.home,
-          signal,
-          metadata: { ...key, storePath, exportedAt: new Date().toISOString() },
-        });
-        ctx.logger.info(`copied to ${dir}`);
-      }
-      if (hfCacheDir !== null) {
-        step(`writing ${what} to the Hugging Face cache ${hfCacheDir}`);
-        const files = pinned.files.filter(selector(pin.filters)).map((file) => ({ file, source: join(storePath!, file.path) }));
-        const written = await writeHfCacheSnapshot({ dir: hfCacheDir, repo: { type: pin.type, repoId: pin.repoId }, rev: pin.rev, ref: pinned.ref, files });
-        ctx.logger.info(
-          `wrote ${pin.type} ${pin.repoId} at ${pin.rev.slice(0, 12)} to the Hugging Face cache ${written.repoDir}: ` +
-            `${written.written} blob(s) copied (${humanSize(written.writtenBytes)}), ${written.reused} already there (${humanSize(written.reusedBytes)})`,
-        );
-      }
-    }
-    step(`printing the result for ${what}`); // an interrupted fetch prints no result
-    if (opts.json) {
-      await ctx.stdout.write(JSON.stringify(fetchJson(pin, storePath, storePath !== null ? outLink : null, pinned.expression), null, 2) + '\n');
-    } else {
-      await ctx.stdout.write(pinned.expression + '\n');
+    const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal);
+    try {
+      if (opts.dryRun) await dryRun(ctx, pinned, opts, step);
+      else await fetchPinned(ctx, pinned, opts, { nix, nixpkgs, hfCacheDir, outLink, replaced, signal, step });
+    } finally {
+      await pinned.checkout.dispose();
     }
   });
+}
+
+/** --dry-run: what would come from where; nothing is changed (not even the remembered gitRepoHash). */
+async function dryRun(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptions, step: Steps['step']): Promise<void> {
+  const { settings } = ctx;
+  const { pin } = pinned;
+  step(`looking into the Nix store for ${pin.type} ${pin.repoId}`);
+  const plan = await planBlobs(pinned.selectedLfs, settings.env, opts.hfCache !== false ? settings.hfCache().dir : null);
+  const report = dryRunPlan({ repoId: pin.repoId, type: pin.type, rev: pin.rev }, pinned.files.filter(selector(pin.filters)), plan, pinned.expression);
+  step(`printing the plan for ${pin.type} ${pin.repoId}`);
+  await ctx.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderDryRun(report));
+}
+
+interface BuildTools {
+  nix: NixInfo | undefined;
+  /** The check that nixpkgs can be found, started before talking to the Hub. */
+  nixpkgs: Promise<void> | undefined;
+  /** Where --hf-cache writes, or null. */
+  hfCacheDir: string | null;
+  /** The GC root to make (absolute), or null; and the store path a link there held before. */
+  outLink: string | null;
+  replaced: string | null;
+  signal: AbortSignal;
+  /** Names the next step for the "interrupted while …" message. */
+  step: Steps['step'];
+}
+
+async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptions, { nix, nixpkgs, hfCacheDir, outLink, replaced, signal, step }: BuildTools): Promise<void> {
+  const { settings } = ctx;
+  const { pin } = pinned;
+  const what = `${pin.type} ${pin.repoId}`;
+  if (opts.out !== undefined && outRecordConflict(pinned.files.filter(selector(pin.filters)).map((f) => f.path))) {
+    throw recordConflictError(what); // before any download
+  }
+  const vendor = opts.vendor === undefined ? null : await vendored(ctx, pinned, opts.vendor);
+  if (!vendor && pinned.files.length > INLINE_MANIFEST_MAX_LINES) {
+    ctx.logger.info(
+      `the manifest has ${pinned.files.length} lines, too many to print inline: evaluating this expression clones the git repository (add --vendor DIR for evaluation without network)`,
+    );
+  }
+  const expression = vendor ? vendor.printed : pinned.expression;
+  let storePath: string | null = null;
+  if (opts.build) {
+    step('looking for nixpkgs');
+    await nixpkgs;
+    // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
+    step(`restoring ${what} from the persist store`);
+    const key = snapshotKey(pin);
+    const io = { settings, log: ctx.logger, signal };
+    await restoreIfPersisted(io, key);
+    step(`building ${what}`);
+    const toBuild = vendor ? { ...pinned, expression: vendor.built } : pinned;
+    storePath = await buildSnapshot(ctx, toBuild, {
+      quiet: opts.quiet,
+      signal,
+      hfCache: opts.hfCache !== false,
+      ...(nix ? { nix } : {}),
+      ...(nixpkgs ? { nixpkgs } : {}),
+      ...(outLink !== null ? { outLink } : {}),
+    });
+    ctx.logger.info(`built ${storePath}`);
+    reportRoot(ctx, storePath, outLink, replaced);
+    step(`persisting ${what}`);
+    await persistAfterBuild(io, key, storePath, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint });
+    if (opts.out !== undefined) {
+      step(`copying to ${opts.out}`);
+      const dir = await copyOut({
+        storePath,
+        dir: opts.out,
+        override: opts.override,
+        home: settings.home,
+        signal,
+        metadata: { ...key, storePath, exportedAt: new Date().toISOString() },
+      });
+      ctx.logger.info(`copied to ${dir}`);
+    }
+    if (hfCacheDir !== null) {
+      step(`writing ${what} to the Hugging Face cache ${hfCacheDir}`);
+      const files = pinned.files.filter(selector(pin.filters)).map((file) => ({ file, source: join(storePath!, file.path) }));
+      const written = await writeHfCacheSnapshot({ dir: hfCacheDir, repo: { type: pin.type, repoId: pin.repoId }, rev: pin.rev, ref: pinned.ref, files });
+      ctx.logger.info(
+        `wrote ${pin.type} ${pin.repoId} at ${pin.rev.slice(0, 12)} to the Hugging Face cache ${written.repoDir}: ` +
+          `${written.written} blob(s) copied (${humanSize(written.writtenBytes)}), ${written.reused} already there (${humanSize(written.reusedBytes)})`,
+      );
+    }
+  }
+  step(`printing the result for ${what}`); // an interrupted fetch prints no result
+  if (opts.json) {
+    await ctx.stdout.write(JSON.stringify(fetchJson(pinned, vendor?.file ?? null, storePath, storePath !== null ? outLink : null, expression), null, 2) + '\n');
+  } else {
+    await ctx.stdout.write(expression + '\n');
+  }
+  await pinned.checkout.remember();
 }

@@ -93,7 +93,9 @@ export const FETCH = command({
   name: 'fetch',
   summary: 'pin a repository and print its Nix expression',
   description:
-    'Resolves the revision to a commit, hashes the file list, builds the result in the Nix store (unless --no-build) and prints a nix-hug-lib.fetchModel / fetchDataset / fetchSpace expression on stdout. org/repo:QUANT selects the .gguf files of one quantization plus every non-LFS file.',
+    'Resolves the revision to a commit, hashes the file list and the git checkout (from a clone of the git objects only: no LFS file is downloaded for it), builds the result in the Nix store (unless --no-build) and prints a nix-hug-lib.fetchModel / fetchDataset / fetchSpace expression on stdout. org/repo:QUANT selects the .gguf files of one quantization plus every non-LFS file. ' +
+    'The expression carries fileTreeHash, gitRepoHash and, for repositories of up to 200 files, the manifest inline: it then evaluates without any network (no git, no Hub). ' +
+    'With --vendor DIR the manifest goes to DIR/<models|datasets|spaces>--ORG--NAME--<commit>.tsv instead, for any size, and the expression reads it by a path relative to the current folder: save the expression there (`nix-hug fetch ... --vendor nix-hug > model.nix`), or keep the two at the same relative place when you move them.',
   arguments: [REPO_ARGUMENT, FILES_ARGUMENT],
   options: [
     REF_OPTION,
@@ -106,18 +108,20 @@ export const FETCH = command({
     { flags: '--override', description: 'with --out: replace a non-empty DIR' },
     { flags: '--out-link <path>', description: 'keep the result from garbage collection with a symlink here (default: ./result, as nix build; none with --out)', value: 'dir' },
     { flags: '--no-link', description: 'make no symlink: the result is not a GC root' },
+    { flags: '--vendor <dir>', description: 'write the manifest to a file in DIR and print an expression that reads it by a path relative to the current folder', value: 'dir' },
     { flags: '--no-build', description: 'only print the expression; do not download or build' },
     { flags: '--dry-run', description: 'say what would be downloaded, from where (Nix store, local Hugging Face cache, CDN) and how many bytes; change nothing' },
     // --hf-cache before --no-hf-cache: commander then leaves the option undefined when neither is given.
     { flags: '--hf-cache [dir]', description: 'also write the snapshot into a Hugging Face cache in its own layout (default: the local one)', value: 'dir' },
     NO_HF_CACHE_OPTION,
-    { flags: '--json', description: 'print {url, repoId, endpoint, type, rev, fileTreeHash, filters, storePath, outLink, expression} as JSON' },
+    { flags: '--json', description: 'print {url, repoId, endpoint, type, rev, fileTreeHash, gitRepoHash, manifest, manifestFile, filters, storePath, outLink, expression} as JSON' },
     QUIET_OPTION,
     TOKEN_OPTION,
   ],
   examples: examples(`
     nix-hug fetch openai-community/gpt2  # pin the main branch and build it
     nix-hug fetch openai-community/gpt2 config.json model.safetensors  # two files, named as with hf download
+    nix-hug fetch datasets/stanfordnlp/imdb --vendor nix-hug > imdb.nix  # manifest in ./nix-hug/, read by imdb.nix: evaluates offline
     nix-hug fetch mistralai/Mistral-7B-Instruct-v0.3 --include '*.safetensors'  # only the safetensors weights
     nix-hug fetch google-bert/bert-base-uncased --file config.json --no-build  # one file, expression only
     nix-hug fetch datasets/rajpurkar/squad --ref refs/pr/1 > squad.nix  # a dataset at a pull request, saved to a file

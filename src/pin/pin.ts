@@ -1,16 +1,19 @@
 /**
  * The first stage: from what the user typed to a pinned repository — URL
- * and --ref → commit → every file → fileTreeHash → the expression. Only
- * Hub API requests; nothing is downloaded or built.
+ * and --ref → commit → every file → fileTreeHash, and the commit's git
+ * objects → gitRepoHash → the expression. Only Hub requests (API and git);
+ * no LFS file is downloaded, nothing is built.
  */
 import { NixHugError } from '../errors.js';
 import { buildFilters, emptySelection, missingFiles, selector } from '../filters.js';
-import { fileTreeHash } from '../canonical-manifest.js';
+import { canonicalManifest, canonicalManifestHash } from '../canonical-manifest.js';
 import type { HubClient, RepoInfo } from '../hub/client.js';
 import { parseTarget, resolveTarget, type ResolvedTarget, type Target } from '../hub/resolve.js';
 import { listRepoFiles } from '../hub/tree.js';
-import { renderFetchExpression } from '../nix/expr.js';
+import { renderFetchExpression, type ManifestForm } from '../nix/expr.js';
+import type { Settings } from '../settings/index.js';
 import type { Filters, PinnedRepo, RepoFile, RepoRef, RepoType } from '../types.js';
+import { gitCheckout, type GitCheckout } from './git-repo-hash.js';
 import { checkQuantFilters, quantFilters, selectQuant } from '../gguf.js';
 import { repoPath } from '../hub/repo-type.js';
 import type { Logger } from '../ui/logger.js';
@@ -76,38 +79,106 @@ export interface PinnedFetch {
   files: RepoFile[];
   /** The LFS files the filters select: what the build downloads. */
   selectedLfs: RepoFile[];
-  /** `nix-hug-lib.fetchModel { … }`, exactly as printed. */
+  /** The canonical manifest text (what `fileTreeHash` hashes). */
+  manifestText: string;
+  /** The git checkout behind `pin.gitRepoHash`; `checkout.dispose()` removes its clone. */
+  checkout: GitCheckout;
+  /** `nix-hug-lib.fetchModel { … }` with the manifest inline when small: what `fetch` prints and builds by default. */
   expression: string;
 }
 
-/** Resolves, lists and hashes: everything the expression needs, without downloading a weight. */
-export async function pinRepo(hub: HubClient, request: PinRequest, endpoint: string, logger?: Logger): Promise<PinnedFetch> {
+/** Printed expressions carry the manifest inline up to this many files (lines); larger ones need --vendor. */
+export const INLINE_MANIFEST_MAX_LINES = 200;
+
+/** The default way to carry the manifest: inline up to INLINE_MANIFEST_MAX_LINES files, else not at all. */
+export function defaultManifestForm(files: readonly RepoFile[]): ManifestForm {
+  return files.length <= INLINE_MANIFEST_MAX_LINES ? { kind: 'inline', files } : { kind: 'none' };
+}
+
+/** What pinning reads from the settings: the Hub, and for git the token, retries and nix-hug's cache. */
+export type PinSettings = Pick<Settings, 'env' | 'endpoint' | 'token' | 'http' | 'cacheDir'>;
+
+/**
+ * Resolves, lists and hashes: everything the expression needs, without
+ * downloading a weight. The caller disposes `checkout` (and calls its
+ * `remember()` once the command succeeded).
+ */
+export async function pinRepo(hub: HubClient, request: PinRequest, settings: PinSettings, logger: Logger, signal?: AbortSignal): Promise<PinnedFetch> {
+  const endpoint = settings.endpoint();
   const { repo, rev, ref } = await resolveTarget(hub, request.target, logger);
-  // The repo's info (private, gated) comes with the listing, not after it.
-  const [info, files] = await Promise.all([hub.repoInfo(repo), listRepoFiles(hub, repo, rev)]);
   const what = `${repo.type} ${repo.repoId}`;
-  const filters = requestFilters(request, repo, files);
-  const missing = missingFiles(filters, files);
-  if (missing.length > 0) {
-    throw new NixHugError(
-      `--file ${missing.map(quote).join(', ')}: no such file in ${what} at ${ref}`,
-      `list the files with \`nix-hug ls ${repoPath(repo)} --ref ${ref}\``,
-    );
+  const token = settings.token()?.token ?? null;
+  // The repo's info (private, gated) and its git objects come with the listing, not after it.
+  const [infoR, filesR, checkoutR] = await Promise.allSettled([
+    hub.repoInfo(repo),
+    listRepoFiles(hub, repo, rev),
+    gitCheckout({ endpoint, repo, rev, env: settings.env, token, http: settings.http(), cacheDir: settings.cacheDir, logger, ...(signal ? { signal } : {}) }),
+  ]);
+  const checkout = checkoutR.status === 'fulfilled' ? checkoutR.value : null;
+  try {
+    if (infoR.status === 'rejected') throw infoR.reason;
+    if (filesR.status === 'rejected') throw filesR.reason;
+    const info = infoR.value;
+    if (checkoutR.status === 'rejected') {
+      if ((info.private || info.gated !== false) && !token) throw tokenNeeded(info, endpoint, repo);
+      throw checkoutR.reason;
+    }
+    const files = filesR.value;
+    const filters = requestFilters(request, repo, files);
+    const missing = missingFiles(filters, files);
+    if (missing.length > 0) {
+      throw new NixHugError(
+        `--file ${missing.map(quote).join(', ')}: no such file in ${what} at ${ref}`,
+        `list the files with \`nix-hug ls ${repoPath(repo)} --ref ${ref}\``,
+      );
+    }
+    const empty = request.flags.allowEmpty ? null : emptySelection(request.flags, files);
+    if (empty !== null) throw emptySelectionError(empty, what, repo, ref);
+    const manifest = canonicalManifest(files, what);
+    const pin: PinnedRepo = {
+      type: repo.type,
+      repoId: repo.repoId,
+      rev,
+      fileTreeHash: canonicalManifestHash(manifest),
+      filters,
+      endpoint,
+      gitRepoHash: checkoutR.value.gitRepoHash,
+    };
+    const selected = selector(filters);
+    return {
+      pin,
+      ref,
+      info,
+      files,
+      selectedLfs: files.filter((f) => f.lfs !== null && selected(f)),
+      manifestText: manifest.toString('utf8'),
+      checkout: checkoutR.value,
+      expression: renderFetchExpression(pin, defaultManifestForm(files)),
+    };
+  } catch (err) {
+    await checkout?.dispose();
+    throw err;
   }
-  const empty = request.flags.allowEmpty ? null : emptySelection(request.flags, files);
-  if (empty !== null) {
-    const ls = `\`nix-hug ls ${repoPath(repo)} --ref ${ref}\``;
-    throw empty.lfsFiles > 0
-      ? new NixHugError(
-          `${empty.flags} selects none of the ${empty.lfsFiles} LFS file(s) of ${what} at ${ref}: the result would have none of its weights`,
-          `see which files there are with ${ls}; to pin only the other files anyway, add --allow-empty`,
-        )
-      : new NixHugError(
-          `${empty.flags} selects nothing in ${what} at ${ref}: it has no LFS files, and the filters choose among LFS files (the others are always kept)`,
-          `drop the filters (every file is small and fetched anyway), or add --allow-empty; ${ls} lists the files`,
-        );
-  }
-  const pin: PinnedRepo = { type: repo.type, repoId: repo.repoId, rev, fileTreeHash: fileTreeHash(files, what), filters, endpoint };
-  const selected = selector(filters);
-  return { pin, ref, info, files, selectedLfs: files.filter((f) => f.lfs !== null && selected(f)), expression: renderFetchExpression(pin) };
+}
+
+/** A private or gated repository without a token: what to do. */
+export function tokenNeeded(info: RepoInfo, endpoint: string, repo: RepoRef): NixHugError {
+  return new NixHugError(
+    `${repo.type} ${repo.repoId} is ${info.private ? 'private' : 'gated'}: a Hugging Face token is needed to download it`,
+    `${info.gated ? `request access at ${endpoint}/${repoPath(repo)}, then ` : ''}set HF_TOKEN (or log in with \`hf auth login\`)`,
+  );
+}
+
+/** Filters that select none of the LFS files: what to do (unless --allow-empty). */
+function emptySelectionError(empty: { flags: string; lfsFiles: number }, what: string, repo: RepoRef, ref: string): NixHugError {
+  const ls = `\`nix-hug ls ${repoPath(repo)} --ref ${ref}\``;
+  return empty.lfsFiles > 0
+    ? new NixHugError(
+        `${empty.flags} selects none of the ${empty.lfsFiles} LFS file(s) of ${what} at ${ref}: the result would have none of its weights`,
+        `see which files there are with ${ls}; to pin only the other files anyway, add --allow-empty`,
+      )
+    : new NixHugError(
+        `${empty.flags} selects nothing in ${what} at ${ref}: it has no LFS files, and the filters choose among LFS files (the others are always kept)`,
+        `drop the filters (every file is small and fetched anyway), or add --allow-empty; ${ls} lists the files`,
+      );
 }

@@ -6,6 +6,7 @@
  * a usage error, but not `nix-hug completion bash`, which never needs it.
  */
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { colorAllowed } from '../ui/color.js';
 import { registerSecret } from '../ui/logger.js';
 import { hubEndpoint } from './endpoint.js';
@@ -22,6 +23,8 @@ export interface Settings {
   readonly cwd: string;
   /** HOME: `--out` refuses it, `~` in persist_dir expands to it. */
   readonly home: string;
+  /** nix-hug's own cache (`${XDG_CACHE_HOME:-~/.cache}/nix-hug`): the gitRepoHash of each pinned commit. */
+  readonly cacheDir: string;
   /** Colours are allowed where a terminal reads them (no NO_COLOR, TERM is not dumb). */
   readonly colorAllowed: boolean;
   /** HF_ENDPOINT normalised, default https://huggingface.co; a UsageError when malformed. */
@@ -54,10 +57,12 @@ function once<T>(compute: () => T): () => T {
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Settings {
+  const home = env.HOME || homedir();
   return {
     env,
     cwd,
-    home: env.HOME || homedir(),
+    home,
+    cacheDir: join(env.XDG_CACHE_HOME || join(home, '.cache'), 'nix-hug'),
     colorAllowed: colorAllowed(env),
     endpoint: once(() => hubEndpoint(env)),
     token: once(() => {

@@ -4,7 +4,7 @@ import { resolveUrl } from '../../src/build/resolve-url.ts';
 import { LIB_DIR, nixEvalRaw, ok, nixTestEnv } from '../support/index.ts';
 import { nixString } from '../../src/nix/expr.ts';
 
-const pin = { type: 'model' as const, repoId: 'org/repo', rev: 'a'.repeat(40), fileTreeHash: 'sha256-x', filters: null, endpoint: 'https://hf.example' };
+const pin = { type: 'model' as const, repoId: 'org/repo', rev: 'a'.repeat(40), fileTreeHash: 'sha256-x', filters: null, endpoint: 'https://hf.example', gitRepoHash: null };
 
 test("the CLI's resolve URLs are the library's, byte for byte (same fixed-output derivations)", async () => {
   const paths = ["it's (a) *star*!.bin", 'a b/c~d_e-f.g', 'ünï/çødé.bin', '$(x)`y`"z".bin', '100%.bin', 'q?#&=+,;.bin'];

@@ -47,7 +47,7 @@ describe('command registry', () => {
   it('derives the option types from the flags', () => {
     // Compile-time checks: `npm run typecheck` fails if any of these stops holding.
     const keys: [OptionKey<'--no-build'>, OptionKey<'-y, --yes'>, OptionKey<'--dry-run <x>'>] = ['build', 'yes', 'dryRun'];
-    const fetch: FetchOptions = { ref: undefined, repoType: 'dataset', include: [], exclude: [], file: [], allowEmpty: false, out: 'dir', override: false, outLink: undefined, link: true, build: true, dryRun: false, hfCache: undefined, json: false, quiet: false };
+    const fetch: FetchOptions = { ref: undefined, repoType: 'dataset', include: [], exclude: [], file: [], allowEmpty: false, out: 'dir', override: false, outLink: undefined, link: true, vendor: undefined, build: true, dryRun: false, hfCache: undefined, json: false, quiet: false };
     // @ts-expect-error -- not a flag of fetch
     void fetch.output;
     // @ts-expect-error -- an alias reaches handlers under its option's key (ref)

@@ -97,6 +97,16 @@ describe('fetch', () => {
         `  rev = "${rev}";`,
         '  filters = { include = [ ".*\\\\.safetensors" ]; };',
         /fileTreeHash = "(sha256-[A-Za-z0-9+/=]{44})";/.exec(r.stdout)![0].replace(/^/, '  '),
+        /gitRepoHash = "(sha256-[A-Za-z0-9+/=]{44})";/.exec(r.stdout)![0].replace(/^/, '  '),
+        // Every file (not only the selected ones), inline: the expression evaluates without network.
+        '  manifest = {',
+        '    ".gitattributes" = "git";',
+        '    "config.json" = "git";',
+        `    "extra/opt.bin" = { sha256 = "${blobSha(MODEL, 'extra/opt.bin')}"; size = 1000; };`,
+        `    "model.onnx" = { sha256 = "${blobSha(MODEL, 'model.onnx')}"; size = 200000; };`,
+        `    "model.safetensors" = { sha256 = "${blobSha(MODEL, 'model.safetensors')}"; size = 300000; };`,
+        '    "sub dir/tokenizer.json" = "git";',
+        '  };',
         '}',
         '',
       ].join('\n'),
@@ -157,7 +167,7 @@ describe('fetch', () => {
   it('--json has exactly the documented keys; --no-build pins without downloading or building', async () => {
     hub.resetStats();
     const j = await fetchJson(['fetch/model', '--no-build']);
-    assert.deepEqual(Object.keys(j).sort(), ['endpoint', 'expression', 'fileTreeHash', 'filters', 'outLink', 'repoId', 'rev', 'storePath', 'type', 'url']);
+    assert.deepEqual(Object.keys(j).sort(), ['endpoint', 'expression', 'fileTreeHash', 'filters', 'gitRepoHash', 'manifest', 'manifestFile', 'outLink', 'repoId', 'rev', 'storePath', 'type', 'url']);
     assert.equal(j.storePath, null);
     assert.equal(j.outLink, null, 'nothing built, nothing linked');
     assert.equal(j.url, 'fetch/model');

@@ -7,6 +7,11 @@
 #     (sandbox off), `buildCommand` passed as a file and sourced (as nixpkgs'
 #     stdenv does), `passAsFile` and `outputHash*` passed through, `passthru`
 #     merged into the result (top level and `.passthru`), `set -eu -o pipefail`.
+#   fetchgit { url, rev, hash | sha256, name ? "source", fetchSubmodules ? true, … }
+#     a recursive fixed-output derivation built by fetchgit.sh with the host's
+#     git, as nixpkgs' nix-prefetch-git builds it: isolated git config (no
+#     LFS smudging), shallow fetch of the commit, checkout, no .git. LFS
+#     fetching, a kept .git and deep clones are refused, not faked.
 #   lib.fakeHash, lib.fakeSha256
 # Non-flake:  import ./lib { pkgs = import ./test/nixpkgs-stub { }; }
 # Flake:      --override-input nixpkgs path:./test/nixpkgs-stub (see flake.nix)
@@ -40,6 +45,21 @@ let
 
   # Every attribute that can be a derivation input reaches the .drv, so
   # evaluation errors in them show up here as they would with nixpkgs.
+  fetchgit = { url, rev ? "HEAD", hash ? null, sha256 ? null, name ? "source", fetchSubmodules ? true
+             , fetchLFS ? false, leaveDotGit ? false, deepClone ? false }:
+    if fetchLFS || leaveDotGit || deepClone then
+      throw "stand-in fetchgit: fetchLFS, leaveDotGit and deepClone need real nixpkgs (this is test/nixpkgs-stub)"
+    else derivation {
+      inherit name system url rev;
+      builder = "/bin/bash";
+      args = [ "-eu" "-o" "pipefail" ./fetchgit.sh ];
+      PATH = "/usr/bin:/bin";
+      fetchSubmodules = if fetchSubmodules then "1" else "";
+      outputHashMode = "recursive";
+      outputHashAlgo = "sha256";
+      outputHash = if hash != null then hash else if sha256 != null then sha256 else throw "stand-in fetchgit: give hash or sha256";
+    };
+
   standIn = name: attrs:
     let
       inputs = removeAttrs attrs [ "name" "meta" "passthru" ];
@@ -54,7 +74,7 @@ let
   tool = pname: standIn pname { };
 
   pkgs = {
-    inherit system runCommand;
+    inherit system runCommand fetchgit;
     runCommandLocal = runCommand;
     path = ./.;
     stdenv = { buildPlatform = { inherit system; }; hostPlatform = { inherit system; }; };

@@ -57,13 +57,13 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
   try {
     const ctx = createContext({ env, quiet: true });
     const io = { settings: ctx.settings, log: ctx.logger };
-    const pin = () => pinRepo(ctx.hub(), parsePinRequest(REPO, { ...NO_FILTERS, include: ['*.safetensors'] }, ctx.settings.endpoint()), ctx.settings.endpoint(), ctx.logger);
+    const pin = () => pinRepo(ctx.hub(), parsePinRequest(REPO, { ...NO_FILTERS, include: ['*.safetensors'] }, ctx.settings.endpoint()), ctx.settings, ctx.logger);
 
     // First fetch: nothing persisted yet, so it builds from the Hub, then exports.
     const pinned = await pin();
     const key = snapshotKey(pinned.pin);
     assert.equal(await restoreIfPersisted(io, key), null);
-    const storePath = await buildSnapshot(ctx, pinned, { quiet: true });
+    const storePath = await buildSnapshot(ctx, pinned, { quiet: true }).finally(() => pinned.checkout.dispose());
     // An older nix-hug recorded this very export in its manifest: it is recorded again, in the index other machines read.
     mkdirSync(env.NIX_HUG_PERSIST_DIR, { recursive: true });
     const legacy = { ...key, filters: { include: ['.*\\.safetensors'] }, storePath, exportedAt: '2024-01-01T00:00:00.000Z' };
@@ -93,7 +93,7 @@ test('auto-persist: fetch exports after building, and restores a collected snaps
     assert.equal(restored, storePath);
     assert.equal(await isValidPath(nix.env, storePath), true);
     // The build after the restore is a no-op: nothing is downloaded.
-    assert.equal(await buildSnapshot(ctx, again, { quiet: true }), storePath);
+    assert.equal(await buildSnapshot(ctx, again, { quiet: true }).finally(() => again.checkout.dispose()), storePath);
     const downloads = hub.requests.filter((r) => r.route === 'resolve' || r.route === 'cdn');
     assert.deepEqual(downloads, [], 'no request to the resolve or CDN routes');
     assert.deepEqual(readTree(storePath), before);

@@ -54,7 +54,8 @@ const ALLOWED: Record<string, (p: string) => boolean> = {
 /**
  * The product's stages, in order: a module imports only from its own stage
  * or an earlier one. Settings are read before anything talks to Nix or the
- * Hub; pinning only asks the Hub; building takes a pin; copying out and
+ * Hub; pinning only asks the Hub (its API, and git for a commit's objects);
+ * building takes a pin; copying out and
  * persisting take a built store path; the commands put them together.
  */
 const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -63,9 +64,10 @@ const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['nix', ['src/nix/']],
   ['hub', ['src/hub/']],
   ['local HF cache', ['src/hf-cache/']],
+  ['git', ['src/git/']],
   ['pin', ['src/pin/']],
   ['build', ['src/build/']],
-  ['out and persist', ['src/out-dir.ts', 'src/persist/']],
+  ['out and persist', ['src/out-dir.ts', 'src/vendor-manifest.ts', 'src/persist/']],
   ['command registry', ['src/commands/spec.ts', 'src/commands/registry.ts']],
   ['completion', ['src/completion/']],
   ['commands', ['src/commands/']],

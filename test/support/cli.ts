@@ -55,6 +55,8 @@ export interface CliRunOptions {
   rssDir?: string;
   /** Keep only the first N bytes of stderr. */
   stderrLimit?: number;
+  /** The folder the CLI runs in (default: the repository's root). */
+  cwd?: string;
 }
 
 /**
@@ -67,7 +69,7 @@ export function cliCwd(env: NodeJS.ProcessEnv): string {
 
 /** Runs `node dist/cli.js ARGS` to completion, in `cliCwd(env)`; never throws on a non-zero exit. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv, opts: CliRunOptions = {}): Promise<CliRun> {
-  const limit = { cwd: cliCwd(env), ...(opts.stderrLimit === undefined ? {} : { stderrLimit: opts.stderrLimit }) };
+  const limit = { cwd: opts.cwd ?? cliCwd(env), ...(opts.stderrLimit === undefined ? {} : { stderrLimit: opts.stderrLimit }) };
   if (opts.rssDir === undefined) return run(process.execPath, [CLI, ...args], env, limit);
   const file = join(opts.rssDir, `rss-${process.pid}-${Date.now()}`);
   const r = await run(process.execPath, ['--import', RSS_PROBE, CLI, ...args], { ...env, NIX_HUG_BENCH_RSS_FILE: file }, limit);
