@@ -3,7 +3,6 @@
  * minute, and every size overridable by a flag or an environment variable
  * (flags win). Sizes accept K/M/G suffixes (powers of 1024).
  */
-
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -25,7 +24,7 @@ function defaultNixDirs(): string[] {
   return ['PATH', ...(existsSync(modern) && nixOnPath() !== realpathSync(modern) ? [MODERN_NIX] : [])];
 }
 
-export const CASES = ['cold', 'warm', 'second-rev', 'scale', 'startup', 'filters'] as const;
+export const CASES = ['cold', 'warm', 'second-rev', 'scale', 'startup', 'filters', 'offline'] as const;
 export type CaseName = (typeof CASES)[number];
 
 export interface BenchConfig {
@@ -42,7 +41,9 @@ export interface BenchConfig {
   scale: number[];
   /** Runs of `nix-hug --version`. */
   startupReps: number;
-  /** Folders holding the `nix` the fetch cases (1, 2) run with, side by side; `PATH`: the one on PATH. */
+  /** Small models pinned side by side in the offline-evaluation case. */
+  models: number;
+  /** Folders holding the `nix` the fetch cases (1, 2) and each offline-evaluation measurement (7) run with, side by side; `PATH`: the one on PATH. */
   nix: string[];
   /** Cases to run (all by default). */
   only: CaseName[];
@@ -60,6 +61,7 @@ export const DEFAULTS: Omit<BenchConfig, 'out'> = {
   filterSize: 64 << 20,
   scale: [1000, 10_000],
   startupReps: 20,
+  models: 50,
   nix: defaultNixDirs(),
   only: [...CASES],
   quick: false,
@@ -74,6 +76,7 @@ export const QUICK: Omit<BenchConfig, 'out' | 'only' | 'nix'> = {
   filterSize: 4 << 20,
   scale: [100, 1000],
   startupReps: 5,
+  models: 10,
   quick: true,
 };
 
@@ -87,7 +90,8 @@ export const USAGE = `usage: npm run bench -- [options]   (or: tsx bench/run.ts 
   --filter-size SIZE    each of the 4+4 files of the filters case (64M)    NIX_HUG_BENCH_FILTER_SIZE
   --scale N,N           file counts of the scale datasets (1000,10000)     NIX_HUG_BENCH_SCALE
   --startup-reps N      runs of \`nix-hug --version\` (default 20)           NIX_HUG_BENCH_STARTUP_REPS
-  --nix DIR,...         the Nix of each fetch measurement ('PATH': the one NIX_HUG_BENCH_NIX
+  --models N            small models pinned side by side in case 7 (50)    NIX_HUG_BENCH_MODELS
+  --nix DIR,...         the Nix of each fetch and case-7 measurement ('PATH': the one NIX_HUG_BENCH_NIX
                         on PATH; default PATH and /opt/nix-2.26/bin if there)
   --only CASE,...       ${CASES.join(', ')}                                NIX_HUG_BENCH_ONLY
   --out FILE            results file (default bench/RESULTS.md; '-' for none) NIX_HUG_BENCH_OUT
@@ -134,8 +138,8 @@ function parseCases(text: string): CaseName[] {
   return CASES.filter((c) => names.includes(c));
 }
 
-type Key = 'reps' | 'shards' | 'shard-size' | 'small-files' | 'filter-size' | 'scale' | 'startup-reps' | 'nix' | 'only' | 'out';
-const KEYS: Key[] = ['reps', 'shards', 'shard-size', 'small-files', 'filter-size', 'scale', 'startup-reps', 'nix', 'only', 'out'];
+type Key = 'reps' | 'shards' | 'shard-size' | 'small-files' | 'filter-size' | 'scale' | 'startup-reps' | 'models' | 'nix' | 'only' | 'out';
+const KEYS: Key[] = ['reps', 'shards', 'shard-size', 'small-files', 'filter-size', 'scale', 'startup-reps', 'models', 'nix', 'only', 'out'];
 const envName = (k: Key) => `NIX_HUG_BENCH_${k.toUpperCase().replace(/-/g, '_')}`;
 
 /** Settings from argv (without node and the script) and the environment; `null` means `--help` was asked. */
@@ -174,6 +178,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, defaultOut: 
     filterSize: get('filter-size', (s) => parseSize(s, '--filter-size'), base.filterSize),
     scale: get('scale', (s) => parseList(s, '--scale'), base.scale),
     startupReps: get('startup-reps', (s) => parseCount(s, '--startup-reps'), base.startupReps),
+    models: get('models', (s) => parseCount(s, '--models'), base.models),
     nix: get('nix', parseNixDirs, DEFAULTS.nix),
     only: get('only', parseCases, base.only),
     out,

@@ -12,6 +12,8 @@ export const MODEL = `${ORG}/model`;
 export const FILTERS = `${ORG}/filters`;
 /** The dataset of `n` files for the scale case. */
 export const scaleRepo = (n: number) => `${ORG}/scale-${n}`;
+/** The `i`-th of the small models pinned side by side in the offline-evaluation case. */
+export const smallModel = (i: number) => `${ORG}/small-${String(i).padStart(3, '0')}`;
 /** The tag of the model's first revision; `main` is the second one (only config.json changed). */
 export const FIRST_REV_TAG = 'v1';
 
@@ -63,11 +65,35 @@ function scaleDataset(n: number, salt: string): RepoSpec {
   return { id: scaleRepo(n), type: 'dataset', commits: [{ files }] };
 }
 
+/** A small model as most pins are: a config, a tokenizer, a README and one LFS weight (4 KiB). */
+function smallModelRepo(i: number, salt: string): RepoSpec {
+  return {
+    id: smallModel(i),
+    commits: [
+      {
+        files: {
+          'config.json': JSON.stringify({ model_type: 'bert', index: i, salt }) + '\n',
+          'tokenizer.json': '{"version":"1.0"}\n',
+          'README.md': `# small model ${i}\n`,
+          'model.safetensors': { lfs: { size: 4096, seed: `${ORG}/small/${salt}/${i}` } },
+        },
+      },
+    ],
+  };
+}
+
+/** The largest scale dataset: the one case 7 evaluates from a vendored manifest. */
+export const largestScale = (c: BenchConfig) => Math.max(...c.scale);
+
 export function benchHubOptions(c: BenchConfig): HubOptions {
   const repos: RepoSpec[] = [];
   const wants = (name: BenchConfig['only'][number]) => c.only.includes(name);
+  const salt = c.quick ? 'quick' : 'full';
   if (wants('cold') || wants('warm') || wants('second-rev')) repos.push(modelRepo(c));
   if (wants('filters')) repos.push(filtersRepo(c));
-  if (wants('scale')) for (const n of new Set(c.scale)) repos.push(scaleDataset(n, c.quick ? 'quick' : 'full'));
+  const scales = new Set(wants('scale') ? c.scale : []);
+  if (wants('offline')) scales.add(largestScale(c));
+  for (const n of scales) repos.push(scaleDataset(n, salt));
+  if (wants('offline')) for (let i = 0; i < c.models; i++) repos.push(smallModelRepo(i, salt));
   return { repos, pageSize: 1000 };
 }

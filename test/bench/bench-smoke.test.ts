@@ -67,7 +67,7 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
     dir = mkdtempSync(join(tmpdir(), 'nix-hug-bench-smoke-'));
     out = join(dir, 'RESULTS.md');
-    ran = await runBench(['--quick', '--shard-size', '1M', '--filter-size', '256K', '--scale', '20,60', '--startup-reps', '2', '--out', out]);
+    ran = await runBench(['--quick', '--shard-size', '1M', '--filter-size', '256K', '--scale', '20,60', '--startup-reps', '2', '--models', '3', '--out', out]);
   });
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -106,6 +106,10 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     for (const probe of ['--version', '--help', 'completion bash']) has('5 start-up', new RegExp(`^nix-hug ${probe} / node -e 0$`));
     has('5 memory', /^peak RSS of the CLI process/);
     has('6 filters', /^CDN bytes$/);
+    has('7 offline evaluation', /^60-file dataset, no network \(gitRepoHash \+ manifest\), cold, Nix \d+\.\d+/);
+    has('7 offline evaluation', /^60-file dataset, evaluation-time route, cold, Nix \d+\.\d+/);
+    has('7 offline evaluation', /^3 small models, no network \(gitRepoHash \+ manifest\), cold, Nix \d+\.\d+/);
+    has('7 offline evaluation', /^3 small models, no network, cold: Nix's evaluator CPU, Nix \d+\.\d+/);
     // Every row has a median, a min and a max with a unit.
     for (const r of rows) assert.match(r[2] ?? '', /^-?[\d,.]+ ?(s|ms|×|B|MB|MB\/s)$/, `row without a value: ${r.join(' | ')}`);
   });
