@@ -65,6 +65,7 @@ const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['hub', ['src/hub/']],
   ['local HF cache', ['src/hf-cache/']],
   ['git', ['src/git/']],
+  ['local HF cache', ['src/hf-cache/']],
   ['pin', ['src/pin/']],
   ['build', ['src/build/']],
   ['out and persist', ['src/out-dir.ts', 'src/vendor-manifest.ts', 'src/persist/']],
