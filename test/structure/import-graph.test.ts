@@ -63,7 +63,6 @@ const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['settings', ['src/settings/']],
   ['nix', ['src/nix/']],
   ['hub', ['src/hub/']],
-  ['local HF cache', ['src/hf-cache/']],
   ['git', ['src/git/']],
   ['local HF cache', ['src/hf-cache/']],
   ['pin', ['src/pin/']],
