@@ -2,17 +2,12 @@
 # a file's content is never read here (binary files with NUL bytes abort
 # evaluation in Nix 2.8, uncatchably).
 let
-  inherit (builtins) attrNames concatMap fromJSON match readDir replaceStrings toJSON;
+  inherit (builtins) attrNames concatMap fromJSON match readDir toJSON;
 
   # Bytes 0x01–0x1F and 0x7F, as a bracket expression.
   controls = fromJSON ''"[\u0001-\u001f\u007f]"'';
 
-  # `.git` as a case-insensitive file system (macOS, Windows) reads a name: any case, NTFS's
-  # trailing dots and spaces and short name `git~1`, HFS+'s ignored code points.
-  hfsIgnored = map (c: fromJSON ''"\u${c}"'') [ "200c" "200d" "200e" "200f" "202a" "202b" "202c" "202d" "202e" "206a" "206b" "206c" "206d" "206e" "206f" "feff" ];
-  namesGitDir = name:
-    let n = replaceStrings hfsIgnored (map (_: "") hfsIgnored) name; in
-    match "\\.[gG][iI][tT][. ]*" n != null || match "[gG][iI][tT]~1" n != null;
+  namesGitDir = (import ./names-git-dir.nix).segment;
 in
 {
   /**

@@ -6,14 +6,16 @@
 # fileTreeHash = "sha256-" + base64(sha256(manifest)).
 let
   inherit (builtins) all attrNames concatStringsSep elemAt filter fromJSON genList isAttrs isInt
-    isPath isString length lessThan map match readFile sort split toJSON;
+    isPath isString length lessThan map match readFile replaceStrings sort split toJSON;
   base64 = import ./base64.nix;
+  namesGitDir = import ./names-git-dir.nix;
   line = f: if f.lfs != null then "${f.path}\tlfs\t${f.lfs.sha256}\t${f.lfs.size}\n" else "${f.path}\tgit\n";
 
   render = files: concatStringsSep "" (map line (sort (a: b: lessThan a.path b.path) files));
 
   # A path: no control character (bytes 0x01-0x1F, 0x7F; NUL cannot occur in
-  # a Nix string), not absolute, no empty, `.`, `..` or `.git` segment.
+  # a Nix string), not absolute, no empty, `.`, `..` or `.git` segment — nor
+  # one a case-insensitive file system reads as `.git`.
   pathChar = fromJSON ''"[^\u0001-\u001f\u007f]"'';
   lineRe = "(${pathChar}+)\t(git|lfs\t([0-9a-f]{64})\t(0|[1-9][0-9]{0,17}))";
   badPathRe = "/.*|.*/|.*//.*|(.*/)?(\\.|\\.\\.|\\.git)(/.*)?";
@@ -21,6 +23,8 @@ let
   checkPath = where: path:
     if match badPathRe path != null then
       throw "nix-hug: ${where}: the path ${toJSON path} is absolute, has an empty segment, or a `.`, `..` or `.git` segment; nix-hug refuses such paths"
+    else if namesGitDir.anySegment path then
+      throw "nix-hug: ${where}: the path ${toJSON path} has a segment that a case-insensitive file system (macOS, Windows) reads as `.git` (`.GIT`, `.git.`, `git~1`, …); nix-hug refuses such paths"
     else path;
 
   # Sorted by bytes, no path twice: what the canonical text always is.
@@ -79,7 +83,8 @@ in
   */
   fromArgument = { value, describe }:
     let
-      isText = isString value && (value == "" || match ".*\n.*" value != null);
+      # Not `match ".*\n.*"`: std::regex recurses per byte and overflows the stack on a large text.
+      isText = isString value && (value == "" || replaceStrings [ "\n" ] [ "" ] value != value);
       origin =
         if isPath value || (isString value && !isText) then "the manifest file ${toString value}"
         else if isAttrs value then "the inline manifest"

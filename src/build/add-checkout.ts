@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NixHugError } from '../errors.js';
+import { InterruptedError, NixHugError } from '../errors.js';
 import { capture } from '../nix/nix.js';
 import { checkoutName, recursiveFixedPath } from '../nix/store-path.js';
 import { rememberedHashes, type GitCheckout } from '../pin/git-repo-hash.js';
@@ -15,18 +15,21 @@ import type { PinnedRepo } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 
 /** Makes the checkout of `pin` valid in the store unless it already is. `env` is nix's environment. */
-export async function addCheckoutToStore(pin: PinnedRepo, checkout: GitCheckout, env: NodeJS.ProcessEnv, cacheDir: string, logger: Logger): Promise<void> {
+export async function addCheckoutToStore(pin: PinnedRepo, checkout: GitCheckout, env: NodeJS.ProcessEnv, cacheDir: string, logger: Logger, signal?: AbortSignal): Promise<void> {
   if (!pin.gitRepoHash) return;
   const name = checkoutName(pin);
   const expected = recursiveFixedPath(pin.gitRepoHash, name);
-  const valid = await capture('nix-store', ['--check-validity', expected], env);
+  const interrupted = () => new InterruptedError(`adding the git checkout of ${pin.type} ${pin.repoId} to the Nix store`);
+  const valid = await capture('nix-store', ['--check-validity', expected], env, undefined, signal);
+  if (signal?.aborted) throw interrupted();
   if (valid.code === 0) return;
   const clone = await checkout.clone();
   const dir = await mkdtemp(join(tmpdir(), 'nix-hug-checkout-'));
   try {
     const tree = join(dir, name);
     await clone.materialize(tree);
-    const added = await capture('nix-store', ['--add-fixed', '--recursive', 'sha256', tree], env);
+    const added = await capture('nix-store', ['--add-fixed', '--recursive', 'sha256', tree], env, undefined, signal);
+    if (signal?.aborted) throw interrupted();
     const path = added.stdout.trim();
     if (added.code !== 0) {
       throw new NixHugError(

@@ -106,7 +106,7 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
   );
 
   // The checkout the library would clone at build time: from our own clone, so no second clone (nor token) is needed.
-  await addCheckoutToStore(pin, pinned.checkout, nixEnv(env), ctx.settings.cacheDir, ctx.logger);
+  await addCheckoutToStore(pin, pinned.checkout, nixEnv(env), ctx.settings.cacheDir, ctx.logger, opts.signal);
 
   const needsToken = info.private || info.gated !== false;
   const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;

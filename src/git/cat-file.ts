@@ -2,9 +2,11 @@
  * Streams blobs out of one `git cat-file --batch` process, in an order given
  * up front: every object id is written to its stdin at once, and each blob's
  * bytes are handed on in chunks as they arrive (a blob is never held whole).
+ * git is killed when `signal` (or the running command's interrupt) fires.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { withInterrupt } from '../interrupt.js';
 
 export class BlobStream {
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
@@ -12,8 +14,10 @@ export class BlobStream {
   private buffer: Buffer = Buffer.alloc(0);
   private stderr = '';
 
-  constructor(gitDir: string, oids: readonly string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(gitDir: string, oids: readonly string[], env: NodeJS.ProcessEnv, signal?: AbortSignal) {
+    const stop = withInterrupt(signal);
+    this.child = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { env, stdio: ['pipe', 'pipe', 'pipe'], ...(stop ? { signal: stop, killSignal: 'SIGKILL' as const } : {}) });
+    this.child.on('error', () => undefined); // an abort: reading stdout then fails, and the caller reports the interruption
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (this.stderr.length < 8192) this.stderr += d;
     });

@@ -156,7 +156,7 @@ export class PointerClone {
   }
 
   private async streamBlobs<T>(oids: string[], use: (s: BlobStream) => Promise<T>): Promise<T> {
-    const stream = new BlobStream(this.gitDir, oids, this.env);
+    const stream = new BlobStream(this.gitDir, oids, this.env, this.opts.signal);
     try {
       const result = await use(stream);
       await stream.close();

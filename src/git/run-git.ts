@@ -6,6 +6,7 @@
  * this process's environment — never in argv, a file or a URL.
  */
 import { spawn } from 'node:child_process';
+import { withInterrupt } from '../interrupt.js';
 import { withGitConfig } from '../nix/nix.js';
 
 /** Variables of the caller that would point git at another repository or config. */
@@ -49,9 +50,13 @@ export interface GitResult {
   stderr: string;
 }
 
-/** Runs `git ARGS` to completion (outputs held in memory: small outputs only). */
-export function runGit(args: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<GitResult> {
+/**
+ * Runs `git ARGS` to completion (outputs held in memory: small outputs only);
+ * stopped by `signal` and by the running command's interrupt.
+ */
+export function runGit(args: string[], env: NodeJS.ProcessEnv, stopOn?: AbortSignal): Promise<GitResult> {
   return new Promise((resolve, reject) => {
+    const signal = withInterrupt(stopOn);
     const child = spawn('git', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const onAbort = () => child.kill('SIGTERM');
     if (signal?.aborted) onAbort();

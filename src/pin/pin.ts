@@ -108,21 +108,17 @@ export async function pinRepo(hub: HubClient, request: PinRequest, settings: Pin
   const { repo, rev, ref } = await resolveTarget(hub, request.target, logger);
   const what = `${repo.type} ${repo.repoId}`;
   const token = settings.token()?.token ?? null;
-  // The repo's info (private, gated) and its git objects come with the listing, not after it.
-  const [infoR, filesR, checkoutR] = await Promise.allSettled([
-    hub.repoInfo(repo),
-    listRepoFiles(hub, repo, rev),
-    gitCheckout({ endpoint, repo, rev, env: settings.env, token, http: settings.http(), cacheDir: settings.cacheDir, logger, ...(signal ? { signal } : {}) }),
-  ]);
-  const checkout = checkoutR.status === 'fulfilled' ? checkoutR.value : null;
+  const startCheckout = () =>
+    settle(gitCheckout({ endpoint, repo, rev, env: settings.env, token, http: settings.http(), cacheDir: settings.cacheDir, logger, ...(signal ? { signal } : {}) }));
+  // The repo's info (private, gated) and its git objects come with the listing, not after it — unless the
+  // file selection may still be refused once the files are known: then nothing is fetched before that.
+  const mayRefuse = request.filters !== null || request.target.parsed.quant !== undefined;
+  let checkoutR = mayRefuse ? null : startCheckout();
+  const [infoR, filesR] = await Promise.allSettled([hub.repoInfo(repo), listRepoFiles(hub, repo, rev)]);
   try {
     if (infoR.status === 'rejected') throw infoR.reason;
     if (filesR.status === 'rejected') throw filesR.reason;
     const info = infoR.value;
-    if (checkoutR.status === 'rejected') {
-      if ((info.private || info.gated !== false) && !token) throw tokenNeeded(info, endpoint, repo);
-      throw checkoutR.reason;
-    }
     const files = filesR.value;
     const filters = requestFilters(request, repo, files);
     const missing = missingFiles(filters, files);
@@ -134,6 +130,12 @@ export async function pinRepo(hub: HubClient, request: PinRequest, settings: Pin
     }
     const empty = request.flags.allowEmpty ? null : emptySelection(request.flags, files);
     if (empty !== null) throw emptySelectionError(empty, what, repo, ref);
+    const checkedOut = await (checkoutR ??= startCheckout());
+    if (checkedOut.status === 'rejected') {
+      if ((info.private || info.gated !== false) && !token) throw tokenNeeded(info, endpoint, repo);
+      throw checkedOut.reason;
+    }
+    const checkout = checkedOut.value;
     const manifest = canonicalManifest(files, what);
     const pin: PinnedRepo = {
       type: repo.type,
@@ -142,7 +144,7 @@ export async function pinRepo(hub: HubClient, request: PinRequest, settings: Pin
       fileTreeHash: canonicalManifestHash(manifest),
       filters,
       endpoint,
-      gitRepoHash: checkoutR.value.gitRepoHash,
+      gitRepoHash: checkout.gitRepoHash,
     };
     const selected = selector(filters);
     return {
@@ -152,14 +154,21 @@ export async function pinRepo(hub: HubClient, request: PinRequest, settings: Pin
       files,
       selectedLfs: files.filter((f) => f.lfs !== null && selected(f)),
       manifestText: manifest.toString('utf8'),
-      checkout: checkoutR.value,
+      checkout,
       expression: renderFetchExpression(pin, defaultManifestForm(files)),
     };
   } catch (err) {
-    await checkout?.dispose();
+    const started = await checkoutR;
+    if (started?.status === 'fulfilled') await started.value.dispose();
     throw err;
   }
 }
+
+const settle = <T>(p: Promise<T>): Promise<PromiseSettledResult<T>> =>
+  p.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
 
 /** A private or gated repository without a token: what to do. */
 export function tokenNeeded(info: RepoInfo, endpoint: string, repo: RepoRef): NixHugError {

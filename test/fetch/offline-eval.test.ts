@@ -237,6 +237,36 @@ describe('pins that evaluate without network', () => {
     assert.match(plain(wrongSize.stderr), /'model\.safetensors' is the LFS file sha256 [0-9a-f]{64}, 200001 bytes in the manifest, but sha256 [0-9a-f]{64}, 200000 bytes in the checkout/);
   });
 
+  it('--allow-empty: filters that select no LFS file are refused before git is asked; allowed, the pin evaluates without a request and builds without a blob', async () => {
+    hub.resetStats();
+    const refused = await runCli(['fetch', 'offline/model', '--include', '*.gguf', '--no-build'], env(), { cwd: work });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /--include '\*\.gguf' selects none of the 2 LFS file\(s\) of model offline\/model/);
+    assert.deepEqual(hub.requests.filter((q) => q.route === 'git' || q.route === 'cdn' || q.route === 'resolve'), [], 'nothing fetched before the refusal');
+
+    const r = await runCli(['fetch', 'offline/model', '--include', '*.gguf', '--allow-empty', '--no-build', '--json'], env(), { cwd: work });
+    assert.equal(r.code, 0, r.stderr);
+    const printed = JSON.parse(r.stdout) as Printed;
+    assert.equal(printed.gitRepoHash, model.printed!.gitRepoHash);
+    assert.equal(printed.manifest, model.printed!.manifest);
+    assert.match(printed.expression, /manifest = \{/);
+    const file = saveExpression('empty.nix', printed.expression);
+    const fresh = nixTestEnv();
+    try {
+      hub.resetStats();
+      const e = await evalDrv(file, fresh.env);
+      assert.equal(e.code, 0, e.stderr);
+      assert.deepEqual(hub.requests, [], 'evaluation asked the Hub nothing');
+      const b = await build(file, nix.env);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal(hub.cdnBytes(), 0, 'no LFS file downloaded');
+      const snap = readSnapshot(b.out!);
+      assert.deepEqual([...snap.keys()].sort(), [...readSnapshot(model.out!).keys()].filter((p) => p !== 'model.safetensors' && p !== 'extra/opt.bin').sort());
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it('with the Hub stopped and a fresh fetcher cache, printed and vendored pins evaluate (import-from-derivation off)', async () => {
     model.drv = (await evalDrv(model.file!, nix.env)).stdout;
     data.drv = (await evalDrv(data.file!, nix.env)).stdout;

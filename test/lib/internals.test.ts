@@ -180,6 +180,33 @@ describe('listing a checkout', () => {
   });
 });
 
+describe('the manifest argument', () => {
+  const paths = (value: string) => `map (f: f.path) (${internal('manifest.nix')}.fromArgument { describe = "r"; value = ${value}; }).files`;
+  const inline = (path: string) => `{ ${nixString(path)} = "git"; }`;
+
+  it('refuses a path with a segment a case-insensitive file system reads as .git, inline and as text; keeps look-alikes', async () => {
+    const bad = ['.GIT/config', 'a/.Git/HEAD', 'sub/.git./x', 'a/.git /b', 'GIT~1/config', 'x/.g\u200cit/config'];
+    const errors = await Promise.all(bad.flatMap((p) => [evalError(paths(inline(p))), evalError(paths(nixString(`${p}\tgit\n`)))]));
+    errors.forEach((e, i) => assert.match(e, /reads as `\.git`/, `${JSON.stringify(bad[i >> 1])}: ${e}`));
+    const good = ['.gitattributes', '.github/w.yml', 'a.git', 'legit/git', 'x/.gitignore'];
+    assert.deepEqual(await evalJson<string[]>(paths(`{ ${good.map((p) => `${nixString(p)} = "git";`).join(' ')} }`)), [...good].sort());
+  });
+
+  it('reads a 10,000-line text (no regex over the whole text: that overflowed the stack)', async () => {
+    const text = Array.from({ length: 10_000 }, (_, i) => `data/shard-${100_000 + i}/config.json\tgit\n`).join('');
+    const dir = mkdtempSync(join(tmpdir(), 'nix-hug-manifest-'));
+    try {
+      // As a string (the text form) through a file, so that the expression stays small.
+      writeFileSync(join(dir, 'm.tsv'), text);
+      const files = await evalJson<string[]>(paths(`builtins.readFile (/. + ${nixString(join(dir, 'm.tsv'))})`));
+      assert.equal(files.length, 10_000);
+      assert.equal(files[9_999], 'data/shard-109999/config.json');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('filters: globs with many stars', () => {
   it('select in linear time what builtins.match would (ten stars against 28 and 4,000 bytes)', async () => {
     const bomb = '.*a'.repeat(10) + '.*b'; // what `--include '*a*a*a*a*a*a*a*a*a*a*b'` becomes
