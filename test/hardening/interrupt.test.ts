@@ -29,6 +29,7 @@ const repos: RepoSpec[] = [
   { id: `${ORG}/gated`, gated: 'auto', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('gated', 400_000) } }] },
   { id: `${ORG}/big`, commits: [{ files: { 'config.json': '{}\n', 'big.bin': seeded('big', BIG), 'small.bin': seeded('small', 1000) } }] },
   { id: `${ORG}/hub-phase`, commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('hub-phase', 1000) } }] },
+  { id: `${ORG}/git-phase`, commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('git-phase', 1000) } }] },
 ];
 
 let hub: RunningHub;
@@ -234,6 +235,22 @@ describe('interrupted before the build: the Hub phase and the restore', () => {
       assert.match(run.stderr(), /interrupted while listing the files for model /);
     } finally {
       await h.close();
+    }
+    done();
+  });
+
+  it("SIGINT while git fetches the commit's objects for gitRepoHash (a slow pack): exits at once, no git left, no temporary clone", async () => {
+    const done = attempt('interrupt', 'interruptions');
+    const repo = `${ORG}/git-phase`;
+    const pack = new RegExp(`^/${repo}\\.git/git-upload-pack$`);
+    hub.addFault({ match: pack, kind: { slowBytesPerSecond: 1 }, times: Infinity });
+    try {
+      const run = spawnCli(['fetch', repo, '--no-build'], box.env());
+      await waitFor('the git fetch', asked(pack));
+      await interrupt(run, 'SIGINT', `${repo}.git`);
+      assert.match(run.stderr(), new RegExp(`interrupted while fetching the git repository of model ${repo}`));
+    } finally {
+      hub.clearFaults();
     }
     done();
   });
