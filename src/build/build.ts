@@ -30,7 +30,7 @@ import { addCheckoutToStore } from './add-checkout.js';
 import { explainBuildFailure } from './build-failure.js';
 import { NixActivities } from './nix-activity.js';
 import { prebuildBlobs, processCount } from './parallel-blobs.js';
-import { prefetchBlobs } from './prefetch-blobs.js';
+import { partialDownloads, prefetchBlobs } from './prefetch-blobs.js';
 import { resolveUrl } from './resolve-url.js';
 
 /** What a build needs from around it (a command's context is one). */
@@ -250,10 +250,12 @@ async function downloadWithToken(ctx: BuildContext, pinned: PinnedFetch, toDownl
     env: nixEnv(env),
     http: ctx.settings.http(),
     repoId: pin.repoId,
+    partialDir: partialDownloads(ctx.settings.cacheDir),
     ...(signal ? { signal } : {}),
     onFileDone: (b) => ctx.logger.info(`  downloaded ${b.path} (${humanSize(b.lfs.size)})`),
+    onResume: (b, bytes) => ctx.logger.info(`  resuming ${b.path} at ${humanSize(bytes)} of ${humanSize(b.lfs.size)} (received by an earlier run)`),
   }).catch((err: unknown) => {
-    if (signal?.aborted) throw new InterruptedError(`downloading ${what}`);
+    if (signal?.aborted) throw new InterruptedError(`downloading ${what}`, 'run the command again: each file not finished resumes where it stopped');
     throw err;
   });
   return gitAuthEnv(env, pin.endpoint, token);

@@ -3,9 +3,17 @@
  * token (streamed to disk, sha256-verified) and adds it to the store under the
  * name the library predicts, where Nix's fixed-output download then finds it
  * without any network and without credentials (docs/design.md).
+ *
+ * An unfinished download stays in nix-hug's cache folder
+ * (`downloads/hf-blob-<sha256>.part`): a broken connection is resumed with a
+ * Range request in the same run, and a run that was interrupted (Ctrl-C) or
+ * gave up is resumed by the next one. A lock file beside the partial file
+ * keeps two runs from writing the same one; the second downloads to a file of
+ * its own instead.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { mkdtemp, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -16,6 +24,7 @@ import type { HttpSettings } from '../settings/http.js';
 import { quote } from '../ui/text.js';
 import { blobName, blobStorePath } from '../nix/store-path.js';
 import { capture } from '../nix/nix.js';
+import { pidAlive } from '../pid.js';
 import type { LfsInfo } from '../types.js';
 
 export interface BlobToFetch {
@@ -35,10 +44,22 @@ export interface PrefetchOptions {
   /** The Hub client's retry policy and timeout: a broken or stalled body is resumed within them. */
   http: HttpSettings;
   repoId: string;
+  /** Where unfinished downloads are kept for the next run to resume (created when missing). */
+  partialDir: string;
   parallel?: number;
   signal?: AbortSignal;
   onFileDone?: (blob: BlobToFetch) => void;
+  /** A download goes on from `bytes` that an earlier run received. */
+  onResume?: (blob: BlobToFetch, bytes: number) => void;
 }
+
+/** Where the CLI keeps unfinished downloads, in nix-hug's cache folder (`Settings.cacheDir`). */
+export function partialDownloads(cacheDir: string): string {
+  return join(cacheDir, 'downloads');
+}
+
+/** Bytes that are not the pinned file's: the partial file holding them is dropped. */
+class WrongBytesError extends NixHugError {}
 
 /** A window of NIX_HUG_HTTP_TIMEOUT_MS with fewer bytes than this is a stall. */
 const STALL_BYTES = 1024;
@@ -76,7 +97,7 @@ async function receive(blob: BlobToFetch, fh: FileHandle, got: Received, opts: P
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, done) {
       if (got.size + chunk.length > blob.lfs.size) {
-        done(new NixHugError(`${quote(blob.path)} of ${opts.repoId} is longer than its pinned ${blob.lfs.size} bytes`, 'the Hub served other bytes; retry later, or re-pin with `nix-hug fetch`'));
+        done(new WrongBytesError(`${quote(blob.path)} of ${opts.repoId} is longer than its pinned ${blob.lfs.size} bytes`, 'the Hub served other bytes; retry later, or re-pin with `nix-hug fetch`'));
         return;
       }
       inWindow += chunk.length;
@@ -101,43 +122,94 @@ async function receive(blob: BlobToFetch, fh: FileHandle, got: Received, opts: P
   }
 }
 
+/** The partial file of a blob for this run, locked; `release` unlocks it (the file itself stays). */
+interface Partial {
+  file: string;
+  release(): Promise<void>;
+}
+
 /**
- * Streams one blob to `dir` and checks it. A body that breaks off or stalls
- * (under 1 KiB in NIX_HUG_HTTP_TIMEOUT_MS) is resumed with a Range request, up
- * to NIX_HUG_MAX_RETRIES times, as Nix does for its own downloads.
+ * Takes the blob's partial file in `dir`: its lock is created, or taken over
+ * from a run that no longer exists. While another live run holds it, this
+ * run downloads to a file of its own (removed at the end: not resumable).
+ */
+async function claimPartial(dir: string, blob: BlobToFetch): Promise<Partial> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `${blobName(blob.lfs.sha256)}.part`);
+  const lock = `${file}.lock`;
+  const take = async (flag: 'wx' | 'w') => {
+    await writeFile(lock, String(process.pid), { flag, mode: 0o600 });
+    return { file, release: () => rm(lock, { force: true }) };
+  };
+  try {
+    return await take('wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+  if (!(Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder))) return take('w');
+  const own = join(dir, `${blobName(blob.lfs.sha256)}.${process.pid}.part`);
+  return { file: own, release: () => rm(own, { force: true }) };
+}
+
+/** sha256 and size of what an earlier run left in `file` (nothing when it is missing or longer than the blob). */
+async function alreadyReceived(file: string, size: number): Promise<Received> {
+  const got: Received = { hash: createHash('sha256'), size: 0 };
+  const st = await stat(file).catch(() => null);
+  if (!st || st.size === 0 || st.size > size) return got;
+  await pipeline(createReadStream(file), new Writable({ write: (chunk: Buffer, _enc, done) => void (got.hash.update(chunk), done()) }));
+  got.size = st.size;
+  return got;
+}
+
+/**
+ * Streams one blob to its partial file and checks it; returns the verified
+ * file, moved into `dir` under the blob's store name. A body that breaks off
+ * or stalls (under 1 KiB in NIX_HUG_HTTP_TIMEOUT_MS) is resumed with a Range
+ * request, up to NIX_HUG_MAX_RETRIES times, as Nix does for its own
+ * downloads; what an earlier run received is resumed the same way.
  */
 async function downloadVerified(blob: BlobToFetch, dir: string, opts: PrefetchOptions): Promise<string> {
   const { retry, timeoutMs } = opts.http;
-  const partial = join(dir, `${blobName(blob.lfs.sha256)}.part`);
-  const got: Received = { hash: createHash('sha256'), size: 0 };
-  const fh = await open(partial, 'w');
+  const partial = await claimPartial(opts.partialDir, blob);
   try {
-    for (let attempt = 1; ; attempt++) {
-      const broke = await receive(blob, fh, got, opts, timeoutMs);
-      if (broke === null || got.size === blob.lfs.size) break;
-      if (attempt > retry.maxRetries) {
-        throw new NixHugError(
-          `could not download ${quote(blob.path)} of ${opts.repoId}: ${broke} (gave up after ${attempt} attempts)`,
-          'check your network, then run the command again',
-        );
+    const got = await alreadyReceived(partial.file, blob.lfs.size);
+    if (got.size > 0) opts.onResume?.(blob, got.size);
+    const fh = await open(partial.file, got.size > 0 ? 'r+' : 'w');
+    try {
+      await fh.truncate(got.size);
+      for (let attempt = 1; ; attempt++) {
+        const broke = await receive(blob, fh, got, opts, timeoutMs);
+        if (broke === null || got.size === blob.lfs.size) break;
+        if (attempt > retry.maxRetries) {
+          throw new NixHugError(
+            `could not download ${quote(blob.path)} of ${opts.repoId}: ${broke} (gave up after ${attempt} attempts)`,
+            'check your network, then run the command again: the download resumes where it stopped',
+          );
+        }
+        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+        await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {});
       }
-      const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-      await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {});
+    } finally {
+      await fh.close();
     }
+    const sum = got.hash.digest('hex');
+    if (sum !== blob.lfs.sha256 || got.size !== blob.lfs.size) {
+      throw new WrongBytesError(
+        `${quote(blob.path)} of ${opts.repoId} does not match its pin: expected sha256 ${blob.lfs.sha256} (${blob.lfs.size} bytes), got ${sum} (${got.size} bytes)`,
+        'the Hub served different bytes; retry later, or re-pin with `nix-hug fetch`',
+      );
+    }
+    const final = join(dir, blobName(blob.lfs.sha256));
+    await rename(partial.file, final);
+    return final;
+  } catch (err) {
+    // Bytes that are not the file's are never resumed from.
+    if (err instanceof WrongBytesError) await rm(partial.file, { force: true });
+    throw err;
   } finally {
-    await fh.close();
+    await partial.release();
   }
-  const sum = got.hash.digest('hex');
-  if (sum !== blob.lfs.sha256 || got.size !== blob.lfs.size) {
-    await rm(partial, { force: true });
-    throw new NixHugError(
-      `${quote(blob.path)} of ${opts.repoId} does not match its pin: expected sha256 ${blob.lfs.sha256} (${blob.lfs.size} bytes), got ${sum} (${got.size} bytes)`,
-      'the Hub served different bytes; retry later, or re-pin with `nix-hug fetch`',
-    );
-  }
-  const final = join(dir, blobName(blob.lfs.sha256));
-  await rename(partial, final);
-  return final;
 }
 
 async function addToStore(file: string, blob: BlobToFetch, opts: PrefetchOptions): Promise<void> {
@@ -148,7 +220,7 @@ async function addToStore(file: string, blob: BlobToFetch, opts: PrefetchOptions
   }
 }
 
-/** Downloads and stores every blob, a few at a time; a temp dir holds partial files and is always removed. */
+/** Downloads and stores every blob, a few at a time; a temp dir holds the verified files until they are stored, and is always removed. */
 export async function prefetchBlobs(opts: PrefetchOptions): Promise<void> {
   if (opts.blobs.length === 0) return;
   const dir = await mkdtemp(join(tmpdir(), 'nix-hug-blobs-'));

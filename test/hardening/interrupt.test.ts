@@ -10,7 +10,7 @@
  * outlives it, nothing half-done is left, and running it again succeeds.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, watch } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -104,17 +104,31 @@ describe('interrupted fetch', () => {
     done();
   });
 
-  it("SIGTERM during the CLI's own download of a gated file: exits, no blob, and a re-run fetches it", async () => {
+  it("SIGTERM during the CLI's own download of a gated file: exits, no blob, and a re-run resumes it where it stopped", async () => {
     const done = attempt('interrupt', 'interruptions');
     const id = `${ORG}/gated`;
+    const sum = fileSha(hub, { id }, 'w.safetensors');
     hub.addFault({ match: /\/resolve\/[0-9a-f]{40}\/w\.safetensors$/, kind: { slowBytesPerSecond: 50_000 }, times: 1 });
     const env = box.env({ HF_TOKEN: TOKEN });
     const run = spawnCli(['fetch', id], env);
     await waitFor('the download to be under way', () => downloading(id, 'w.safetensors'));
     await interrupt(run, 'SIGTERM', box.tmp);
+    assert.match(run.stderr(), /hint: run the command again: each file not finished resumes where it stopped/);
     assert.equal(await isValidPath(box.nixEnv, blobOf(id, 'w.safetensors')), false);
+    // What arrived is kept in nix-hug's cache folder, unlocked once the run ended.
+    const downloads = join(env.XDG_CACHE_HOME!, 'nix-hug', 'downloads');
+    const partial = join(downloads, `hf-blob-${sum}.part`);
+    const kept = statSync(partial).size;
+    assert.ok(kept > 10_000 && kept < 400_000, `partial file of ${kept} bytes`);
+    assert.deepEqual(readdirSync(downloads), [`hf-blob-${sum}.part`], 'no lock left behind');
+    const mark = hub.requests.length;
     const again = await runCli(['fetch', id], env);
     assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, new RegExp(`resuming w\\.safetensors at [\\d.]+ kB of 400 kB \\(received by an earlier run\\)`));
+    const cdn = hub.requests.slice(mark).filter((q) => q.route === 'cdn' && q.url.includes(sum));
+    assert.deepEqual(cdn.map((q) => [q.status, q.bytes]), [[206, 400_000 - kept]], 'only the rest was downloaded');
+    assert.equal(await isValidPath(box.nixEnv, blobOf(id, 'w.safetensors')), true);
+    assert.deepEqual(readdirSync(downloads), [], 'the finished download left nothing in the cache folder');
     done();
   });
 
