@@ -105,13 +105,18 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
         : `${pinned.selectedLfs.length} LFS file(s) selected: ${describeSources(plan.inStore, plan.inHfCache.map((b) => b.lfs.size), toDownload)}`),
   );
 
-  // The checkout the library would clone at build time: from our own clone, so no second clone (nor token) is needed.
-  await addCheckoutToStore(pin, pinned.checkout, nixEnv(env), ctx.settings.cacheDir, ctx.logger, opts.signal);
-
-  const needsToken = info.private || info.gated !== false;
-  const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;
-
-  return runBuild(ctx, pinned, { missing: toDownload, nixDownloads: !needsToken, env: buildEnv }, opts);
+  // The checkout the library would clone at build time: from our own clone, so no second clone (nor token) is
+  // needed. Added while the blobs download (they do not need it); the snapshot's build waits for it.
+  const checkoutAdded = addCheckoutToStore(pin, pinned.checkout, nixEnv(env), ctx.settings.cacheDir, ctx.logger, opts.signal);
+  checkoutAdded.catch(() => {}); // awaited below: never an unhandled rejection
+  try {
+    const needsToken = info.private || info.gated !== false;
+    const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;
+    return await runBuild(ctx, pinned, { missing: toDownload, nixDownloads: !needsToken, env: buildEnv, checkoutAdded }, opts);
+  } finally {
+    // A failed download does not leave the checkout's nix-store running behind the error.
+    await checkoutAdded.catch(() => {});
+  }
 }
 
 interface BuildPlan {
@@ -121,6 +126,8 @@ interface BuildPlan {
   nixDownloads: boolean;
   /** The environment of the build (git's token, on the token route). */
   env: NodeJS.ProcessEnv;
+  /** The pin's checkout being added to the store: the snapshot's build waits for it, the blobs do not. */
+  checkoutAdded: Promise<void>;
 }
 
 /**
@@ -174,6 +181,7 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
         });
         ctx.logger.debug('fetched the blobs');
       }
+      await plan.checkoutAdded;
       ctx.logger.debug('building the snapshot');
       return nixBuild({
         file,
