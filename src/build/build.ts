@@ -82,34 +82,34 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
   // Nothing is downloaded until the build is known to find nixpkgs.
   await (opts.nixpkgs ?? checkNixpkgsOf(ctx.settings, opts.signal));
 
-  const plan = await planBlobs(pinned.selectedLfs, env, opts.hfCache === false ? null : ctx.settings.hfCache().dir);
-  const toDownload = [...plan.toDownload];
-  if (plan.inHfCache.length > 0) {
-    // Verified by sha256 as Nix adds them; a cache file with other bytes is downloaded instead.
-    const outcome = await importCachedBlobs(plan.inHfCache, nixEnv(env), opts.signal);
-    if (opts.signal?.aborted) throw new InterruptedError(`taking files from the Hugging Face cache for ${what}`);
-    for (const { blob, why } of outcome.refused) {
-      ctx.logger.warn(`${quote(blob.path)} in the Hugging Face cache (${blob.file}) was not taken: ${why}; downloading it`);
-      toDownload.push(pinned.selectedLfs.find((f) => f.path === blob.path)!);
-    }
-    plan.inHfCache = outcome.imported;
-  }
-  const bytes = toDownload.reduce((n, f) => n + f.size, 0);
-  const lfsCount = pinned.files.filter((f) => f.lfs !== null).length;
-  ctx.logger.info(
-    `${what} at ${pin.rev.slice(0, 12)}: ` +
-      (pinned.selectedLfs.length === 0
-        ? lfsCount === 0
-          ? 'no LFS files in the repository'
-          : `none of its ${lfsCount} LFS file(s) selected`
-        : `${pinned.selectedLfs.length} LFS file(s) selected: ${describeSources(plan.inStore, plan.inHfCache.map((b) => b.lfs.size), toDownload)}`),
-  );
-
   // The checkout the library would clone at build time: from our own clone, so no second clone (nor token) is
-  // needed. Added while the blobs download (they do not need it); the snapshot's build waits for it.
+  // needed. Added while the store is asked and the blobs download (they do not need it); the snapshot's
+  // build waits for it.
   const checkoutAdded = addCheckoutToStore(pin, pinned.checkout, nixEnv(env), ctx.settings.cacheDir, ctx.logger, opts.signal);
   checkoutAdded.catch(() => {}); // awaited below: never an unhandled rejection
   try {
+    const plan = await planBlobs(pinned.selectedLfs, env, opts.hfCache === false ? null : ctx.settings.hfCache().dir);
+    const toDownload = [...plan.toDownload];
+    if (plan.inHfCache.length > 0) {
+      // Verified by sha256 as Nix adds them; a cache file with other bytes is downloaded instead.
+      const outcome = await importCachedBlobs(plan.inHfCache, nixEnv(env), opts.signal);
+      if (opts.signal?.aborted) throw new InterruptedError(`taking files from the Hugging Face cache for ${what}`);
+      for (const { blob, why } of outcome.refused) {
+        ctx.logger.warn(`${quote(blob.path)} in the Hugging Face cache (${blob.file}) was not taken: ${why}; downloading it`);
+        toDownload.push(pinned.selectedLfs.find((f) => f.path === blob.path)!);
+      }
+      plan.inHfCache = outcome.imported;
+    }
+    const bytes = toDownload.reduce((n, f) => n + f.size, 0);
+    const lfsCount = pinned.files.filter((f) => f.lfs !== null).length;
+    ctx.logger.info(
+      `${what} at ${pin.rev.slice(0, 12)}: ` +
+        (pinned.selectedLfs.length === 0
+          ? lfsCount === 0
+            ? 'no LFS files in the repository'
+            : `none of its ${lfsCount} LFS file(s) selected`
+          : `${pinned.selectedLfs.length} LFS file(s) selected: ${describeSources(plan.inStore, plan.inHfCache.map((b) => b.lfs.size), toDownload)}`),
+    );
     const needsToken = info.private || info.gated !== false;
     const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;
     return await runBuild(ctx, pinned, { missing: toDownload, nixDownloads: !needsToken, env: buildEnv, checkoutAdded }, opts);
