@@ -24,7 +24,7 @@ function defaultNixDirs(): string[] {
   return ['PATH', ...(existsSync(modern) && nixOnPath() !== realpathSync(modern) ? [MODERN_NIX] : [])];
 }
 
-export const CASES = ['cold', 'warm', 'second-rev', 'scale', 'startup', 'filters', 'offline'] as const;
+export const CASES = ['cold', 'warm', 'second-rev', 'scale', 'startup', 'filters', 'offline', 'lock'] as const;
 export type CaseName = (typeof CASES)[number];
 
 export interface BenchConfig {
@@ -41,7 +41,7 @@ export interface BenchConfig {
   scale: number[];
   /** Runs of `nix-hug --version`. */
   startupReps: number;
-  /** Small models pinned side by side in the offline-evaluation case. */
+  /** Small models pinned side by side in the offline-evaluation case, and the entries of the lock-file case. */
   models: number;
   /** Folders holding the `nix` the fetch cases (1, 2) and each offline-evaluation measurement (7) run with, side by side; `PATH`: the one on PATH. */
   nix: string[];
@@ -90,7 +90,7 @@ export const USAGE = `usage: npm run bench -- [options]   (or: tsx bench/run.ts 
   --filter-size SIZE    each of the 4+4 files of the filters case (64M)    NIX_HUG_BENCH_FILTER_SIZE
   --scale N,N           file counts of the scale datasets (1000,10000)     NIX_HUG_BENCH_SCALE
   --startup-reps N      runs of \`nix-hug --version\` (default 20)           NIX_HUG_BENCH_STARTUP_REPS
-  --models N            small models pinned side by side in case 7 (50)    NIX_HUG_BENCH_MODELS
+  --models N            small models of cases 7 and 8 (50)               NIX_HUG_BENCH_MODELS
   --nix DIR,...         the Nix of each fetch and case-7 measurement ('PATH': the one NIX_HUG_BENCH_NIX
                         on PATH; default PATH and /opt/nix-2.26/bin if there)
   --only CASE,...       ${CASES.join(', ')}                                NIX_HUG_BENCH_ONLY

@@ -94,6 +94,6 @@ export function benchHubOptions(c: BenchConfig): HubOptions {
   const scales = new Set(wants('scale') ? c.scale : []);
   if (wants('offline')) scales.add(largestScale(c));
   for (const n of scales) repos.push(scaleDataset(n, salt));
-  if (wants('offline')) for (let i = 0; i < c.models; i++) repos.push(smallModelRepo(i, salt));
+  if (wants('offline') || wants('lock')) for (let i = 0; i < c.models; i++) repos.push(smallModelRepo(i, salt));
   return { repos, pageSize: 1000 };
 }

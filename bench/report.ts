@@ -3,7 +3,7 @@
  * the issue's target, and the one Markdown table the bench prints.
  */
 
-export type Unit = 's' | 'ms' | 'x' | 'bytes' | 'MB' | 'MB/s';
+export type Unit = 's' | 'ms' | 'x' | 'bytes' | 'MB' | 'MB/s' | 'requests';
 
 export interface Stats {
   median: number;
@@ -69,6 +69,8 @@ export function format(v: number, unit: Unit): string {
       return `${v.toFixed(1)} MB`;
     case 'MB/s':
       return `${v.toFixed(0)} MB/s`;
+    case 'requests':
+      return `${Math.round(v).toLocaleString('en-US')} req`;
   }
 }
 

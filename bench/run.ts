@@ -9,6 +9,7 @@ import { startHub } from '../hub-emulator/server.ts';
 import { coldFetch, type ColdResult } from './cases/cold.ts';
 import { filtersCase } from './cases/filters.ts';
 import { offlineCase } from './cases/offline.ts';
+import { lockCase } from './cases/lock.ts';
 import { secondRevision, warmRefetch } from './cases/reuse.ts';
 import { scaleCase } from './cases/scale.ts';
 import { startupCase } from './cases/startup.ts';
@@ -33,6 +34,7 @@ function settingsText(c: BenchConfig): string {
     `- Nix of the fetch cases (1, 2), side by side in every repetition: ${c.nix.map((d) => (d === 'PATH' ? 'the nix on PATH' : d)).join(' and ')} (versions under Machine)`,
     `- scale (case 4): datasets of ${c.scale.map((n) => n.toLocaleString('en-US')).join(' and ')} files, 1 in 10 LFS (1 KiB each)`,
     `- offline evaluation (case 7): the ${Math.max(...c.scale).toLocaleString('en-US')}-file dataset and ${c.models} small models (4 files, one 4 KiB LFS weight), on ${c.nix.map((d) => (d === 'PATH' ? 'the nix on PATH' : d)).join(' and ')}`,
+    `- lock file (case 8): a lock of the ${c.models} small models of case 7`,
   ].join('\n');
 }
 
@@ -127,6 +129,7 @@ async function main(): Promise<number> {
     if (wants('filters')) await filtersCase(ctx);
     if (wants('scale')) await scaleCase(ctx);
     if (wants('offline')) await offlineCase(ctx);
+    if (wants('lock')) await lockCase(ctx);
   } catch (e) {
     code = 1;
     process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -17,6 +17,7 @@ import { handleApi } from './routes/api.ts';
 import { handleCdn } from './routes/cdn.ts';
 import { handleGit } from './routes/git.ts';
 import { handleResolve } from './routes/resolve.ts';
+import { mutations } from './mutate.ts';
 import { decodeSegs, lookup, mainCommit, repoKey, resolveRev, type HubState } from './state.ts';
 import type { HubOptions, RepoState, RepoType, RequestRecord, RunningHub, TokenSpec } from './types.ts';
 
@@ -198,6 +199,7 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
   });
 
   let closed: Promise<void> | null = null;
+  const change = mutations(state);
   return {
     url: state.hubUrl,
     cdnUrl: state.cdnUrl,
@@ -213,6 +215,9 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
       requests.length = 0;
       cdnBytes = 0;
     },
+    push: change.push,
+    moveTag: change.moveTag,
+    deleteRepo: change.deleteRepo,
     addFault: (f) => faults.add(f),
     clearFaults: () => {
       faults.clear();

@@ -123,6 +123,15 @@ export interface RunningHub {
   /** Where the bare git repos (`git/{models|datasets}/ORG/NAME.git`) and LFS objects (`lfs/SHA256`) live. */
   dataDir: string;
   repo(id: string, type?: RepoType): RepoState;
+  /**
+   * Adds a commit to `commit.branch` (default main; a new branch starts at main's tip) while
+   * running, as a push to the Hub does; resolves to its id. Earlier commits keep theirs.
+   */
+  push(id: string, commit: CommitSpec, type?: RepoType): Promise<string>;
+  /** Points `tag` (created when missing) at `target` (a branch, tag or commit), as a forced tag push does; resolves to the commit. */
+  moveTag(id: string, tag: string, target: string, type?: RepoType): Promise<string>;
+  /** Deletes the repository: the API, `resolve` and git then answer as for one that never existed. */
+  deleteRepo(id: string, type?: RepoType): Promise<void>;
   /** Every request served, in order. */
   requests: RequestRecord[];
   /** Sum of body bytes served by the CDN route (LFS content). */

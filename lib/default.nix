@@ -9,9 +9,13 @@
 , fetchgit ? (if pkgs == null || !(pkgs ? fetchgit) then throw "nix-hug: gitRepoHash needs `fetchgit` from nixpkgs: import ./lib { inherit pkgs; } or pkgs.callPackage ./lib { }" else pkgs.fetchgit)
 }:
 
-{
-  buildCache = import ./build-cache.nix { inherit runCommand; };
-  fetchDataset = import ./fetch-dataset.nix { inherit runCommand fetchgit; };
-  fetchModel = import ./fetch-model.nix { inherit runCommand fetchgit; };
-  fetchSpace = import ./fetch-space.nix { inherit runCommand fetchgit; };
-}
+let
+  self = {
+    buildCache = import ./build-cache.nix { inherit runCommand; };
+    fetchDataset = import ./fetch-dataset.nix { inherit runCommand fetchgit; };
+    fetchModel = import ./fetch-model.nix { inherit runCommand fetchgit; };
+    fetchSpace = import ./fetch-space.nix { inherit runCommand fetchgit; };
+    fromLock = import ./from-lock.nix { inherit (self) buildCache fetchDataset fetchModel fetchSpace; };
+  };
+in
+self

@@ -1,7 +1,8 @@
 # The flake's `checks`: tests of the library's logic that need neither the
-# network nor more of nixpkgs than `runCommand`. Each check's assertions run
-# while Nix evaluates it (a failure stops `nix flake check` with a message
-# naming the case); building it then records the cases that passed.
+# network nor more of nixpkgs than `runCommand` (and `fetchgit`, evaluated
+# only). Each check's assertions run while Nix evaluates it (a failure stops
+# `nix flake check` with a message naming the case); building it then records
+# the cases that passed.
 # `buildCache` is also built for real, from a stand-in fetch result.
 { runCommand, nix-hug-lib, libDir }:
 
@@ -70,6 +71,11 @@ let
       printf 'x' > "$out/sub/a b.txt"
     '';
   cache = nix-hug-lib.buildCache { models = [ fakeModel ]; };
+
+  # A lock file as `nix-hug add` writes it (inline manifests; a file of the
+  # flake's source, as a user's lock is): fromLock must evaluate it with no fetch at all.
+  lockFile = ./fixtures/nix-hug.lock;
+  locked = nix-hug-lib.fromLock lockFile;
 in
 {
   repo-url = check "repo-url" {
@@ -161,6 +167,16 @@ in
   fetchDataset = check "fetchDataset" {
     rejectsBranchAsRev = [ (throws (nix-hug-lib.fetchDataset { url = "org/set"; rev = "main"; fileTreeHash = hash; })) true ];
     rejectsModelUrl = [ (throws (nix-hug-lib.fetchDataset { url = "hf:org/repo"; inherit rev; fileTreeHash = hash; })) true ];
+  };
+
+  fromLock = check "fromLock" {
+    models = [ (attrNames locked.models) [ "tiny" ] ];
+    datasets = [ (attrNames locked.datasets) [ "set" ] ];
+    revision = [ locked.models.tiny.revision rev ];
+    repoId = [ locked.datasets.set.repoId "org/set" ];
+    evaluatesToDerivations = [ (builtins.all builtins.isString [ locked.models.tiny.drvPath locked.datasets.set.drvPath locked.cache.drvPath ]) true ];
+    attrArgument = [ (nix-hug-lib.fromLock { lock = lockFile; }).models.tiny.drvPath locked.models.tiny.drvPath ];
+    rejectsNewerVersion = [ (throws (nix-hug-lib.fromLock ./fixtures/newer.lock).models) true ];
   };
 
   # Built, not only evaluated: the layout huggingface_hub reads.

@@ -11,6 +11,9 @@ import { NixHugError } from './errors.js';
 import type { RepoFile } from './types.js';
 import { quote } from './ui/text.js';
 
+/** Expressions and lock files carry the manifest inline up to this many files (lines); larger ones go to a file of their own. */
+export const INLINE_MANIFEST_MAX_LINES = 200;
+
 /** Byte order of the UTF-8 encodings (what Nix's string `lessThan`/strcmp does), not JS's UTF-16 order. */
 export function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -57,7 +60,10 @@ export function checkRepoPath(path: string, repoId = 'the repository'): void {
   }
 }
 
-function checkLfs(file: RepoFile, repoId: string): void {
+/** What the manifest says of a file: its path, and the pointer's facts for an LFS file. */
+export type ManifestFile = Pick<RepoFile, 'path' | 'lfs'>;
+
+function checkLfs(file: ManifestFile, repoId: string): void {
   if (!file.lfs) return;
   const { sha256, size } = file.lfs;
   if (!/^[0-9a-f]{64}$/.test(sha256) || !Number.isSafeInteger(size) || size < 0) {
@@ -69,7 +75,7 @@ function checkLfs(file: RepoFile, repoId: string): void {
 }
 
 /** The manifest bytes. Throws on a forbidden path, a duplicate path or malformed LFS info. */
-export function canonicalManifest(files: readonly RepoFile[], repoId = 'the repository'): Buffer {
+export function canonicalManifest(files: readonly ManifestFile[], repoId = 'the repository'): Buffer {
   const keyed = files.map((f) => {
     checkRepoPath(f.path, repoId);
     checkLfs(f, repoId);
@@ -89,10 +95,36 @@ export function canonicalManifest(files: readonly RepoFile[], repoId = 'the repo
 }
 
 /** `sha256-` + base64(sha256(canonical manifest)). */
-export function fileTreeHash(files: readonly RepoFile[], repoId?: string): string {
+export function fileTreeHash(files: readonly ManifestFile[], repoId?: string): string {
   return canonicalManifestHash(canonicalManifest(files, repoId));
 }
 
 export function canonicalManifestHash(manifest: Uint8Array): string {
   return `sha256-${createHash('sha256').update(manifest).digest('base64')}`;
+}
+
+/**
+ * The manifest text → its files, in order; `where` names the text in errors
+ * (e.g. "the manifest file x.tsv"). Refuses what `canonicalManifest` would
+ * never write: a malformed line, a forbidden path, lines out of order.
+ */
+export function parseManifestText(text: string, where: string): ManifestFile[] {
+  if (text !== '' && !text.endsWith('\n')) throw new NixHugError(`${where} does not end with a newline`, 'write it again with nix-hug');
+  const lines = text === '' ? [] : text.slice(0, -1).split('\n');
+  const files = lines.map((line, i): ManifestFile => {
+    const m = /^([^\t]+)\t(?:git|lfs\t([0-9a-f]{64})\t(0|[1-9][0-9]{0,17}))$/.exec(line);
+    const size = m?.[3] === undefined ? null : Number(m[3]);
+    if (!m || (size !== null && !Number.isSafeInteger(size))) {
+      throw new NixHugError(`${where}, line ${i + 1}: ${quote(line)} is neither PATH<TAB>git nor PATH<TAB>lfs<TAB>SHA256<TAB>SIZE`, 'write it again with nix-hug');
+    }
+    const path = m[1]!;
+    checkRepoPath(path, where);
+    return { path, lfs: m[2] === undefined ? null : { sha256: m[2], size: size! } };
+  });
+  for (let i = 1; i < files.length; i++) {
+    if (compareUtf8(files[i - 1]!.path, files[i]!.path) >= 0) {
+      throw new NixHugError(`${where}, line ${i + 1}: ${quote(files[i]!.path)} is out of order or repeated`, 'a manifest lists every path once, sorted by bytes; write it again with nix-hug');
+    }
+  }
+  return files;
 }

@@ -81,6 +81,8 @@ function normalise(spec: CommandSpec, received: unknown[], options: Record<strin
 /** Set when a handler runs; the error report needs it even when parsing failed. */
 interface RunState {
   debug: boolean;
+  /** What the handler asked for when it ended without an error. */
+  exitCode: number;
 }
 
 function build(state: RunState): Command {
@@ -126,7 +128,7 @@ function build(state: RunState): Command {
       }
       const globals = command.optsWithGlobals<Record<string, unknown>>();
       state.debug = globals.debug === true;
-      spec.check?.(positional, options as never);
+      spec.check?.(positional as never, options as never);
       const [{ HANDLERS }, { createContext }] = await Promise.all([import('./commands/handlers.js'), import('./commands/context.js')]);
       const load: (() => Promise<(...args: never[]) => Promise<void>>) | undefined = HANDLERS[path as CommandPath];
       if (!load) throw new Error(`command ${path} has no handler in src/commands/handlers.ts`);
@@ -139,6 +141,7 @@ function build(state: RunState): Command {
         ctx.logger.warn(`a token given with ${longName(o)} is visible to other users of this machine (ps) and kept in your shell history: prefer ${o.env}, or \`hf auth login\``);
       }
       await handler(ctx, ...positional, options);
+      state.exitCode = ctx.exitCode;
     });
   };
   for (const spec of COMMANDS) declare(program, spec, spec.name);
@@ -247,10 +250,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     import('./ui/logger.js'),
     import('./ui/text.js'),
   ]);
-  const state: RunState = { debug: argv.includes('--debug') };
+  const state: RunState = { debug: argv.includes('--debug'), exitCode: 0 };
   try {
     await build(state).parseAsync(helpAsFlag(argv), { from: 'user' });
-    return 0;
+    return state.exitCode;
   } catch (err) {
     return report(err, state, argv);
   }

@@ -36,6 +36,8 @@ export interface CommandContext {
   stderrColors: Colors;
   /** The Hub client for this run (HF_ENDPOINT, token, retry settings), created on first use. */
   hub(): HubClient;
+  /** The exit code of a run that ends without an error (`outdated`: 1 when something moved). */
+  exitCode: number;
 }
 
 /** A writer that never loses output when stdout is a pipe, and stops quietly when the reader goes away (EPIPE). */
@@ -92,5 +94,6 @@ export function createContext(options: ContextOptions = {}): CommandContext {
     stderr,
     stderrColors,
     hub: () => (client ??= createHubClient({ endpoint: settings.endpoint(), token: settings.token(), http: settings.http() }, logger)),
+    exitCode: 0,
   };
 }

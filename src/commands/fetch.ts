@@ -18,7 +18,7 @@ import { nixPath } from '../nix/library.js';
 import { detectNix, type NixInfo } from '../nix/nix.js';
 import { checkOutLink, chooseOutLink, showLink } from '../nix/out-link.js';
 import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type PinnedFetch } from '../pin/pin.js';
-import { persistAfterBuild, restoreIfPersisted } from '../persist/auto.js';
+import { buildWithAutoPersist } from '../persist/auto.js';
 import { snapshotKey, type Filters, type RepoType } from '../types.js';
 import { checkVendorDir, vendorManifest } from '../vendor-manifest.js';
 import type { CommandContext } from './context.js';
@@ -179,24 +179,22 @@ async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: Fetch
     step('looking for nixpkgs');
     await nixpkgs;
     // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
-    step(`restoring ${what} from the persist store`);
     const key = snapshotKey(pin);
-    const io = { settings, log: ctx.logger, signal };
-    await restoreIfPersisted(io, key);
-    step(`building ${what}`);
     const toBuild = vendor ? { ...pinned, expression: vendor.built } : pinned;
-    storePath = await buildSnapshot(ctx, toBuild, {
-      quiet: opts.quiet,
-      signal,
-      hfCache: opts.hfCache !== false,
-      ...(nix ? { nix } : {}),
-      ...(nixpkgs ? { nixpkgs } : {}),
-      ...(outLink !== null ? { outLink } : {}),
-    });
-    ctx.logger.info(`built ${storePath}`);
-    reportRoot(ctx, storePath, outLink, replaced);
-    step(`persisting ${what}`);
-    await persistAfterBuild(io, key, storePath, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint });
+    const build = async () => {
+      const built = await buildSnapshot(ctx, toBuild, {
+        quiet: opts.quiet,
+        signal,
+        hfCache: opts.hfCache !== false,
+        ...(nix ? { nix } : {}),
+        ...(nixpkgs ? { nixpkgs } : {}),
+        ...(outLink !== null ? { outLink } : {}),
+      });
+      ctx.logger.info(`built ${built}`);
+      reportRoot(ctx, built, outLink, replaced);
+      return built;
+    };
+    storePath = await buildWithAutoPersist({ settings, log: ctx.logger, signal }, key, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint }, build, step);
     if (opts.out !== undefined) {
       step(`copying to ${opts.out}`);
       const dir = await copyOut({

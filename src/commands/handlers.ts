@@ -13,6 +13,10 @@ export type HandlerFor<P extends CommandPath> = (ctx: CommandContext, ...rest: [
 export const HANDLERS: { readonly [P in CommandPath]: () => Promise<HandlerFor<P>> } = {
   fetch: async () => (await import('./fetch.js')).run,
   ls: async () => (await import('./ls.js')).run,
+  add: async () => (await import('./add.js')).run,
+  update: async () => (await import('./update.js')).run,
+  outdated: async () => (await import('./outdated.js')).run,
+  remove: async () => (await import('./remove.js')).run,
   export: async () => (await import('./export.js')).run,
   import: async () => (await import('./import.js')).run,
   'store ls': async () => (await import('./store.js')).ls,

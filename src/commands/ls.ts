@@ -2,6 +2,7 @@
  * `nix-hug ls URL [--ref REF] [filters] [--json | --manifest]`: every file
  * of the repository at the revision, with size, LFS or not, and whether
  * `fetch` would select it; totals and the fileTreeHash at the end.
+ * `nix-hug ls --lock [FILE] [--json]`: the lock file's entries instead.
  */
 import { emptySelection, missingFiles, selector } from '../filters.js';
 import { listRepo, parsePinRequest, requestFilters } from '../pin/pin.js';
@@ -9,15 +10,19 @@ import { summarizeGguf } from '../gguf.js';
 import { repoPath } from '../hub/repo-type.js';
 import { canonicalManifest, canonicalManifestHash } from '../canonical-manifest.js';
 import type { RepoFile } from '../types.js';
+import { listEntries } from '../lock/list.js';
+import { lockLocation, readLock } from '../lock/lock-file.js';
 import { humanSize } from '../ui/size.js';
 import { printable, quote } from '../ui/text.js';
 import type { CommandContext } from './context.js';
 import type { LsOptions } from './registry.js';
+import { describeFilters } from './store.js';
 
 /** Lines per write: big listings go out in pieces, each awaited (backpressure). */
 const CHUNK = 1000;
 
-export async function run(ctx: CommandContext, url: string, opts: LsOptions): Promise<void> {
+export async function run(ctx: CommandContext, url: string | undefined, opts: LsOptions): Promise<void> {
+  if (opts.lock !== undefined || url === undefined) return listLock(ctx, opts.lock === true ? undefined : opts.lock, opts.json);
   // Everything the user typed is checked before the first request.
   const request = parsePinRequest(url, opts, ctx.settings.endpoint());
   const { repo, rev, ref, files } = await listRepo(ctx.hub(), request.target, ctx.logger);
@@ -104,4 +109,28 @@ export async function run(ctx: CommandContext, url: string, opts: LsOptions): Pr
     `${plural(files.length, 'file')}, ${selectedCount} selected: ${humanSize(selectedBytes)} of ${humanSize(totalBytes)} ` +
       `(${selectedBytes} of ${totalBytes} bytes)\nfileTreeHash ${hash}\n`,
   );
+}
+
+/** `ls --lock [FILE]`: one line per entry — name, type, repository, ref, commit, selected LFS bytes, filters — or JSON. */
+async function listLock(ctx: CommandContext, option: string | undefined, json: boolean): Promise<void> {
+  const loc = lockLocation(option, ctx.settings.lockFile, ctx.settings.cwd);
+  const listed = await listEntries(loc, await readLock(loc));
+  if (json) {
+    await ctx.stdout.write(JSON.stringify({ lock: loc.shown, entries: listed }, null, 2) + '\n');
+    return;
+  }
+  const rows = listed.map((e) => [
+    printable(e.name),
+    e.type,
+    printable(e.repoId) + (e.endpoint ? ` (${printable(e.endpoint)})` : ''),
+    e.ref === null ? '-' : printable(e.ref),
+    e.rev.slice(0, 7),
+    `${humanSize(e.lfsBytes)} in ${e.lfsFiles} LFS file${e.lfsFiles === 1 ? '' : 's'}`,
+    printable(describeFilters(e.filters)),
+  ]);
+  const head = ['NAME', 'TYPE', 'REPOSITORY', 'REF', 'REV', 'SELECTED', 'FILTERS'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  const out = [ctx.colors.dim(line(head)), ...rows.map(line), `${listed.length} ${listed.length === 1 ? 'entry' : 'entries'} in ${printable(loc.shown)}`];
+  await ctx.stdout.write(out.join('\n') + '\n');
 }

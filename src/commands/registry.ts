@@ -82,6 +82,17 @@ const NO_HF_CACHE_OPTION = {
   description: 'do not take LFS files from the local Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub)',
 } as const satisfies OptionSpec;
 
+/** `ls` lists a repository or the lock file (`--lock`): one of them, and the file flags only with a repository. */
+function repositoryOrLock(url: string | undefined, o: { lock: string | true | undefined; ref: string | undefined; include: string[]; exclude: string[]; file: string[]; manifest: boolean }): void {
+  if (o.lock === undefined) {
+    if (url === undefined) throw new UsageError('missing repository (or --lock)', 'nix-hug ls URL  or  nix-hug ls --lock [FILE]');
+    return;
+  }
+  if (url !== undefined) throw new UsageError('give either a repository or --lock, not both', 'nix-hug ls URL  or  nix-hug ls --lock [FILE]');
+  const flag = o.ref !== undefined ? '--ref' : o.include.length ? '--include' : o.exclude.length ? '--exclude' : o.file.length ? '--file' : o.manifest ? '--manifest' : null;
+  if (flag) throw new UsageError(`${flag} is about a repository's files; it cannot be combined with --lock`, 'nix-hug ls --lock [FILE] [--json]');
+}
+
 /** A dry run builds and writes nothing: the options that build or write make no sense with it. */
 function dryRunAlone(o: { dryRun: boolean; build: boolean; out: string | undefined; hfCache: string | boolean | undefined }): void {
   if (!o.dryRun) return;
@@ -144,13 +155,14 @@ export const LS = command({
   summary: 'list the files of a repository without downloading',
   description:
     'Lists every file at the revision: size, LFS or not, and whether fetch would select it under the given filters, with totals and the fileTreeHash; GGUF files grouped by quantization.',
-  arguments: [REPO_ARGUMENT],
+  arguments: [{ ...REPO_ARGUMENT, required: false }],
   options: [
     REF_OPTION,
     REVISION_OPTION,
     REPO_TYPE_OPTION,
     ...FILTER_OPTIONS,
-    { flags: '--json', description: 'print {repoId, type, endpoint, ref, rev, fileTreeHash, filters, ggufQuants, files: [{path, size, lfs, selected}]} as JSON' },
+    { flags: '--lock [file]', description: "instead of a repository, list the lock file's entries (default: $NIX_HUG_LOCK, else ./nix-hug.lock)", value: 'file' },
+    { flags: '--json', description: 'print {repoId, type, endpoint, ref, rev, fileTreeHash, filters, ggufQuants, files: [{path, size, lfs, selected}]} as JSON (with --lock: {lock, entries})' },
     { flags: '--manifest', description: 'print the canonical manifest whose sha256 is the fileTreeHash' },
     TOKEN_OPTION,
   ],
@@ -161,8 +173,99 @@ export const LS = command({
     nix-hug ls datasets/org/name --json | jq '.files[].path'  # machine-readable
     nix-hug ls bartowski/Qwen2.5-7B-Instruct-GGUF  # the GGUF files grouped by quantization
     nix-hug ls org/repo-GGUF:Q8_0  # what the :Q8_0 quantization selects
+    nix-hug ls --lock  # the entries of ./nix-hug.lock
   `),
-  check: (_args, o) => oneOutputFormat(o),
+  check: (args, o) => {
+    oneOutputFormat(o);
+    repositoryOrLock(args[0], o);
+  },
+});
+
+const LOCK_OPTION = { flags: '--lock <file>', description: 'the lock file (default: $NIX_HUG_LOCK, else ./nix-hug.lock)', value: 'file' } as const satisfies OptionSpec;
+
+/** Entry names: every remaining word. */
+function entryNames(description: string, required: boolean) {
+  return { name: 'names', description, required, variadic: true, value: 'lock-entry' } as const satisfies ArgumentSpec;
+}
+
+export const ADD = command({
+  name: 'add',
+  summary: 'pin a repository and record it in the lock file',
+  description:
+    'Pins like fetch (the ref resolved to a commit, fileTreeHash, gitRepoHash and the manifest), builds it unless --no-build, and records it in the lock file (./nix-hug.lock, --lock FILE or NIX_HUG_LOCK), which is created when missing. ' +
+    'The entry follows the ref (default main) for `nix-hug update`; a --ref that is a 40-hex commit pins it for good. ' +
+    'Manifests of up to 200 files go into the lock; larger ones into FILE.d/ beside it (commit both). In Nix: `(nix-hug-lib.fromLock ./nix-hug.lock).models.NAME`. ' +
+    'A name, or a repository with the same filters, already in the lock is refused unless --force, which replaces that entry.',
+  arguments: [REPO_ARGUMENT],
+  options: [
+    REF_OPTION,
+    REVISION_OPTION,
+    REPO_TYPE_OPTION,
+    ...FILTER_OPTIONS,
+    { flags: '--name <name>', description: "the entry's name (default: the repository's name); letters, digits, '_', '-', '.'" },
+    LOCK_OPTION,
+    { flags: '--force', description: 'replace an entry with the same name, or the same repository and filters' },
+    { flags: '--no-build', description: 'record the pin without downloading or building' },
+    NO_HF_CACHE_OPTION,
+    { flags: '--json', description: 'print the recorded entry as JSON' },
+    QUIET_OPTION,
+    TOKEN_OPTION,
+  ],
+  examples: examples(`
+    nix-hug add openai-community/gpt2  # pin main as 'gpt2' and build it
+    nix-hug add mistralai/Mistral-7B-Instruct-v0.3 --include '*.safetensors' --name mistral  # only the safetensors weights, as models.mistral
+    nix-hug add datasets/stanfordnlp/imdb --ref v1.0 --no-build  # a dataset at a tag, recorded without a download
+    nix-hug add org/repo --ref 0123456789abcdef0123456789abcdef01234567  # pinned to a commit: update leaves it
+  `),
+});
+
+export const UPDATE = command({
+  name: 'update',
+  summary: 'move lock entries to the newest commit of their ref',
+  description:
+    'Asks the Hub once per entry whether its branch or tag has moved. An entry that did not move stays byte for byte the same; a moved one is pinned again and built (only LFS files that changed are downloaded) unless --no-build. ' +
+    "Prints one line per entry: 'unchanged', or the old and new commits with the LFS bytes that differ. A repository that is gone (or a deleted ref) is reported and its entry kept; the exit code is then 1.",
+  arguments: [entryNames('entries to update (default: all)', false)],
+  options: [
+    LOCK_OPTION,
+    { flags: '--no-build', description: 'record the new pins without downloading or building' },
+    { flags: '--dry-run', description: 'only say what would change (like outdated, with exit code 0)' },
+    NO_HF_CACHE_OPTION,
+    { flags: '--json', description: 'print {lock, entries: [{name, state, rev, newRev, lfsFiles, lfsBytes, updated, storePath, error}]} as JSON' },
+    QUIET_OPTION,
+    TOKEN_OPTION,
+  ],
+  examples: examples(`
+    nix-hug update  # every entry that follows a ref
+    nix-hug update gpt2 mistral --no-build  # two entries, pins only
+    nix-hug update --dry-run  # what would change
+  `),
+});
+
+export const OUTDATED = command({
+  name: 'outdated',
+  summary: 'list lock entries whose ref has moved (exit code 1 when one has)',
+  description:
+    'What update would change, without changing anything: one revision request per entry, then the LFS bytes that differ for each moved one. Exit code 1 when an entry moved or could not be checked (a repository gone, a ref deleted), 0 when all are current: for CI jobs and bots.',
+  arguments: [entryNames('entries to check (default: all)', false)],
+  options: [LOCK_OPTION, { flags: '--json', description: 'print {lock, entries: [{name, state, rev, newRev, lfsFiles, lfsBytes, error}]} as JSON' }, TOKEN_OPTION],
+  examples: examples(`
+    nix-hug outdated  # one line per entry
+    nix-hug outdated --json | jq '.entries[] | select(.state == "moved") | .name'  # the names of moved entries
+    nix-hug outdated || nix-hug update  # in CI: update when something moved
+  `),
+});
+
+export const REMOVE = command({
+  name: 'remove',
+  summary: 'remove entries from the lock file',
+  description: 'Removes the named entries (and their manifest files in FILE.d/) from the lock file. The store paths stay until garbage collection.',
+  arguments: [entryNames('entries to remove', true)],
+  options: [LOCK_OPTION],
+  examples: examples(`
+    nix-hug remove gpt2  # drop the entry 'gpt2'
+    nix-hug remove a b --lock models.lock  # two entries of another lock file
+  `),
 });
 
 export const EXPORT = command({
@@ -289,7 +392,7 @@ export const COMPLETION = command({
   },
 });
 
-const WITH_HANDLERS: readonly CommandSpec[] = [FETCH, LS, EXPORT, IMPORT, STORE, SCAN, COMPLETION];
+const WITH_HANDLERS: readonly CommandSpec[] = [FETCH, LS, ADD, UPDATE, OUTDATED, REMOVE, EXPORT, IMPORT, STORE, SCAN, COMPLETION];
 
 /**
  * `nix-hug help COMMAND...` is `nix-hug COMMAND... --help`: src/cli.ts
@@ -313,6 +416,10 @@ export const COMMANDS: readonly CommandSpec[] = [...WITH_HANDLERS, HELP];
 export const RUNNABLE = {
   fetch: FETCH,
   ls: LS,
+  add: ADD,
+  update: UPDATE,
+  outdated: OUTDATED,
+  remove: REMOVE,
   export: EXPORT,
   import: IMPORT,
   'store ls': STORE_LS,
@@ -330,6 +437,10 @@ export type ArgsFor<P extends CommandPath> = ArgsOf<(typeof RUNNABLE)[P]['argume
 
 export type FetchOptions = OptionsFor<'fetch'>;
 export type LsOptions = OptionsFor<'ls'>;
+export type AddOptions = OptionsFor<'add'>;
+export type UpdateOptions = OptionsFor<'update'>;
+export type OutdatedOptions = OptionsFor<'outdated'>;
+export type RemoveOptions = OptionsFor<'remove'>;
 export type ExportOptions = OptionsFor<'export'>;
 export type ImportOptions = OptionsFor<'import'>;
 export type StoreLsOptions = OptionsFor<'store ls'>;

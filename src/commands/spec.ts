@@ -7,7 +7,7 @@
  */
 
 /** What a value completes to in a shell. */
-export type ValueKind = 'repo' | 'ref' | 'glob' | 'repo-path' | 'dir';
+export type ValueKind = 'repo' | 'ref' | 'glob' | 'repo-path' | 'dir' | 'file' | 'lock-entry';
 
 export interface OptionSpec {
   /** commander syntax: `--ref <ref>`, `-y, --yes`, `--no-build`. */
@@ -36,6 +36,8 @@ export interface ArgumentSpec {
   readonly name: string;
   readonly description: string;
   readonly required: boolean;
+  /** Takes every remaining word (`NAME...`); the handler gets an array (empty when none and not required). */
+  readonly variadic?: boolean;
   readonly value?: ValueKind;
   /** The only accepted words (completed by shells; `check` enforces them). */
   readonly choices?: readonly string[];
@@ -118,7 +120,7 @@ export interface CommandSpec<O extends readonly OptionSpec[] = readonly OptionSp
   readonly examples: readonly ExampleSpec[];
   readonly subcommands?: readonly CommandSpec[];
   /** Rules commander cannot express (the arguments as typed: checking them is its job); throws UsageError. */
-  check?(args: readonly (string | undefined)[], options: OptionsOf<O>): void;
+  check?(args: ArgsOf<A>, options: OptionsOf<O>): void;
 }
 
 /** A command declaration with its literal flags and arguments kept, for `OptionsOf` and `ArgsOf`. */

@@ -3,7 +3,7 @@
  * `__nix_hug_spec`) and one generic function that walks the words typed so
  * far. Only bash builtins: it works without the bash-completion package.
  */
-import { allCommands, PROGRAM, type CompletionCommand } from './model.js';
+import { allCommands, LOCK_NAMES_SED, PROGRAM, type CompletionArgument, type CompletionCommand } from './model.js';
 
 /** A bash single-quoted word. */
 export function bashQuote(s: string): string {
@@ -14,21 +14,30 @@ function words(xs: readonly string[]): string {
   return bashQuote(xs.join(' '));
 }
 
+/** What a positional completes to: its choices, or `@entries` for the lock file's entry names. */
+function argWords(a: CompletionArgument): string {
+  return a.value === 'lock-entry' ? '@entries' : (a.choices ?? []).join(' ');
+}
+
 function specCase(c: CompletionCommand): string {
   const opts = c.options.flatMap((o) => o.names);
   const valued = c.options.filter((o) => o.takesValue).flatMap((o) => o.names);
   const dirs = c.options.filter((o) => o.value === 'dir').flatMap((o) => o.names);
+  const files = c.options.filter((o) => o.value === 'file').flatMap((o) => o.names);
   // Flags that make sense once, as comma-joined alias groups (`-y,--yes`).
   const once = c.options.filter((o) => !o.repeatable).map((o) => o.names.join(','));
-  const args = c.arguments.map((a) => bashQuote((a.choices ?? []).join(' ')));
+  const args = c.arguments.map((a) => bashQuote(argWords(a)));
+  const variadic = c.arguments.length > 0 && c.arguments[c.arguments.length - 1]!.variadic;
   return [
     `    ${bashQuote(c.path.join(' '))})`,
     `      _nh_subs=${words(c.subcommands.map((s) => s.name))}`,
     `      _nh_opts=${words(opts)}`,
     `      _nh_valued=${words(valued)}`,
     `      _nh_dirs=${words(dirs)}`,
+    `      _nh_files=${words(files)}`,
     `      _nh_once=${words(once)}`,
     `      _nh_args=(${args.join(' ')})`,
+    `      _nh_variadic=${variadic ? 1 : 0}`,
     '      ;;',
   ].join('\n');
 }
@@ -39,21 +48,27 @@ export function bashScript(root: CompletionCommand): string {
 # command list. Load it in this shell with:  source <(${PROGRAM} completion bash)
 
 # The tables of one command path ('' is the program, 'store ls' a subcommand):
-# subcommands, flags, flags followed by a value, flags whose value is a folder,
-# flags given at most once (alias groups) and the choices of each positional.
+# subcommands, flags, flags followed by a value, flags whose value is a folder or
+# a file, flags given at most once (alias groups), the choices of each positional
+# (@entries: the lock file's entry names) and whether the last one repeats.
+# The entry names of the lock file ($NIX_HUG_LOCK, else ./nix-hug.lock).
+__nix_hug_entries() {
+  ${LOCK_NAMES_SED} -- "\${NIX_HUG_LOCK:-nix-hug.lock}" 2>/dev/null
+}
+
 __nix_hug_spec() {
   case "$1" in
 ${cases}
     *)
-      _nh_subs='' _nh_opts='' _nh_valued='' _nh_dirs='' _nh_once=''
-      _nh_args=()
+      _nh_subs='' _nh_opts='' _nh_valued='' _nh_dirs='' _nh_files='' _nh_once=''
+      _nh_args=() _nh_variadic=0
       ;;
   esac
 }
 
 _nix_hug() {
   local cur=\${COMP_WORDS[COMP_CWORD]} path='' word expect='' valueopt='' used=' ' npos=0 i
-  local _nh_subs _nh_opts _nh_valued _nh_dirs _nh_once _nh_args
+  local _nh_subs _nh_opts _nh_valued _nh_dirs _nh_files _nh_once _nh_args _nh_variadic
   __nix_hug_spec ''
   # Walk the words before the cursor: command words, flags and their values.
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -90,6 +105,9 @@ _nix_hug() {
     if [[ " $_nh_dirs " == *" $valueopt "* ]]; then
       compopt -o filenames 2>/dev/null
       mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+    elif [[ " $_nh_files " == *" $valueopt "* ]]; then
+      compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     fi
     return 0
   fi
@@ -106,8 +124,13 @@ _nix_hug() {
     mapfile -t COMPREPLY < <(compgen -W "$offer" -- "$cur")
   elif [[ -n $_nh_subs ]] && ((npos == 0)); then
     mapfile -t COMPREPLY < <(compgen -W "$_nh_subs" -- "$cur")
-  elif ((npos < \${#_nh_args[@]})); then
-    mapfile -t COMPREPLY < <(compgen -W "\${_nh_args[npos]}" -- "$cur")
+  else
+    local n=\${#_nh_args[@]} choices
+    ((npos >= n && _nh_variadic)) && npos=$((n - 1))
+    ((npos < n)) || return 0
+    choices=\${_nh_args[npos]}
+    [[ $choices == @entries ]] && choices=$(__nix_hug_entries)
+    mapfile -t COMPREPLY < <(compgen -W "$choices" -- "$cur")
   fi
   return 0
 }

@@ -16,7 +16,7 @@ export interface CompletionOption {
   takesValue: boolean;
   /** The value's placeholder in the help (`ref` for `--ref <ref>`), or ''. */
   valueName: string;
-  /** What that value is (only `dir` completes to something local). */
+  /** What that value is (`dir` and `file` complete to local paths, `lock-entry` to the lock file's names). */
   value?: ValueKind;
   /** The only values it takes (`--repo-type`). */
   choices?: readonly string[];
@@ -28,6 +28,8 @@ export interface CompletionOption {
 export interface CompletionArgument {
   name: string;
   required: boolean;
+  /** Takes every remaining word. */
+  variadic: boolean;
   value?: ValueKind;
   choices?: readonly string[];
   /** Takes every remaining word. */
@@ -73,7 +75,7 @@ function option(spec: OptionSpec, exclusive = false): CompletionOption {
 }
 
 function argument(spec: ArgumentSpec): CompletionArgument {
-  const out: CompletionArgument = { name: spec.name, required: spec.required };
+  const out: CompletionArgument = { name: spec.name, required: spec.required, variadic: spec.variadic === true };
   if (spec.value !== undefined) out.value = spec.value;
   if (spec.choices !== undefined) out.choices = spec.choices;
   if (spec.variadic) out.variadic = true;
@@ -116,6 +118,13 @@ export function completionTree(commands: readonly CommandSpec[], globalOptions: 
     subcommands: commands.map((c) => command(c, [c.name])),
   };
 }
+
+/**
+ * The lock file's entry names, for shells to complete `update NAME`: the
+ * `"name"` lines of `$NIX_HUG_LOCK`, else `./nix-hug.lock`, as nix-hug
+ * writes them (one key per line, names never hold quotes or backslashes).
+ */
+export const LOCK_NAMES_SED = `sed -n 's/^      "name": "\\(.*\\)",$/\\1/p'`;
 
 /** Every command of the tree, the program first, parents before children. */
 export function allCommands(root: CompletionCommand): CompletionCommand[] {

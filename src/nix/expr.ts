@@ -2,17 +2,17 @@
  * Renders the pinned, paste-ready Nix expression `fetch` prints (README, CLI),
  * with every string escaped so that it means exactly its bytes in Nix.
  */
-import { compareUtf8 } from '../canonical-manifest.js';
+import { compareUtf8, type ManifestFile } from '../canonical-manifest.js';
 import { REPO_TYPES } from '../hub/repo-type.js';
 import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';
-import type { Filters, PinnedRepo, RepoFile } from '../types.js';
+import type { Filters, PinnedRepo } from '../types.js';
 
 /** How the printed expression carries the canonical manifest. */
 export type ManifestForm =
   /** Not at all: evaluation lists the files from a git checkout. */
   | { kind: 'none' }
   /** As an attribute set of every file (small repositories). */
-  | { kind: 'inline'; files: readonly RepoFile[] }
+  | { kind: 'inline'; files: readonly ManifestFile[] }
   /** As a Nix path expression (already rendered) to a vendored manifest file. */
   | { kind: 'file'; nix: string };
 
@@ -62,7 +62,7 @@ export function relativeNixPath(relative: string): string {
 }
 
 /** `manifest = { … };` lines: one attribute per file, in manifest order. */
-function renderInlineManifest(files: readonly RepoFile[]): string[] {
+function renderInlineManifest(files: readonly ManifestFile[]): string[] {
   const sorted = [...files].sort((a, b) => compareUtf8(a.path, b.path));
   return [
     '  manifest = {',

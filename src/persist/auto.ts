@@ -101,3 +101,26 @@ export async function persistAfterBuild(io: AutoPersistIO, key: SnapshotKey, sto
     io.log.warn(`the snapshot was built but could not be persisted: ${describe(err)}`);
   }
 }
+
+/**
+ * A build with auto-persist around it: a collected snapshot restored from
+ * the persist store first (the build is then a no-op), the result exported
+ * after. Without auto-persist, just the build. `step` names each phase for
+ * the message of an interrupted command.
+ */
+export async function buildWithAutoPersist(
+  io: AutoPersistIO,
+  key: SnapshotKey,
+  pin: ExportPathRequest['pin'],
+  build: () => Promise<string>,
+  step: (what: string) => void = () => undefined,
+): Promise<string> {
+  const what = `${key.type} ${key.repoId}`;
+  step(`restoring ${what} from the persist store`);
+  await restoreIfPersisted(io, key);
+  step(`building ${what}`);
+  const storePath = await build();
+  step(`persisting ${what}`);
+  await persistAfterBuild(io, key, storePath, pin);
+  return storePath;
+}

@@ -6,7 +6,7 @@
  */
 import { NixHugError } from '../errors.js';
 import { buildFilters, emptySelection, missingFiles, selector } from '../filters.js';
-import { canonicalManifest, canonicalManifestHash } from '../canonical-manifest.js';
+import { canonicalManifest, canonicalManifestHash, INLINE_MANIFEST_MAX_LINES } from '../canonical-manifest.js';
 import type { HubClient, RepoInfo } from '../hub/client.js';
 import { parseTarget, resolveTarget, type ResolvedTarget, type Target } from '../hub/resolve.js';
 import { listRepoFiles } from '../hub/tree.js';
@@ -87,8 +87,7 @@ export interface PinnedFetch {
   expression: string;
 }
 
-/** Printed expressions carry the manifest inline up to this many files (lines); larger ones need --vendor. */
-export const INLINE_MANIFEST_MAX_LINES = 200;
+export { INLINE_MANIFEST_MAX_LINES } from '../canonical-manifest.js';
 
 /** The default way to carry the manifest: inline up to INLINE_MANIFEST_MAX_LINES files, else not at all. */
 export function defaultManifestForm(files: readonly RepoFile[]): ManifestForm {
@@ -104,23 +103,53 @@ export type PinSettings = Pick<Settings, 'env' | 'endpoint' | 'token' | 'http' |
  * `remember()` once the command succeeded).
  */
 export async function pinRepo(hub: HubClient, request: PinRequest, settings: PinSettings, logger: Logger, signal?: AbortSignal): Promise<PinnedFetch> {
+  const resolved = await resolveTarget(hub, request.target, logger);
+  const selection: Selection = {
+    filtersFor: (files) => requestFilters(request, resolved.repo, files),
+    mayRefuse: request.filters !== null || request.target.parsed.quant !== undefined,
+    refuseEmpty: request.flags.allowEmpty ? null : request.flags,
+  };
+  return pinCommit(hub, resolved, selection, settings, logger, signal);
+}
+
+/** Which files a pin keeps, and when pinning refuses them. */
+export interface Selection {
+  /** The filters once the files are listed (a GGUF quantization names its files only then). */
+  filtersFor: (files: readonly RepoFile[]) => Filters | null;
+  /** The selection may be refused once the files are known: git is asked nothing before that. */
+  mayRefuse: boolean;
+  /** --include/--exclude as typed, refused when they select none of the LFS files; null: never refused for that. */
+  refuseEmpty: Pick<PinFlags, 'include' | 'exclude'> | null;
+}
+
+/**
+ * `pinRepo` for a repository whose type and commit are known already (a
+ * lock file's entry).
+ */
+export async function pinCommit(
+  hub: HubClient,
+  resolved: ResolvedTarget,
+  selection: Selection,
+  settings: PinSettings,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<PinnedFetch> {
   const endpoint = settings.endpoint();
-  const { repo, rev, ref } = await resolveTarget(hub, request.target, logger);
+  const { repo, rev, ref } = resolved;
   const what = `${repo.type} ${repo.repoId}`;
   const token = settings.token()?.token ?? null;
   const startCheckout = () =>
     settle(gitCheckout({ endpoint, repo, rev, env: settings.env, token, http: settings.http(), cacheDir: settings.cacheDir, logger, ...(signal ? { signal } : {}) }));
   // The repo's info (private, gated) and its git objects come with the listing, not after it — unless the
   // file selection may still be refused once the files are known: then nothing is fetched before that.
-  const mayRefuse = request.filters !== null || request.target.parsed.quant !== undefined;
-  let checkoutR = mayRefuse ? null : startCheckout();
+  let checkoutR = selection.mayRefuse ? null : startCheckout();
   const [infoR, filesR] = await Promise.allSettled([hub.repoInfo(repo), listRepoFiles(hub, repo, rev)]);
   try {
     if (infoR.status === 'rejected') throw infoR.reason;
     if (filesR.status === 'rejected') throw filesR.reason;
     const info = infoR.value;
     const files = filesR.value;
-    const filters = requestFilters(request, repo, files);
+    const filters = selection.filtersFor(files);
     const missing = missingFiles(filters, files);
     if (missing.length > 0) {
       throw new NixHugError(
@@ -128,8 +157,8 @@ export async function pinRepo(hub: HubClient, request: PinRequest, settings: Pin
         `list the files with \`nix-hug ls ${repoPath(repo)} --ref ${ref}\``,
       );
     }
-    const empty = request.flags.allowEmpty ? null : emptySelection(request.flags, files);
-    if (empty !== null) throw emptySelectionError(empty, what, repo, ref);
+    const empty = selection.refuseEmpty && emptySelection(selection.refuseEmpty, files);
+    if (empty) throw emptySelectionError(empty, what, repo, ref);
     const checkedOut = await (checkoutR ??= startCheckout());
     if (checkedOut.status === 'rejected') {
       if ((info.private || info.gated !== false) && !token) throw tokenNeeded(info, endpoint, repo);

@@ -41,6 +41,8 @@ export interface Settings {
   persist(): Promise<PersistConfig>;
   /** The local Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub). */
   hfCache(): HfCacheLocation;
+  /** NIX_HUG_LOCK as given: the lock file when no --lock is given (null: ./nix-hug.lock). */
+  readonly lockFile: string | null;
 }
 
 /** `compute` once, on first call (a failure is not kept: it is thrown again, the same way, next time). */
@@ -76,6 +78,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     nixpkgs: nixpkgsPath(env),
     persist: once(() => loadPersistConfig(env, cwd)),
     hfCache: once(() => hfCacheLocation(env)),
+    lockFile: env.NIX_HUG_LOCK || null,
   };
 }
 

@@ -110,8 +110,11 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     has('7 offline evaluation', /^60-file dataset, evaluation-time route, cold, Nix \d+\.\d+/);
     has('7 offline evaluation', /^3 small models, no network \(gitRepoHash \+ manifest\), cold, Nix \d+\.\d+/);
     has('7 offline evaluation', /^3 small models, no network, cold: Nix's evaluator CPU, Nix \d+\.\d+/);
+    has('8 lock file', /^outdated, 3 entries, nothing moved$/);
+    has('8 lock file', /^fromLock eval, 3 entries \+ cache$/);
+    has('8 lock file', /^update --no-build, 1 of 3 moved$/);
     // Every row has a median, a min and a max with a unit.
-    for (const r of rows) assert.match(r[2] ?? '', /^-?[\d,.]+ ?(s|ms|×|B|MB|MB\/s)$/, `row without a value: ${r.join(' | ')}`);
+    for (const r of rows) assert.match(r[2] ?? '', /^-?[\d,.]+ ?(s|ms|×|B|MB|MB\/s|req)$/, `row without a value: ${r.join(' | ')}`);
   });
 
   it('counts the bytes the issue sets: all shards cold, none warm or for the second revision, only safetensors with --include', () => {
@@ -124,6 +127,7 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     }
     assert.deepEqual(bytes(row('3 second revision', /^LFS bytes/)), ['0 B', '0 B', '0 B']);
     assert.deepEqual(bytes(row('6 filters', /^CDN bytes$/)), Array(3).fill(`${(4 * 256 * 1024).toLocaleString('en-US')} B`));
+    assert.deepEqual(bytes(row('8 lock file', /^Hub requests of that outdated$/)), Array(3).fill('3 req'));
   });
 
   it('writes the same table to the results file with the machine and the settings', () => {

@@ -22,7 +22,7 @@ const hubOptions = { ...cliHubOptions, repos: cliHubOptions.repos.filter((r) => 
 
 // Found before any request: exit 2.
 const USAGE: Case[] = [
-  { name: 'missing argument', args: ['ls'], code: 2, says: ["missing required argument 'url'"] },
+  { name: 'missing argument', args: ['ls'], code: 2, says: ['missing repository (or --lock)'] },
   { name: 'too many arguments', args: ['ls', 'acme/folders', 'extra'], code: 2, says: ['too many arguments'] },
   { name: 'unknown option', args: ['ls', 'acme/folders', '--bogus'], code: 2, says: ["unknown option '--bogus'"] },
   { name: 'unknown command', args: ['lsx', 'acme/folders'], code: 2, says: ["unknown command 'lsx'"] },

@@ -19,7 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { nixString } from '../../src/nix/expr.ts';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
-import { nixTestEnv, type NixTestEnv, fetchExpr, hubFileTreeHash, nixBuild, ok, plain, REPO_ROOT, run, runNix } from '../support/index.ts';
+import { cliEnv, runCli, nixTestEnv, type NixTestEnv, fetchExpr, hubFileTreeHash, nixBuild, ok, plain, REPO_ROOT, run, runNix } from '../support/index.ts';
 
 const SYSTEM = process.arch === 'arm64' ? 'aarch64-linux' : 'x86_64-linux';
 const MODEL = 'flake-test/tiny';
@@ -69,7 +69,7 @@ describe('flake.nix with the nixpkgs stand-in', () => {
     // Nix 2.8 says "running flake checks...", Nix 2.19+ "running 8 flake checks...".
     const ran = /running (\d+ )?flake checks/.exec(plain(r.stderr));
     assert.ok(ran, r.stderr);
-    if (ran[1] !== undefined) assert.equal(Number(ran[1]), 8);
+    if (ran[1] !== undefined) assert.equal(Number(ran[1]), 9);
     assert.doesNotMatch(plain(r.stderr), /lacks attribute/);
   });
 
@@ -78,7 +78,7 @@ describe('flake.nix with the nixpkgs stand-in', () => {
       await runNix(['eval', '--json', `path:${flakeDir}#checks.${SYSTEM}`, '--apply', 'builtins.attrNames', ...withStub(flakeDir)], nix.env),
       'nix eval checks',
     );
-    assert.deepEqual(JSON.parse(names.stdout), ['buildCache', 'fetchDataset', 'fetchModel', 'filters', 'gitattributes', 'manifest', 'percent-encode', 'repo-url']);
+    assert.deepEqual(JSON.parse(names.stdout), ['buildCache', 'fetchDataset', 'fetchModel', 'filters', 'fromLock', 'gitattributes', 'manifest', 'percent-encode', 'repo-url']);
 
     // A copy whose base64 encoder uses a wrong alphabet: the manifest check must stop `nix flake check`.
     const broken = join(tmp, 'broken');
@@ -92,7 +92,7 @@ describe('flake.nix with the nixpkgs stand-in', () => {
 
   it('exposes lib.<system> with the library functions, and the overlay adds nix-hug and nix-hug-lib', async () => {
     const lib = ok(await runNix(['eval', '--json', `path:${flakeDir}#lib.x86_64-linux`, '--apply', 'builtins.attrNames', ...withStub(flakeDir)], nix.env), 'nix eval lib');
-    assert.deepEqual(JSON.parse(lib.stdout), ['buildCache', 'fetchDataset', 'fetchModel', 'fetchSpace']);
+    assert.deepEqual(JSON.parse(lib.stdout), ['buildCache', 'fetchDataset', 'fetchModel', 'fetchSpace', 'fromLock']);
 
     const overlay = [
       'overlay: let',
@@ -104,7 +104,7 @@ describe('flake.nix with the nixpkgs stand-in', () => {
       await runNix(['eval', '--impure', '--json', `path:${flakeDir}#overlays.default`, '--apply', overlay, ...withStub(flakeDir)], nix.env),
       'nix eval overlay',
     );
-    assert.deepEqual(JSON.parse(r.stdout), { lib: ['buildCache', 'fetchDataset', 'fetchModel', 'fetchSpace'], package: 'nix-hug-5.0.0' });
+    assert.deepEqual(JSON.parse(r.stdout), { lib: ['buildCache', 'fetchDataset', 'fetchModel', 'fetchSpace', 'fromLock'], package: 'nix-hug-5.0.0' });
   });
 
   it("wraps the package with nix and git on PATH, its lib/ and the flake's nixpkgs; the app runs it", async () => {
@@ -152,5 +152,48 @@ describe('flake.nix with the nixpkgs stand-in', () => {
 
     const direct = ok(await nixBuild(fetchExpr(args), nix.env), 'non-flake build');
     assert.equal(flakePath, direct.outPath, 'same store path as import ./lib { pkgs = import ./test/nixpkgs-stub { }; }');
+  });
+
+  // Last: it stops the Hub to show that evaluation needs none.
+  it("the lock-file flake of docs/nix-usage.md: evaluates without network, its dev shell's HF_HUB_CACHE holds the locked model", async () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs', 'nix-usage.md'), 'utf8');
+    const example = [...docs.matchAll(/^```nix\n([\s\S]*?)^```$/gm)].map((m) => m[1]!).find((b) => b.includes('fromLock ./nix-hug.lock'));
+    assert.ok(example, 'docs/nix-usage.md has the lock-file flake');
+    const consumer = join(tmp, 'lock-consumer');
+    mkdirSync(consumer);
+    writeFileSync(
+      join(consumer, 'flake.nix'),
+      example
+        .replace('"github:NixOS/nixpkgs/nixos-unstable"', nixString(stubRef(flakeDir)))
+        .replace('"path:/path/to/nix-hug"', nixString(`path:${flakeDir}`))
+        .replaceAll('"x86_64-linux"', nixString(SYSTEM)),
+    );
+    const cli = cliEnv({ HF_ENDPOINT: hub.url });
+    try {
+      const added = await runCli(['add', MODEL, '--name', 'gpt2', '--no-build'], cli.env, { cwd: consumer });
+      assert.equal(added.code, 0, added.stderr);
+    } finally {
+      cli.cleanup();
+    }
+    const rev = hub.repo(MODEL).refs.main!;
+    const flake = (attr: string) => `path:${consumer}#${attr}`;
+    const model = ok(await runNix(['build', flake(`packages.${SYSTEM}.gpt2`), '--no-write-lock-file', '--no-link', '--json'], nix.env), 'build the locked model');
+    const modelPath = (JSON.parse(model.stdout) as Array<{ outputs: { out: string } }>)[0]!.outputs.out;
+
+    await hub.close();
+    const offline = nixTestEnv();
+    try {
+      const noIfd = ['--option', 'allow-import-from-derivation', 'false', '--no-write-lock-file'];
+      const shellCache = flake(`devShells.${SYSTEM}.default.HF_HUB_CACHE`);
+      ok(await runNix(['eval', '--raw', `${shellCache}.drvPath`, ...noIfd], offline.env), 'evaluate the dev shell offline');
+      const cache = ok(await runNix(['build', shellCache, '--no-link', '--json', ...noIfd], offline.env), 'build its HF_HUB_CACHE offline');
+      const cachePath = (JSON.parse(cache.stdout) as Array<{ outputs: { out: string } }>)[0]!.outputs.out;
+      const snapshot = join(cachePath, 'models--flake-test--tiny', 'snapshots', rev);
+      assert.equal(readFileSync(join(snapshot, 'config.json'), 'utf8'), '{"model_type": "llama"}\n');
+      assert.ok(readFileSync(join(snapshot, 'model.safetensors')).equals(readFileSync(join(modelPath, 'model.safetensors'))));
+      assert.equal(readFileSync(join(cachePath, 'models--flake-test--tiny', 'refs', 'main'), 'utf8'), rev);
+    } finally {
+      offline.cleanup();
+    }
   });
 });

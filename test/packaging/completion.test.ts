@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { COMMANDS, GLOBAL_OPTIONS } from '../../src/commands/registry.ts';
 import { parseFlags } from '../../src/completion/model.ts';
-import { cliEnv, requireBuild, runCli, run } from '../support/index.ts';
+import { renderLock } from '../../src/lock/format.ts';
+import { cliEnv, lockEntry, requireBuild, runCli, run } from '../support/index.ts';
 
 let tmp: string;
 const scripts: Record<'bash' | 'zsh' | 'fish', string> = { bash: '', zsh: '', fish: '' };
@@ -37,7 +38,11 @@ before(async () => {
   mkdirSync(join(tmp, 'out', 'alpha'), { recursive: true });
   mkdirSync(join(tmp, 'out', 'a b'));
   writeFileSync(join(tmp, 'out', 'afile'), '');
+  // A lock file in the folder the shells run in: `update`, `outdated` and `remove` complete its names.
+  writeFileSync(join(tmp, 'nix-hug.lock'), renderLock({ entries: [lockEntry('gpt2'), lockEntry('Mistral-7B-v0.3'), lockEntry('squad', { type: 'dataset' })] }));
 });
+
+const ENTRY_NAMES = ['Mistral-7B-v0.3', 'gpt2', 'squad'];
 
 after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -97,6 +102,14 @@ describe('bash completion', () => {
     assert.deepEqual(await bashComplete('nix-hug', 'fetch', ''), [], 'a repository is not a local file');
   });
 
+  it("completes the lock file's entry names (every one after the first too) and files for --lock", async () => {
+    assert.deepEqual(sorted(await bashComplete('nix-hug', 'update', '')), ENTRY_NAMES);
+    assert.deepEqual(sorted(await bashComplete('nix-hug', 'remove', 'gpt2', '')), ENTRY_NAMES);
+    assert.deepEqual(await bashComplete('nix-hug', 'outdated', '--json', 'g'), ['gpt2']);
+    assert.deepEqual(await bashComplete('nix-hug', 'add', 'org/repo', '--lock', 'nix-hug.l'), ['nix-hug.lock']);
+    assert.deepEqual(await bashComplete('nix-hug', 'add', ''), [], 'a repository is not an entry');
+  });
+
   it('does not offer a flag twice unless it may repeat', async () => {
     // --revision is another name of --ref: neither is offered again.
     assert.deepEqual(await bashComplete('nix-hug', 'fetch', '--ref', 'main', '--r'), ['--repo-type']);
@@ -125,6 +138,9 @@ describe('fish completion', () => {
     assert.deepEqual(await fishComplete('nix-hug fetch --ref '), [], 'no local files for a ref');
     assert.deepEqual(sorted(await fishComplete('nix-hug fetch x --repo-type ')), ['dataset', 'model', 'space']);
     assert.deepEqual(sorted(await fishComplete('nix-hug help ')), sorted(commandNames.filter((n) => n !== 'help')));
+    assert.deepEqual(sorted(await fishComplete('nix-hug update ')), ENTRY_NAMES);
+    assert.deepEqual(sorted(await fishComplete('nix-hug remove squad ')), ENTRY_NAMES);
+    assert.deepEqual(await fishComplete('nix-hug add x --lock nix-hug.l'), ['nix-hug.lock']);
     for (const name of commandNames.filter((n) => n !== 'store')) {
       assert.deepEqual(sorted(await fishComplete(`nix-hug ${name} --`)), sorted([...flagsOf(name).filter((f) => f.startsWith('--')), '--help']), name);
     }
@@ -146,7 +162,7 @@ async function zshComplete(lines: string[]): Promise<Map<string, string[]>> {
 describe('zsh completion', () => {
   it('completes commands, subcommands, flags, shell names and folders when TAB is pressed', async () => {
     // zsh runs in `tmp`, which holds the scripts (files) and out/ (folders alpha, 'a b', and a file afile).
-    const lines = ['nix-hug f', 'nix-hug ', 'nix-hug fetch --in', 'nix-hug store ', 'nix-hug store ls --', 'nix-hug completion ', 'nix-hug fetch --out ', 'nix-hug fetch x --out out/a', 'nix-hug fetch --ref ', 'nix-hug import -y --'];
+    const lines = ['nix-hug f', 'nix-hug ', 'nix-hug fetch --in', 'nix-hug store ', 'nix-hug store ls --', 'nix-hug completion ', 'nix-hug fetch --out ', 'nix-hug fetch x --out out/a', 'nix-hug fetch --ref ', 'nix-hug import -y --', 'nix-hug update ', 'nix-hug remove gpt2 ', 'nix-hug add x --lock nix-hug.l'];
     const got = await zshComplete(lines);
     assert.deepEqual(got.get('nix-hug f'), ['fetch']);
     assert.deepEqual(got.get('nix-hug '), sorted(commandNames));
@@ -159,6 +175,9 @@ describe('zsh completion', () => {
     assert.deepEqual(got.get('nix-hug fetch x --out out/a'), ['a b', 'a\\ b', 'alpha', 'out']);
     assert.deepEqual(got.get('nix-hug fetch --ref '), [], 'no local files for a ref');
     assert.deepEqual(got.get('nix-hug import -y --'), ['--all', '--debug', '--help', '--ref'], '--yes is given already');
+    assert.deepEqual(got.get('nix-hug update '), ENTRY_NAMES);
+    assert.deepEqual(got.get('nix-hug remove gpt2 '), ENTRY_NAMES);
+    assert.deepEqual(got.get('nix-hug add x --lock nix-hug.l'), ['nix-hug.lock']);
   });
 
   it('parses, and registers _nix-hug both from $fpath (compinit) and when sourced', async () => {

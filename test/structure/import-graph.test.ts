@@ -56,10 +56,11 @@ const ALLOWED: Record<string, (p: string) => boolean> = {
  * or an earlier one. Settings are read before anything talks to Nix or the
  * Hub; pinning only asks the Hub (its API, and git for a commit's objects);
  * building takes a pin; copying out and
- * persisting take a built store path; the commands put them together.
+ * persisting take a built store path; the lock file records pins (and
+ * builds them as fromLock will); the commands put them together.
  */
 const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['base', ['src/types.ts', 'src/errors.ts', 'src/interrupt.ts', 'src/pid.ts', 'src/ui/', 'src/canonical-manifest.ts', 'src/filters.ts', 'src/gguf.ts', 'src/hub/repo-type.ts']],
+  ['base', ['src/types.ts', 'src/errors.ts', 'src/interrupt.ts', 'src/pid.ts', 'src/ui/', 'src/canonical-manifest.ts', 'src/filters.ts', 'src/gguf.ts', 'src/hub/repo-type.ts', 'src/fs/']],
   ['settings', ['src/settings/']],
   ['nix', ['src/nix/']],
   ['hub', ['src/hub/']],
@@ -68,6 +69,7 @@ const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['pin', ['src/pin/']],
   ['build', ['src/build/']],
   ['out and persist', ['src/out-dir.ts', 'src/vendor-manifest.ts', 'src/persist/']],
+  ['lock file', ['src/lock/']],
   ['command registry', ['src/commands/spec.ts', 'src/commands/registry.ts']],
   ['completion', ['src/completion/']],
   ['commands', ['src/commands/']],

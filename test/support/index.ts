@@ -15,3 +15,4 @@ export * from './repos.ts';
 export * from './servers.ts';
 export * from './nix-matrix.ts';
 export * from './nix-daemon.ts';
+export * from './lock.ts';

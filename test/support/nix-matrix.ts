@@ -39,6 +39,7 @@ export const NIX_SUITES = [
   'test/flake/',
   'test/hardening/',
   'test/lib/',
+  'test/lock/',
   'test/nix/',
   'test/packaging/',
   'test/persist/',
