@@ -11,7 +11,7 @@ import { startNixpkgsCheck } from '../build/build.js';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { buildForLock } from '../lock/build.js';
-import { checkEntries } from '../lock/check.js';
+import { checkEntries, emptiedByMove } from '../lock/check.js';
 import { sameSelection, selectEntries } from '../lock/entry.js';
 import { entryHubs } from '../lock/entry-hub.js';
 import type { LockEntry } from '../lock/format.js';
@@ -81,6 +81,8 @@ export async function run(ctx: CommandContext, names: string[], opts: UpdateOpti
             ctx.logger.warn(`${entry.name}: ${err.message}; the LFS bytes that differ are not known`);
             return null;
           });
+          const emptied = change && emptiedByMove(entry, state.rev, change);
+          if (emptied) throw emptied; // before any download
           const storePath = opts.build
             ? await buildForLock({ settings: at.settings, hub: () => at.hub, logger: ctx.logger, stderr: ctx.stderr }, pinned, {
                 quiet: opts.quiet,

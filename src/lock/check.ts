@@ -78,20 +78,41 @@ export interface LfsChange {
   files: number;
   /** Their bytes: what a build downloads when the old pin is in the store. */
   bytes: number;
+  /** How many LFS files the filters select, before and after. */
+  selectedBefore: number;
+  selectedAfter: number;
 }
 
 /** Selected LFS files of `after` whose sha256 no selected file of `before` has. */
 export function lfsChange(before: readonly ManifestFile[], after: readonly ManifestFile[], filters: Filters | null): LfsChange {
   const selected = selector(filters);
-  const had = new Set(before.filter((f) => f.lfs && selected(f)).map((f) => f.lfs!.sha256));
+  const old = before.filter((f) => f.lfs && selected(f));
+  const had = new Set(old.map((f) => f.lfs!.sha256));
   const counted = new Set<string>();
   let files = 0;
   let bytes = 0;
+  let selectedAfter = 0;
   for (const f of after) {
-    if (!f.lfs || !selected(f) || had.has(f.lfs.sha256)) continue;
+    if (!f.lfs || !selected(f)) continue;
+    selectedAfter++;
+    if (had.has(f.lfs.sha256)) continue;
     files++;
     if (!counted.has(f.lfs.sha256)) bytes += f.lfs.size; // the same bytes twice download once
     counted.add(f.lfs.sha256);
   }
-  return { files, bytes };
+  return { files, bytes, selectedBefore: old.length, selectedAfter };
+}
+
+/**
+ * The error for a move after which the entry's filters select none of the
+ * LFS files any more (the weights were renamed or moved): such a pin would
+ * build a snapshot without weights, so the entry is kept instead. Null when
+ * the move is fine.
+ */
+export function emptiedByMove(entry: LockEntry, rev: string, change: LfsChange): NixHugError | null {
+  if (change.selectedBefore === 0 || change.selectedAfter > 0) return null;
+  return new NixHugError(
+    `at ${rev.slice(0, 7)} the filters of ${quote(entry.name)} select none of the LFS files of ${describeEntry(entry)} (${change.selectedBefore} at ${entry.rev.slice(0, 7)}): the weights were renamed or removed`,
+    `the entry was kept; pin it again with filters that fit: \`nix-hug add --force --name ${entry.name} ...\``,
+  );
 }

@@ -7,7 +7,7 @@
 import type { ManifestFile } from '../canonical-manifest.js';
 import { NixHugError } from '../errors.js';
 import { listRepoFiles } from '../hub/tree.js';
-import { checkEntries, lfsChange, type LfsChange } from './check.js';
+import { checkEntries, emptiedByMove, lfsChange, type LfsChange } from './check.js';
 import type { EntryHubs } from './entry-hub.js';
 import type { LockEntry } from './format.js';
 import { entryManifest, type LockLocation } from './lock-file.js';
@@ -30,7 +30,9 @@ export async function describeMoves(hubs: EntryHubs, loc: LockLocation, entries:
       continue;
     }
     try {
-      await onReport(entryReport(entry, state, await measureMove(hubs, loc, entry, state.rev)));
+      const change = await measureMove(hubs, loc, entry, state.rev);
+      const emptied = emptiedByMove(entry, state.rev, change);
+      await onReport(emptied ? failedReport(entryReport(entry, state, change), emptied) : entryReport(entry, state, change));
     } catch (err) {
       if (!(err instanceof NixHugError)) throw err;
       await onReport(failedReport(entryReport(entry, state), err));

@@ -40,6 +40,7 @@ before(async () => {
       small('lk/moving'),
       small('lk/tagged', { commits: [{ files: { 'config.json': '{}\n', 'w.bin': { lfs: { size: 800, seed: 'tagged-1' } } }, tags: ['v1'] }] }),
       small('lk/vanishing'),
+      small('lk/renamed'),
       small('lk/private', { private: true }),
       { id: 'lk/set', type: 'dataset', commits: [{ files: { 'train.parquet': { lfs: { size: 700, seed: 'set-train' } }, 'README.md': '# set\n' } }] },
       { id: 'lk/many', type: 'dataset', gitattributes: 'none', commits: [{ files: MANY }] },
@@ -260,6 +261,19 @@ describe('nix-hug outdated and update', () => {
     assert.equal(out.stdout, `tagged  ${first.slice(0, 7)} → ${second.slice(0, 7)} (v1): 1 LFS file differs, 900 B\n`);
     await ok(d, ['update', '--no-build']);
     assert.deepEqual([entryOf(d, 'tagged').ref, entryOf(d, 'tagged').rev], ['v1', second]);
+  });
+
+  it('a move after which the filters select no weights is refused, the entry kept', async () => {
+    const d = workdir();
+    await ok(d, ['add', 'lk/renamed', '--include', '*.safetensors', '--no-build']);
+    const before = readFileSync(join(d, 'nix-hug.lock'), 'utf8');
+    const next = await hub.push('lk/renamed', { files: { 'model.safetensors': null, 'model.bin': { lfs: { size: 3000, seed: 'lk/renamed-st' } } } });
+    for (const args of [['outdated'], ['update', '--no-build']]) {
+      const r = await nixHug(d, args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stdout, new RegExp(`^renamed  failed: at ${next.slice(0, 7)} the filters of 'renamed' select none of the LFS files of model lk/renamed .*\\(1 at \\w{7}\\): the weights were renamed or removed$`, 'm'));
+    }
+    assert.equal(readFileSync(join(d, 'nix-hug.lock'), 'utf8'), before);
   });
 
   it('a repository that disappears is reported, its entry kept, and both commands exit 1', async () => {
