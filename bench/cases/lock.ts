@@ -66,8 +66,10 @@ export async function lockCase(ctx: BenchContext): Promise<void> {
 
     // Cold evaluation: no .drv of these repos (snapshots, checkouts, blobs) in the store. (The cache's own
     // .drv is named hf-hub-cache like everyone's: left alone.)
-    const revs = await Promise.all(ids.map((id) => revision(ctx.hub, 'model', id, 'main')));
-    await deletePaths({ prefixes: revs.map((r) => snapshotPrefix('model', r.id, r.rev)), blobs: revs.flatMap((r) => r.lfs.map((f) => f.lfs!.sha256)) }, env);
+    // Every commit of these repos (a blob's .drv names its URL, so each commit evaluated had its own).
+    const prefixes = ids.flatMap((id) => ctx.hub.repo(id).commits.map((rev) => snapshotPrefix('model', id, rev)));
+    const blobs = (await Promise.all(ids.map((id) => revision(ctx.hub, 'model', id, 'main')))).flatMap((r) => r.lfs.map((f) => f.lfs!.sha256));
+    await deletePaths({ prefixes, blobs }, env);
     const e = ok(await run('nix', ['eval', '--json', '--option', 'allow-import-from-derivation', 'false', '-f', evalFile], env), 'nix eval of fromLock');
     const drvs = JSON.parse(e.stdout) as string[];
     if (drvs.length !== n + 1 || !drvs.every((d) => d.endsWith('.drv'))) throw new Error(`fromLock gave ${drvs.length} derivations for ${n} entries`);
