@@ -8,7 +8,7 @@
 import { startNixpkgsCheck } from '../build/build.js';
 import { UsageError } from '../errors.js';
 import { resolveTarget } from '../hub/resolve.js';
-import { onInterrupt } from '../interrupt.js';
+import { interruptible } from '../interrupt.js';
 import { buildForLock } from '../lock/build.js';
 import { defaultEntryName, describeEntry, entryFromPin, entryNameProblem, sameSelection, trackedRef } from '../lock/entry.js';
 import type { Lock, LockEntry } from '../lock/format.js';
@@ -51,7 +51,8 @@ export async function run(ctx: CommandContext, url: string, opts: AddOptions): P
   // Input errors, and a lock file that cannot be written back, before any request.
   const loc = lockLocation(opts.lock, settings.lockFile, settings.cwd);
   const endpoint = settings.endpoint();
-  const { target, filters } = parsePinRequest(url, opts, endpoint);
+  const request = parsePinRequest(url, opts, endpoint);
+  const { target, filters } = request;
   const name = opts.name ?? defaultEntryName(target.parsed.repoId);
   const problem = entryNameProblem(name);
   if (problem) throw new UsageError(`the entry name ${quote(name)} is not allowed: ${problem}`, 'choose another with --name NAME');
@@ -59,20 +60,32 @@ export async function run(ctx: CommandContext, url: string, opts: AddOptions): P
   const taken = before?.lock.entries.find((e) => e.name === name);
   if (taken && !opts.force) throw clashError(taken, { name, type: target.parsed.type ?? taken.type, repoId: target.parsed.repoId, endpoint, filters }, loc.shown);
   const nix = opts.build ? await detectNix(settings.env) : undefined;
-  const interrupt = onInterrupt();
-  try {
-    const nixpkgs = opts.build ? startNixpkgsCheck(settings, interrupt.signal) : undefined;
+  await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
+    const nixpkgs = opts.build ? startNixpkgsCheck(settings, signal) : undefined;
     const resolved = await resolveTarget(ctx.hub(), target, ctx.logger);
     const candidate: Candidate = { name, type: resolved.repo.type, repoId: resolved.repo.repoId, endpoint, filters };
     const clash = clashes(before?.lock ?? null, candidate)[0];
     if (clash && !opts.force) throw clashError(clash, candidate, loc.shown); // before any download
-    const pinned = await pinCommit(ctx.hub(), resolved, (files) => requestFilters({ target, filters }, resolved.repo, files), settings, ctx.logger, interrupt.signal);
+    const pinned = await pinCommit(
+      ctx.hub(),
+      resolved,
+      {
+        filtersFor: (files) => requestFilters(request, resolved.repo, files),
+        mayRefuse: filters !== null || target.parsed.quant !== undefined,
+        refuseEmpty: opts.allowEmpty ? null : request.flags,
+      },
+      settings,
+      ctx.logger,
+      signal,
+    );
     // A GGUF quantization (`org/repo:QUANT`) became exact file filters: those are recorded, and compared.
     const recorded: Candidate = { ...candidate, filters: pinned.pin.filters };
     try {
+      step(`building ${describeEntry(recorded)}`);
       const storePath = opts.build
-        ? await buildForLock(ctx, pinned, { quiet: opts.quiet, signal: interrupt.signal, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) })
+        ? await buildForLock(ctx, pinned, { quiet: opts.quiet, signal, ...(nix ? { nix } : {}), ...(nixpkgs ? { nixpkgs } : {}) })
         : null;
+      step(`writing ${loc.shown}`);
       const { entry, replaced } = await changeLock(loc, async (current) => {
         // Again, under the mutex: another add may have landed meanwhile.
         const found = clashes(current, recorded);
@@ -95,7 +108,5 @@ export async function run(ctx: CommandContext, url: string, opts: AddOptions): P
     } finally {
       await pinned.checkout.dispose();
     }
-  } finally {
-    interrupt.dispose();
-  }
+  });
 }

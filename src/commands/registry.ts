@@ -202,6 +202,7 @@ export const ADD = command({
     REVISION_OPTION,
     REPO_TYPE_OPTION,
     ...FILTER_OPTIONS,
+    ALLOW_EMPTY_OPTION,
     { flags: '--name <name>', description: "the entry's name (default: the repository's name); letters, digits, '_', '-', '.'" },
     LOCK_OPTION,
     { flags: '--force', description: 'replace an entry with the same name, or the same repository and filters' },

@@ -9,7 +9,7 @@
  */
 import { startNixpkgsCheck } from '../build/build.js';
 import { InterruptedError, NixHugError } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
+import { interruptible } from '../interrupt.js';
 import { buildForLock } from '../lock/build.js';
 import { checkEntries, emptiedByMove } from '../lock/check.js';
 import { sameSelection, selectEntries } from '../lock/entry.js';
@@ -58,9 +58,8 @@ export async function run(ctx: CommandContext, names: string[], opts: UpdateOpti
     return;
   }
   const nix = opts.build ? await detectNix(settings.env) : undefined; // no request when nothing could be built
-  const interrupt = onInterrupt();
-  try {
-    const nixpkgs = opts.build ? startNixpkgsCheck(settings, interrupt.signal) : undefined;
+  await interruptible(`asking the Hub about ${entries.length} lock entries`, async ({ signal, step }) => {
+    const nixpkgs = opts.build ? startNixpkgsCheck(settings, signal) : undefined;
     const states = await checkEntries(hubs, entries);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
@@ -70,10 +69,11 @@ export async function run(ctx: CommandContext, names: string[], opts: UpdateOpti
         await printer.add(base);
         continue;
       }
+      step(`updating ${entry.name}`);
       try {
         const at = hubs.of(entry.endpoint);
         const resolved = { repo: { type: entry.type, repoId: entry.repoId }, ref: entry.ref ?? state.rev, rev: state.rev };
-        const pinned = await pinCommit(at.hub, resolved, () => entry.filters, at.settings, ctx.logger, interrupt.signal);
+        const pinned = await pinCommit(at.hub, resolved, { filtersFor: () => entry.filters, mayRefuse: entry.filters !== null, refuseEmpty: null }, at.settings, ctx.logger, signal);
         try {
           // Only for the report: a recorded manifest that cannot be read does not stop the move.
           const change = await measureMove(hubs, loc, entry, state.rev, pinned.files).catch((err: unknown) => {
@@ -86,7 +86,7 @@ export async function run(ctx: CommandContext, names: string[], opts: UpdateOpti
           const storePath = opts.build
             ? await buildForLock({ settings: at.settings, hub: () => at.hub, logger: ctx.logger, stderr: ctx.stderr }, pinned, {
                 quiet: opts.quiet,
-                signal: interrupt.signal,
+                signal: signal,
                 ...(nix ? { nix } : {}),
                 ...(nixpkgs ? { nixpkgs } : {}),
               })
@@ -101,14 +101,12 @@ export async function run(ctx: CommandContext, names: string[], opts: UpdateOpti
           await pinned.checkout.dispose();
         }
       } catch (err) {
-        if (interrupt.signal.aborted || err instanceof InterruptedError) throw err;
+        if (signal.aborted || err instanceof InterruptedError) throw err;
         if (!(err instanceof NixHugError)) throw err;
         await printer.add(failedReport(base, err));
       }
     }
     const failure = notAllUpdated(await printer.end('updated'), 'updated');
     if (failure) throw failure;
-  } finally {
-    interrupt.dispose();
-  }
+  });
 }
