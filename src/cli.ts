@@ -50,7 +50,7 @@ function longName(spec: OptionSpec): string {
  * options for the environment (`--token`) are taken out. Returns the
  * handler's positional arguments and those environment variables.
  */
-function normalise(spec: CommandSpec, received: unknown[], options: Record<string, unknown>): { positional: (string | undefined)[]; env: Record<string, string> } {
+function normalise(spec: CommandSpec, received: unknown[], options: Record<string, unknown>): { positional: (string | string[] | undefined)[]; env: Record<string, string> } {
   const env: Record<string, string> = {};
   for (const o of spec.options) {
     const key = flags.optionKey(o.flags);
@@ -69,10 +69,11 @@ function normalise(spec: CommandSpec, received: unknown[], options: Record<strin
       delete options[key];
     }
   }
-  const positional: (string | undefined)[] = [];
+  // Strings, and an array for a variadic argument (`update NAME...`).
+  const positional: (string | string[] | undefined)[] = [];
   spec.arguments.forEach((a, i) => {
     const value = received[i];
-    if (a.appendTo === undefined) positional.push(value as string | undefined);
+    if (a.appendTo === undefined) positional.push(value as string | string[] | undefined);
     else options[a.appendTo] = [...((options[a.appendTo] as string[] | undefined) ?? []), ...((value as string[] | undefined) ?? [])];
   });
   return { positional, env };

@@ -41,8 +41,6 @@ export interface ArgumentSpec {
   readonly value?: ValueKind;
   /** The only accepted words (completed by shells; `check` enforces them). */
   readonly choices?: readonly string[];
-  /** Takes every remaining word (`[files...]`). */
-  readonly variadic?: boolean;
   /**
    * The words are more values of the repeatable option with this key
    * (`fetch REPO config.json` = `fetch REPO --file config.json`), not an

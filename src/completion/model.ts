@@ -32,8 +32,6 @@ export interface CompletionArgument {
   variadic: boolean;
   value?: ValueKind;
   choices?: readonly string[];
-  /** Takes every remaining word. */
-  variadic?: boolean;
 }
 
 export interface CompletionCommand {
@@ -78,7 +76,6 @@ function argument(spec: ArgumentSpec): CompletionArgument {
   const out: CompletionArgument = { name: spec.name, required: spec.required, variadic: spec.variadic === true };
   if (spec.value !== undefined) out.value = spec.value;
   if (spec.choices !== undefined) out.choices = spec.choices;
-  if (spec.variadic) out.variadic = true;
   return out;
 }
 
