@@ -188,7 +188,16 @@ describe('nix-hug outdated and update', () => {
     const d = workdir();
     await ok(d, ['add', 'lk/alpha', '--no-build']);
     await ok(d, ['add', 'lk/beta', '--no-build']);
-    await ok(d, ['add', 'lk/alpha', '--name', 'pinned', '--ref', hub.repo('lk/alpha').refs.main!, '--include', '*.bin', '--no-build']);
+    const pinArgs = ['add', 'lk/alpha', '--name', 'pinned', '--ref', hub.repo('lk/alpha').refs.main!, '--include', '*.bin', '--no-build'];
+    // Filters that select none of the weights are refused as fetch refuses them, before git is asked …
+    hub.resetStats();
+    const refused = await nixHug(d, pinArgs);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /--include '\*\.bin' selects none of the 1 LFS file\(s\) of model lk\/alpha .*\n.*add --allow-empty/);
+    assert.deepEqual(hub.requests.filter((q) => q.route === 'git'), []);
+    assert.equal(lockOf(d).entries.length, 2, 'the lock is unchanged');
+    // … unless --allow-empty.
+    await ok(d, [...pinArgs, '--allow-empty']);
     hub.resetStats();
     const r = await ok(d, ['outdated']);
     const rev7 = (name: string) => entryOf(d, name).rev.slice(0, 7);
