@@ -24,11 +24,11 @@ import { tokenNeeded, type PinnedFetch } from '../pin/pin.js';
 import type { Settings } from '../settings/index.js';
 import type { RepoFile } from '../types.js';
 import { DownloadProgress } from './download-progress.js';
-import type { Logger } from '../ui/logger.js';
+import { waiting, type Logger } from '../ui/logger.js';
 import { humanSize } from '../ui/size.js';
 import { addCheckoutToStore } from './add-checkout.js';
 import { explainBuildFailure } from './build-failure.js';
-import { NixActivities } from './nix-activity.js';
+import { NixActivities, NixWaitStatus } from './nix-activity.js';
 import { prebuildBlobs, processCount } from './parallel-blobs.js';
 import { partialDownloads, prefetchBlobs } from './prefetch-blobs.js';
 import { resolveUrl } from './resolve-url.js';
@@ -62,6 +62,9 @@ function checkNixpkgsOf(settings: NixpkgsSettings, signal?: AbortSignal): Promis
   return checkNixpkgs(settings.nixpkgs, settings.env, settings.http(), signal);
 }
 
+/** What the nixpkgs check is doing when it makes the user wait (reading a flake registry offline takes seconds). */
+export const NIXPKGS_WAIT = 'waiting for Nix to find nixpkgs (<nixpkgs> on NIX_PATH, else the nixpkgs of the flake registry)';
+
 /**
  * `checkNixpkgs` started now, to run while the Hub is asked; hand it to
  * `buildSnapshot`. Its failure waits for that (never an unhandled rejection).
@@ -80,7 +83,7 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
   const nix = opts.nix ?? (await detectNix(env));
   ctx.logger.debug(`using Nix ${nix.version}${nix.isLix ? ' (Lix)' : ''}`);
   // Nothing is downloaded until the build is known to find nixpkgs.
-  await (opts.nixpkgs ?? checkNixpkgsOf(ctx.settings, opts.signal));
+  await waiting(ctx.logger, NIXPKGS_WAIT, opts.nixpkgs ?? checkNixpkgsOf(ctx.settings, opts.signal));
 
   // The checkout the library would clone at build time: from our own clone, so no second clone (nor token) is
   // needed. Added while the store is asked and the blobs download (they do not need it); the snapshot's
@@ -147,14 +150,20 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
     stream: ctx.stderr,
     mode: opts.quiet ? 'quiet' : ctx.stderr.isTTY ? 'bar' : 'lines',
     formatBytes: humanSize,
+    onOutput: () => ctx.logger.touch(),
   });
   const signal = opts.signal ? { signal: opts.signal } : {};
   // Which blobs Nix finished (until a signal: what it stops is not finished), and with --debug each
   // download, blob registration and build as Nix reports it, with its duration.
   const activities = new NixActivities(ctx.logger.debugEnabled ? (line) => ctx.logger.debug(line) : null);
+  // Nix says nothing while it evaluates, asks binary caches or assembles: nix-hug says it for it.
+  const status = new NixWaitStatus('evaluating the expression (fetchGit of the repository)');
+  const wait = ctx.logger.waitFor(`waiting for Nix: ${status.current()}`);
   const onEvent = (ev: NixLogEvent) => {
     progress.onEvent(ev);
     if (!opts.signal?.aborted) activities.onEvent(ev);
+    const now = status.onEvent(ev);
+    if (now !== null) wait.update(`waiting for Nix: ${now}`);
   };
   try {
     const file = join(dir, 'build.nix');
@@ -204,6 +213,7 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
     if (!out) throw new NixHugError(`nix build of ${what} produced no store path`, 'run again with --debug and report the output');
     return out;
   } finally {
+    wait.done();
     progress.stop();
     await rm(dir, { recursive: true, force: true });
   }
@@ -251,6 +261,8 @@ async function downloadWithToken(ctx: BuildContext, pinned: PinnedFetch, toDownl
   const token = ctx.settings.token()?.token;
   if (!token) throw tokenNeeded(info, pin.endpoint, pin);
   const { env } = ctx.settings;
+  const bytes = humanSize(toDownload.reduce((n, f) => n + f.size, 0));
+  const tokenWait = ctx.logger.waitFor(`downloading ${toDownload.length} LFS file(s) (${bytes}) with your token`);
   await prefetchBlobs({
     blobs: toDownload.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
     get: (url, sig, headers) =>
@@ -262,9 +274,11 @@ async function downloadWithToken(ctx: BuildContext, pinned: PinnedFetch, toDownl
     ...(signal ? { signal } : {}),
     onFileDone: (b) => ctx.logger.info(`  downloaded ${b.path} (${humanSize(b.lfs.size)})`),
     onResume: (b, bytes) => ctx.logger.info(`  resuming ${b.path} at ${humanSize(bytes)} of ${humanSize(b.lfs.size)} (received by an earlier run)`),
-  }).catch((err: unknown) => {
-    if (signal?.aborted) throw new InterruptedError(`downloading ${what}`, 'run the command again: each file not finished resumes where it stopped');
-    throw err;
-  });
+  })
+    .catch((err: unknown) => {
+      if (signal?.aborted) throw new InterruptedError(`downloading ${what}`, 'run the command again: each file not finished resumes where it stopped');
+      throw err;
+    })
+    .finally(() => tokenWait.done());
   return gitAuthEnv(env, pin.endpoint, token);
 }

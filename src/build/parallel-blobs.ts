@@ -21,6 +21,7 @@ import { nixString } from '../nix/expr.js';
 import { COMMON_FLAGS, nixBuild, type NixLogEvent } from '../nix/nix.js';
 import type { HttpSettings } from '../settings/http.js';
 import { blobName } from '../nix/store-path.js';
+import { traceCommand } from '../ui/command-trace.js';
 
 export interface Blob {
   /** The file's `resolve` URL. */
@@ -115,9 +116,17 @@ export async function buildBlobsInParallel(opts: ParallelBlobsOptions): Promise<
  */
 export function instantiate(file: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn('nix', [...COMMON_FLAGS, 'eval', '--raw', '-f', file, 'drvPath'], { env, stdio: 'ignore', ...(signal ? { signal } : {}) });
-    child.on('error', () => resolve());
-    child.on('close', () => resolve());
+    const args = [...COMMON_FLAGS, 'eval', '--raw', '-f', file, 'drvPath'];
+    const trace = traceCommand('nix', args, env);
+    const child = spawn('nix', args, { env, stdio: 'ignore', ...(signal ? { signal } : {}) });
+    child.on('error', () => {
+      trace.end(null);
+      resolve();
+    });
+    child.on('close', (code, killedBy) => {
+      trace.end(code, killedBy);
+      resolve();
+    });
   });
 }
 

@@ -12,6 +12,7 @@ import { readSettings, type Settings } from '../settings/index.js';
 import type { Colors } from '../ui/color.js';
 import { colorsEnabled, makeColors } from '../ui/color.js';
 import type { Logger } from '../ui/logger.js';
+import { traceCommandsTo } from '../ui/command-trace.js';
 import { createLogger } from '../ui/logger.js';
 
 /** stdout for results: `write` resolves once the data is handed over (waits for 'drain'). */
@@ -84,6 +85,7 @@ export function createContext(options: ContextOptions = {}): CommandContext {
     write: (line) => void stderr.write(line),
     colors: stderrColors,
   });
+  traceCommandsTo(logger);
   let client: HubClient | null = null;
   return {
     settings,

@@ -12,6 +12,7 @@ import { exportPath } from '../persist/export-path.js';
 import { snapshotKey } from '../types.js';
 import type { CommandContext } from './context.js';
 import type { ExportOptions } from './registry.js';
+import { waiting } from '../ui/logger.js';
 import { describeFilters } from './store.js';
 
 export async function run(ctx: CommandContext, url: string, opts: ExportOptions): Promise<void> {
@@ -35,15 +36,19 @@ export async function run(ctx: CommandContext, url: string, opts: ExportOptions)
     ctx.logger.info(`built ${storePath}`);
     step(`exporting ${pin.repoId}`);
     ctx.logger.info(`copying to ${storeUrl}`);
-    const entry = await exportPath({
-      cfg,
-      env: settings.env,
-      log: ctx.logger,
-      key: snapshotKey(pin),
-      storePath,
-      pin: { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint },
-      signal,
-    });
+    const entry = await waiting(
+      ctx.logger,
+      `copying the snapshot to ${storeUrl} (signing it, then nix copy)`,
+      exportPath({
+        cfg,
+        env: settings.env,
+        log: ctx.logger,
+        key: snapshotKey(pin),
+        storePath,
+        pin: { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint },
+        signal,
+      }),
+    );
     step(`printing the result for ${pin.repoId}`);
     const filters = describeFilters(entry.filters);
     ctx.logger.info(`exported ${pin.type} ${pin.repoId}@${pin.rev.slice(0, 7)}${filters === '-' ? '' : ` [${filters}]`} to ${storeUrl} (signed)`);

@@ -9,7 +9,7 @@ import { dryRunPlan, renderDryRun } from '../build/dry-run.js';
 import { writeHfCacheSnapshot } from '../hf-cache/write.js';
 import { humanSize } from '../ui/size.js';
 import { UsageError } from '../errors.js';
-import { buildSnapshot, startNixpkgsCheck } from '../build/build.js';
+import { buildSnapshot, NIXPKGS_WAIT, startNixpkgsCheck } from '../build/build.js';
 import { interruptible, type Steps } from '../interrupt.js';
 import { checkOutEmpty, copyOut, outRecordConflict, recordConflictError } from '../out-dir.js';
 import { selector } from '../filters.js';
@@ -21,6 +21,7 @@ import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type PinnedFetch }
 import { buildWithAutoPersist } from '../persist/auto.js';
 import { snapshotKey, type Filters, type RepoType } from '../types.js';
 import { checkVendorDir, vendorManifest } from '../vendor-manifest.js';
+import { waiting } from '../ui/logger.js';
 import type { CommandContext } from './context.js';
 import type { FetchOptions } from './registry.js';
 
@@ -177,7 +178,7 @@ async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: Fetch
   let storePath: string | null = null;
   if (opts.build) {
     step('looking for nixpkgs');
-    await nixpkgs;
+    await waiting(ctx.logger, NIXPKGS_WAIT, nixpkgs ?? Promise.resolve());
     // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
     const key = snapshotKey(pin);
     const toBuild = vendor ? { ...pinned, expression: vendor.built } : pinned;
@@ -197,14 +198,18 @@ async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: Fetch
     storePath = await buildWithAutoPersist({ settings, log: ctx.logger, signal }, key, { fileTreeHash: pin.fileTreeHash, endpoint: pin.endpoint }, build, step);
     if (opts.out !== undefined) {
       step(`copying to ${opts.out}`);
-      const dir = await copyOut({
-        storePath,
-        dir: opts.out,
-        override: opts.override,
-        home: settings.home,
-        signal,
-        metadata: { ...key, storePath, exportedAt: new Date().toISOString() },
-      });
+      const dir = await waiting(
+        ctx.logger,
+        `copying the snapshot to ${opts.out}`,
+        copyOut({
+          storePath,
+          dir: opts.out,
+          override: opts.override,
+          home: settings.home,
+          signal,
+          metadata: { ...key, storePath, exportedAt: new Date().toISOString() },
+        }),
+      );
       ctx.logger.info(`copied to ${dir}`);
     }
     if (hfCacheDir !== null) {

@@ -17,7 +17,7 @@ export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof COMPLETION_SHELLS)[number];
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--debug', description: 'log every HTTP request and nix command (tokens redacted); stack traces on errors' },
+  { flags: '--debug', description: 'log every HTTP request and every nix and git command line, with its exit code and duration (tokens redacted); stack traces on errors' },
 ];
 
 const REPO_ARGUMENT = {

@@ -371,23 +371,31 @@ export class HubClient {
     // The caller's signal or the command's interrupt stops the request, its body and the back-off between tries.
     const signal = withInterrupt(options.signal);
     const opts: GetOptions = signal ? { ...options, signal } : options;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.attempt(url, ctx, opts, consume, timeBody, attempt, errEnv);
-      } catch (err) {
-        if (signal?.aborted) throw interruptedError(ctx);
-        if (!(err instanceof Retry)) throw err;
-        const elapsed = this.now() - started;
-        const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-        const delay =
-          err.retryAfterMs !== null
-            ? Math.min(this.retry.maxDelayMs, err.retryAfterMs)
-            : Math.round(backoff * (0.5 + this.random() * 0.5));
-        if (attempt > this.retry.maxRetries || elapsed + delay > this.retry.totalBudgetMs) throw err.fail();
-        this.logger.debug(`retrying in ${delay} ms (attempt ${attempt + 1} of ${this.retry.maxRetries + 1}): ${err.reason}`);
-        await this.pause(delay, signal);
-        if (signal?.aborted) throw interruptedError(ctx);
+    // A request or a back-off that lasts over a second says what it waits for (see Logger.waitFor).
+    const about = `${ctx.what} for ${describeRepo(ctx.repo)}`;
+    const wait = this.logger.waitFor(`waiting for the Hub at ${this.endpoint} (${about})`);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.attempt(url, ctx, opts, consume, timeBody, attempt, errEnv);
+        } catch (err) {
+          if (signal?.aborted) throw interruptedError(ctx);
+          if (!(err instanceof Retry)) throw err;
+          const elapsed = this.now() - started;
+          const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+          const delay =
+            err.retryAfterMs !== null
+              ? Math.min(this.retry.maxDelayMs, err.retryAfterMs)
+              : Math.round(backoff * (0.5 + this.random() * 0.5));
+          if (attempt > this.retry.maxRetries || elapsed + delay > this.retry.totalBudgetMs) throw err.fail();
+          this.logger.debug(`retrying in ${delay} ms (attempt ${attempt + 1} of ${this.retry.maxRetries + 1}): ${err.reason}`);
+          wait.update(`${err.reason}: retrying ${about} in ${Math.max(1, Math.round(delay / 1000))} s (attempt ${attempt + 1} of ${this.retry.maxRetries + 1})`);
+          await this.pause(delay, signal);
+          if (signal?.aborted) throw interruptedError(ctx);
+        }
       }
+    } finally {
+      wait.done();
     }
   }
 

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { downloadLimits, type DownloadLimits, type HttpSettings } from '../settings/http.js';
 import { withInterrupt } from '../interrupt.js';
+import { traceCommand } from '../ui/command-trace.js';
 
 export const MIN_NIX = { major: 2, minor: 8 } as const;
 
@@ -45,6 +46,7 @@ interface Captured {
 export function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string, signal?: AbortSignal): Promise<Captured> {
   return new Promise((resolve, reject) => {
     const stop = withInterrupt(signal);
+    const trace = traceCommand(cmd, args, env);
     const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const onAbort = () => child.kill('SIGTERM');
     if (stop?.aborted) onAbort();
@@ -53,8 +55,12 @@ export function capture(cmd: string, args: string[], env: NodeJS.ProcessEnv, inp
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('error', (err) => {
+      trace.end(null);
+      reject(err);
+    });
+    child.on('close', (code, killedBy) => {
+      trace.end(code, killedBy);
       stop?.removeEventListener('abort', onAbort);
       resolve({ code, stdout, stderr });
     });
@@ -215,6 +221,7 @@ async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
     '-f',
     opts.file,
   ];
+  const trace = traceCommand('nix', args, opts.env);
   const child = spawn('nix', args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const onAbort = () => child.kill('SIGTERM');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -262,10 +269,14 @@ async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
 
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', (err) => {
+      trace.end(null);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new NixHugError('`nix` was not found on PATH', INSTALL_HINT));
       else reject(err);
     });
-    child.on('close', (c) => resolve(c));
+    child.on('close', (c, killedBy) => {
+      trace.end(c, killedBy);
+      resolve(c);
+    });
   });
   opts.signal?.removeEventListener('abort', onAbort);
   if (opts.signal?.aborted) throw new InterruptedError('building with nix');

@@ -5,7 +5,7 @@
  * and the fetch goes on (building from the Hub, or leaving the export out).
  */
 import { InterruptedError, NixHugError } from '../errors.js';
-import type { Logger } from '../ui/logger.js';
+import { waiting, type Logger } from '../ui/logger.js';
 import { canPrompt, confirmOnTty } from './confirm.js';
 import type { Settings } from '../settings/index.js';
 import { requireStore, type PersistConfig } from '../settings/persist.js';
@@ -117,10 +117,10 @@ export async function buildWithAutoPersist(
 ): Promise<string> {
   const what = `${key.type} ${key.repoId}`;
   step(`restoring ${what} from the persist store`);
-  await restoreIfPersisted(io, key);
+  await waiting(io.log, `looking for ${what} in the persist store (auto_persist)`, restoreIfPersisted(io, key));
   step(`building ${what}`);
   const storePath = await build();
   step(`persisting ${what}`);
-  await persistAfterBuild(io, key, storePath, pin);
+  await waiting(io.log, 'copying the snapshot to the persist store (auto_persist)', persistAfterBuild(io, key, storePath, pin));
   return storePath;
 }

@@ -4,6 +4,9 @@
  * through redaction: Hugging Face tokens (`hf_…`), any secret registered
  * with `addSecret` and the signatures of pre-signed URLs never reach the
  * terminal or a log file.
+ *
+ * Waits (`waitFor`) are never silent: when one has lasted a second with
+ * nothing printed meanwhile, the logger says what it is waiting for.
  */
 import { printable } from './text.js';
 import type { Colors } from './color.js';
@@ -24,7 +27,27 @@ export interface Logger {
   addSecret(secret: string): void;
   /** The same redaction, for text that goes elsewhere (e.g. an error message). */
   redact(text: string): string;
+  /**
+   * Starts a wait (a request, a nix process, a copy). If it lasts over a
+   * second while nothing else is printed, `… WHAT` is printed (once per
+   * text; again with the elapsed time every 30 s). The latest open wait is
+   * the one described.
+   */
+  waitFor(what: string): Wait;
+  /** Someone else (a progress display) just wrote to stderr: the user is not left in silence. */
+  touch(): void;
 }
+
+export interface Wait {
+  /** What is awaited now (e.g. the retry after a 503, the phase nix is in). */
+  update(what: string): void;
+  done(): void;
+}
+
+/** Silence longer than this is explained. */
+export const WAIT_NOTICE_MS = 1000;
+/** A wait still running is mentioned again after this long. */
+const WAIT_REPEAT_MS = 30_000;
 
 /** `hf_` followed by a token body; the real ones are 34+ characters, we redact from 8 on. */
 const HF_TOKEN_RE = /hf_[A-Za-z0-9]{8,}/g;
@@ -57,6 +80,17 @@ export interface LoggerOptions {
   /** Where lines go (default: process.stderr). */
   write?: (line: string) => void;
   colors?: Colors;
+  /** For tests: the clock and how often open waits are looked at. */
+  now?: () => number;
+  tickMs?: number;
+}
+
+interface OpenWait {
+  what: string;
+  since: number;
+  /** The text last printed for it, and when. */
+  said: string | null;
+  saidAt: number;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -67,7 +101,53 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const redact = (text: string) => redactTokens(text, secrets);
   // Embedded newlines are kept (multi-line notes); every other control character is escaped.
   const clean = (text: string) => redact(text.split('\n').map(printable).join('\n'));
-  const emit = (prefix: string, text: string) => write(`${prefix}${clean(text)}\n`);
+  const now = options.now ?? Date.now;
+  let lastOutput = now();
+  const emit = (prefix: string, text: string) => {
+    lastOutput = now();
+    write(`${prefix}${clean(text)}\n`);
+  };
+
+  const waits: OpenWait[] = [];
+  let ticker: NodeJS.Timeout | null = null;
+  const tick = () => {
+    const w = waits[waits.length - 1];
+    if (!w) return;
+    const t = now();
+    // Said again when other lines came after it: the latest line on screen must be true.
+    if ((w.said !== w.what || lastOutput > w.saidAt) && t - Math.max(w.since, lastOutput) >= WAIT_NOTICE_MS) {
+      emit('', `… ${w.what}`);
+      w.said = w.what;
+      w.saidAt = lastOutput;
+    } else if (w.said === w.what && t - lastOutput >= WAIT_REPEAT_MS) {
+      emit('', `… ${w.what} (${Math.round((t - w.since) / 1000)} s so far)`);
+      w.saidAt = lastOutput;
+    }
+  };
+  const waitFor = (what: string): Wait => {
+    const w: OpenWait = { what, since: now(), said: null, saidAt: 0 };
+    if (level === 'quiet') return { update: () => undefined, done: () => undefined };
+    waits.push(w);
+    if (!ticker) {
+      ticker = setInterval(tick, options.tickMs ?? 200);
+      ticker.unref();
+    }
+    return {
+      update(next) {
+        if (next === w.what) return;
+        w.what = next;
+        w.since = now();
+      },
+      done() {
+        const i = waits.indexOf(w);
+        if (i >= 0) waits.splice(i, 1);
+        if (waits.length === 0 && ticker) {
+          clearInterval(ticker);
+          ticker = null;
+        }
+      },
+    };
+  };
   return {
     level,
     debugEnabled: level === 'debug',
@@ -84,5 +164,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       if (secret) secrets.add(secret);
     },
     redact,
+    waitFor,
+    touch() {
+      lastOutput = now();
+    },
   };
+}
+
+/** `promise`, with `what` said if it takes over a second in silence. */
+export async function waiting<T>(logger: Logger, what: string, promise: Promise<T>): Promise<T> {
+  const w = logger.waitFor(what);
+  try {
+    return await promise;
+  } finally {
+    w.done();
+  }
 }

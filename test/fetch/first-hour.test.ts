@@ -7,13 +7,92 @@ import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { RepoSpec } from '../../hub-emulator/types.ts';
-import { CLI, hubSandbox, run, seeded } from '../support/index.ts';
+import { CLI, hubSandbox, run, runCli, RUN, seeded, testNixConfig } from '../support/index.ts';
 
+const TOKEN = `hf_firstHourToken${RUN}`;
 const ROOTED: RepoSpec = { id: 'first/rooted', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('root-a', 10_000), 'b.safetensors': seeded('root-b', 10_000) } }] };
+const SLOW: RepoSpec = { id: 'first/slow-cache', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('slow', 20_000) } }] };
+const DEBUG: RepoSpec = { id: 'first/debug', gated: 'auto', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('debug', 20_000) } }] };
 
-const suite = hubSandbox({ repos: [ROOTED] });
+const suite = hubSandbox({ repos: [ROOTED, SLOW, DEBUG], tokens: { [TOKEN]: { grants: [DEBUG.id] } } });
+
+/** A binary cache that takes its time: every answer comes after `delayMs`, and it has nothing. */
+async function slowCache(delayMs: number): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+  const hits: string[] = [];
+  const server: Server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    setTimeout(() => {
+      if (req.url === '/nix-cache-info') {
+        res.writeHead(200, { 'content-type': 'text/x-nix-cache-info' }).end('StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 40\n');
+      } else res.writeHead(404).end();
+    }, delayMs);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('waits say what they wait for', () => {
+  it('a slow binary cache: fetch says Nix is asking it, and how to skip that offline', async () => {
+    const cache = await slowCache(2500);
+    try {
+      const config = testNixConfig().replace(/^substituters =.*$/m, `substituters = ${cache.url}`);
+      assert.notEqual(config, testNixConfig(), 'the test config names the substituters');
+      const r = await runCli(['fetch', SLOW.id, '--no-link'], suite.box.env({ NIX_CONFIG: config }));
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(cache.hits.length > 0, 'Nix asked the cache');
+      assert.ok(
+        r.stderr.includes(`… waiting for Nix: asking the binary cache ${cache.url} whether it has the missing store paths (without network, NIX_CONFIG='substituters =' skips this)`),
+        r.stderr,
+      );
+      assert.match(r.stderr, /built \/nix\/store\//);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('a slow Hub: says it waits for the Hub, then for the retry after a 503', async () => {
+    suite.hub.addFault({ match: `/api/models/${SLOW.id}/revision/`, kind: { status: 503 }, times: 1 });
+    try {
+      const r = await runCli(['fetch', SLOW.id, '--no-build'], suite.box.env({ NIX_HUG_RETRY_BASE_MS: '2400', NIX_HUG_RETRY_MAX_DELAY_MS: '2400' }));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`… HTTP 503 from ${suite.hub.url}/api/models/first/slow-cache/revision/main: retrying resolving the revision main for model first/slow-cache in \\d s \\(attempt 2 of 3\\)`));
+    } finally {
+      suite.hub.clearFaults();
+    }
+  });
+});
+
+describe('--debug', () => {
+  it('shows every nix command line with its exit code and duration, the token redacted', async () => {
+    const r = await runCli(['--debug', 'fetch', DEBUG.id, '--no-link'], suite.box.env({ HF_TOKEN: TOKEN }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stderr.includes(TOKEN), 'the token is never printed');
+    const starts = [...r.stderr.matchAll(/^debug: \[(\d+)\] \$ (.*)$/gm)].map((m) => ({ id: m[1]!, line: m[2]! }));
+    const build = starts.find((s) => / nix --extra-experimental-features 'nix-command flakes' build --no-link --json /.test(s.line));
+    assert.ok(build, r.stderr);
+    // git gets the token for this run only, through the environment: shown, redacted.
+    assert.match(build.line, /GIT_CONFIG_VALUE_\d+='Authorization: Bearer \*\*\*'/);
+    assert.ok(starts.some((s) => /^nix --version$/.test(s.line)), 'nix-hug asks which Nix it runs');
+    assert.ok(starts.some((s) => /(^| )nix-store /.test(s.line) || / nix --extra-experimental-features \S+ (store|path-info) /.test(s.line)), 'the store is asked what it has');
+    for (const s of starts) assert.match(r.stderr, new RegExp(`^debug: \\[${s.id}\\] (nix|nix-store|git): exit 0 after \\d+\\.\\d\\d s$`, 'm'), s.line);
+    // What nix did inside, git included: its activities, with their durations.
+    assert.match(r.stderr, new RegExp(`^debug: nix: fetching Git repository '${suite.hub.url}/first/debug\\.git': done in \\d+\\.\\d+ s$`, 'm'));
+    assert.match(r.stderr, /^debug: nix: build \/nix\/store\/[0-9a-z]{32}-hf-model-first--debug-[0-9a-f]{7}\.drv: done in \d+\.\d+ s$/m);
+  });
+});
 
 /** The CLI as a user runs it in `cwd`. */
 const cliIn = (cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => run(process.execPath, [CLI, ...args], suite.box.env(extra), { cwd });
