@@ -18,7 +18,7 @@ import { handleCdn } from './routes/cdn.ts';
 import { handleGit } from './routes/git.ts';
 import { handleResolve } from './routes/resolve.ts';
 import { mutations } from './mutate.ts';
-import { decodeSegs, lookup, mainCommit, repoKey, resolveRev, type HubState } from './state.ts';
+import { aliasAt, aliasesOf, decodeSegs, lookup, mainCommit, repoKey, resolveRev, type HubState } from './state.ts';
 import type { HubOptions, RepoState, RepoType, RequestRecord, RunningHub, TokenSpec } from './types.ts';
 
 const BUILD_CONCURRENCY = 4;
@@ -82,6 +82,16 @@ async function routeHub(state: HubState, ctx: Ctx): Promise<void> {
     type = s[0] === 'datasets' ? 'dataset' : 'space';
     s = s.slice(1);
   }
+  // resolve and git under an alias: a 307 to the same path under the canonical id, as the Hub does.
+  const alias = aliasAt(state, type, s);
+  if (alias && s.length > alias.taken) {
+    const gitSuffix = s[alias.taken - 1]!.endsWith('.git') ? '.git' : '';
+    const canonical = alias.repo.id.split('/').map(encodeURIComponent).join('/');
+    const query = ctx.query.size > 0 ? `?${ctx.query.toString()}` : '';
+    const location = `/${type === 'model' ? '' : `${type}s/`}${canonical}${gitSuffix}/${s.slice(alias.taken).join('/')}${query}`;
+    ctx.route = s[alias.taken] === 'resolve' ? 'resolve' : 'git';
+    return ctx.send(307, { Location: location, 'Content-Type': 'text/plain; charset=utf-8' }, Buffer.from(`Temporary Redirect. Redirecting to ${location}`));
+  }
   const decodedId = decodeSegs(s.slice(0, 2));
   if (decodedId && decodedId.length === 2) {
     let [org, name] = decodedId as [string, string];
@@ -107,6 +117,7 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
     dataDir,
     store,
     repos: await buildRepos(options, dataDir, store),
+    aliases: new Map(),
     tokens: new Map<string, TokenSpec>(Object.entries(options.tokens ?? {})),
     pageSize: Math.max(1, options.pageSize ?? 1000),
     faults: new FaultRegistry(),
@@ -117,6 +128,7 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
     hubUrl: '',
     cdnUrl: '',
   };
+  state.aliases = aliasesOf(state.repos);
   const { faults, requests, children, carried } = state;
   let cdnBytes = 0;
   let closing = false;

@@ -14,6 +14,8 @@ export interface HubState {
   store: LfsStore;
   /** By `repoKey(type, id)`. */
   repos: Map<string, BuiltRepo>;
+  /** Legacy ids without an owner and former names, by `repoKey(type, alias)`: the key of the repo they stand for (repos are swapped on a push). */
+  aliases: Map<string, string>;
   tokens: Map<string, TokenSpec>;
   /** Entries per page of the tree API. */
   pageSize: number;
@@ -35,6 +37,33 @@ export function repoKey(type: RepoType, id: string): string {
 
 export function lookup(state: HubState, type: RepoType, id: string): BuiltRepo | undefined {
   return state.repos.get(repoKey(type, id));
+}
+
+/** Every alias of `repos`, checked: an alias is one or two segments and names no other repo. */
+export function aliasesOf(repos: Map<string, BuiltRepo>): Map<string, string> {
+  const aliases = new Map<string, string>();
+  for (const r of repos.values()) {
+    for (const alias of r.spec.aliases ?? []) {
+      const k = repoKey(r.type, alias);
+      if (repos.has(k) || aliases.has(k) || alias === '' || alias.split('/').length > 2) throw new Error(`hub fixture ${r.id}: alias ${alias} is taken or not an id`);
+      aliases.set(k, repoKey(r.type, r.id));
+    }
+  }
+  return aliases;
+}
+
+/** The repo an alias at the start of raw `segs` stands for, and how many segments it took (1: `gpt2`, 2: `old/name`). */
+export function aliasAt(state: HubState, type: RepoType, segs: string[]): { repo: BuiltRepo; taken: number } | null {
+  const [first, second] = decodeSegs(segs.slice(0, 2)) ?? [];
+  const bare = (s: string) => s.replace(/\.git$/, '');
+  const repoOf = (alias: string) => {
+    const canonical = state.aliases.get(repoKey(type, alias));
+    return canonical === undefined ? undefined : state.repos.get(canonical);
+  };
+  const two = first !== undefined && second !== undefined ? repoOf(`${first}/${bare(second)}`) : undefined;
+  if (two) return { repo: two, taken: 2 };
+  const one = first !== undefined ? repoOf(bare(first)) : undefined;
+  return one ? { repo: one, taken: 1 } : null;
 }
 
 const lfsOfRepo = new WeakMap<BuiltRepo, Set<string>>();

@@ -55,6 +55,13 @@ export interface RepoSpec {
    * 'none' writes nothing automatically (give your own file in `files`).
    */
   gitattributes?: 'hub' | 'none';
+  /**
+   * Other ids the Hub still answers for, as it does for legacy ids without an
+   * owner (`gpt2` for `openai-community/gpt2`) and for repos renamed or moved
+   * (`old-org/old-name`): the API answers under them with the canonical `id`;
+   * `resolve` and git URLs under them redirect (307) to the canonical ones.
+   */
+  aliases?: string[];
   /** Commits, oldest first. At least one. */
   commits: CommitSpec[];
 }

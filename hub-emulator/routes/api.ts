@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { access, authOf } from '../access.ts';
 import type { BuiltCommit, BuiltRepo, TreeItem } from '../build.ts';
 import { readBody, type Ctx } from '../http.ts';
-import { decodeSegs, lookup, mainCommit, resolveRev, splitRev, type HubState } from '../state.ts';
+import { aliasAt, decodeSegs, lookup, mainCommit, resolveRev, splitRev, type HubState } from '../state.ts';
 import type { RepoType } from '../types.ts';
 
 const NOT_FOUND = { status: 404, message: "Sorry, we can't find the page you are looking for." };
@@ -121,14 +121,18 @@ export async function handleApi(state: HubState, ctx: Ctx, segs: string[]): Prom
   }
   const type: RepoType | null = segs[0] === 'models' ? 'model' : segs[0] === 'datasets' ? 'dataset' : segs[0] === 'spaces' ? 'space' : null;
   const decoded = decodeSegs(segs.slice(1));
-  if (!type || !decoded || decoded.length < 2) return ctx.error(NOT_FOUND);
-  const repo = lookup(state, type, `${decoded[0]}/${decoded[1]}`);
+  if (!type || !decoded || decoded.length === 0) return ctx.error(NOT_FOUND);
+  // Under an alias (a legacy id without an owner, a former name) the API answers as under the canonical id, whose `id` it reports.
+  const alias = aliasAt(state, type, segs.slice(1));
+  const idSegs = alias?.taken ?? Math.min(2, decoded.length);
+  // One segment that is no alias names no repo: the Hub answers RepoNotFound, as for any unknown id.
+  const repo = alias ? alias.repo : decoded.length >= 2 ? lookup(state, type, `${decoded[0]}/${decoded[1]}`) : undefined;
   const acc = access(state, repo, auth, false, false);
   if (!acc.ok) return ctx.error(acc.error);
   const r = repo!;
-  const op = decoded[2];
+  const op = decoded[idSegs];
   // Raw segments after the op: a revision may arrive encoded (`refs%2Fpr%2F1`) or raw (`refs/pr/1`).
-  const after = decodeSegs(segs.slice(4)) ?? [];
+  const after = decodeSegs(segs.slice(2 + idSegs)) ?? [];
   if (op === undefined) return ctx.json(200, repoInfo(r, mainCommit(r)));
   if (op === 'revision' && after.length >= 1) {
     const rev = after.join('/');

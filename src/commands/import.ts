@@ -7,7 +7,8 @@
  * any entry failed.
  */
 import { NixHugError } from '../errors.js';
-import { parseRepoUrl, validateRef } from '../hub/repo-id.js';
+import { isLegacyId, parseRepoUrl, validateRef } from '../hub/repo-id.js';
+import { identifyRepo } from '../hub/resolve.js';
 import { LOOKUP_ORDER, repoPath } from '../hub/repo-type.js';
 import { interruptible } from '../interrupt.js';
 import { canPrompt, confirmOnTty } from '../persist/confirm.js';
@@ -28,6 +29,8 @@ const HEX_PREFIX = /^[0-9a-f]{7,39}$/;
 async function select(ctx: CommandContext, url: string, refOption: string | undefined, all: ExportRecord[], storeUrl: string): Promise<ExportRecord[]> {
   const parsed = parseRepoUrl(url, { endpoint: ctx.settings.endpoint() });
   const ref = refOption !== undefined ? validateRef(refOption) : parsed.ref;
+  // Exports are recorded under canonical ids: a legacy one (`gpt2`) is looked up on the Hub first.
+  if (isLegacyId(parsed.repoId)) Object.assign(parsed, await identifyRepo(ctx.hub(), parsed, ctx.logger));
   // A bare org/repo: the records say what was exported; the first in fetch's lookup order wins.
   let type: RepoType | null = parsed.type;
   if (type === null) {

@@ -284,30 +284,39 @@ export class HubClient {
    * do, a note says which won and how to ask for the others.
    */
   async detectType(id: string): Promise<RepoType> {
-    const exists = async (type: RepoType): Promise<boolean> => {
+    return (await this.identify(id)).type;
+  }
+
+  /**
+   * The kind of a bare id and the id the Hub answers under: the same, or the
+   * canonical `org/name` of a legacy id without an owner (`gpt2` is
+   * `openai-community/gpt2`). One request per kind, as `detectType` says.
+   */
+  async identify(id: string): Promise<RepoRef> {
+    const exists = async (type: RepoType): Promise<string | null> => {
       try {
-        await this.repoInfo({ type, repoId: id });
-        return true;
+        return (await this.repoInfo({ type, repoId: id })).repoId;
       } catch (err) {
-        if (err instanceof HubApiError && err.isGated) return true;
-        if (err instanceof HubApiError && err.isRepoNotFound) return false;
+        if (err instanceof HubApiError && err.isGated) return id;
+        if (err instanceof HubApiError && err.isRepoNotFound) return null;
         throw err;
       }
     };
     const answers = await Promise.allSettled(LOOKUP_ORDER.map(exists));
-    const found: RepoType[] = [];
+    const found: RepoRef[] = [];
     for (const [i, answer] of answers.entries()) {
       const type = LOOKUP_ORDER[i]!;
-      if (answer.status === 'fulfilled' && answer.value) found.push(type);
+      if (answer.status === 'fulfilled' && answer.value !== null) found.push({ type, repoId: answer.value });
       // An error before the winner is known decides nothing: say it rather than guess past it.
       else if (answer.status === 'rejected' && found.length === 0) throw answer.reason;
     }
     const [winner, ...others] = found;
     if (winner !== undefined) {
       if (others.length > 0) {
-        const names = found.length === 2 ? `both a ${found[0]} and a ${found[1]}` : `a ${found.slice(0, -1).join(', a ')} and a ${found[found.length - 1]}`;
-        const ask = others.map((t) => `for the ${t}, write ${repoPath({ type: t, repoId: id })}`).join('; ');
-        this.logger.warn(`${names} are named ${id}; using the ${winner} (${ask})`);
+        const kinds = found.map((f) => f.type);
+        const names = kinds.length === 2 ? `both a ${kinds[0]} and a ${kinds[1]}` : `a ${kinds.slice(0, -1).join(', a ')} and a ${kinds[kinds.length - 1]}`;
+        const ask = others.map((o) => `for the ${o.type}, write ${repoPath({ type: o.type, repoId: id })}`).join('; ');
+        this.logger.warn(`${names} are named ${id}; using the ${winner.type} (${ask})`);
       }
       return winner;
     }

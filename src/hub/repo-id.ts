@@ -11,7 +11,7 @@ import { quote } from '../ui/text.js';
 export interface ParsedRepoUrl {
   /** null for a bare `org/repo`: ask the Hub whether it is a model, a dataset or a Space. */
   type: RepoType | null;
-  /** `org/name`. */
+  /** `org/name`, or a legacy id without an owner (`gpt2`) that the Hub resolves (see `isLegacyId`). */
   repoId: string;
   /** The REF of a `/tree/REF`, `/blob/REF` or `/resolve/REF` URL or of `hf://…@REF` (percent-decoded). */
   ref?: string;
@@ -107,7 +107,10 @@ function parseBareId(input: string, body: string, type: RepoType | null): Parsed
   }
   const parts = body.split('/');
   if (parts.length === 1) {
-    throw invalid(input, 'a repository id has two parts, org/name', `did you mean ${quote(`${body}/${body}`)}? ${FORMS_HINT}`);
+    // A legacy id without an owner (`gpt2`, `squad`): the Hub still answers for it, under its canonical org/name.
+    checkNamePart(input, body, 'name');
+    if (body.toLowerCase().endsWith('.git')) throw invalid(input, "a repository name cannot end in '.git'");
+    return { type, repoId: body };
   }
   if (parts.length !== 2) {
     const dots = parts.some((p) => p === '.' || p === '..');
@@ -172,7 +175,10 @@ function parseWebUrl(input: string, options: ParseRepoUrlOptions): ParsedRepoUrl
     type = folder[1];
     segments.shift();
   }
-  if (segments.length < 2) throw invalid(input, 'the URL does not name a repository (org/name)');
+  if (segments.length < 2) {
+    const one = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(segments[0] ?? '') ? segments[0] : 'gpt2';
+    throw invalid(input, 'the URL does not name a repository (org/name)', `for an id without an owner (gpt2), give the id alone: nix-hug ls ${one}; ${FORMS_HINT}`);
+  }
   const org = segments[0] ?? '';
   let name = segments[1] ?? '';
   const rest = segments.slice(2);
@@ -289,4 +295,21 @@ export function validateRef(ref: string, where = 'given with --ref'): string {
   if (parts.some((p) => p.startsWith('.') || p.endsWith('.lock'))) throw bad("a component starts with '.' or ends with '.lock'");
   if (ref.endsWith('.')) throw bad("it ends with '.'");
   return ref;
+}
+
+/** An id without an owner (`gpt2`): the Hub answers for it under a canonical `org/name`. */
+export function isLegacyId(repoId: string): boolean {
+  return !repoId.includes('/');
+}
+
+/** Whether `repoId` is a well-formed `org/name` (the Hub's rules), e.g. the canonical id an API answered. */
+export function isCanonicalRepoId(repoId: string): boolean {
+  const parts = repoId.split('/');
+  if (parts.length !== 2) return false;
+  try {
+    checkRepoId(repoId, parts[0] ?? '', parts[1] ?? '');
+    return true;
+  } catch {
+    return false;
+  }
 }

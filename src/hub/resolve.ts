@@ -1,13 +1,14 @@
 /**
  * From what the user typed to a pinned repository: `parseTarget` (no
- * network; usage errors) then `resolveTarget` (model or dataset, ref → commit).
+ * network; usage errors) then `resolveTarget` (model, dataset or Space, the
+ * canonical id of a legacy one, ref → commit).
  */
-import { UsageError } from '../errors.js';
+import { NixHugError, UsageError } from '../errors.js';
 import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 import { quote } from '../ui/text.js';
 import type { HubClient } from './client.js';
-import { parseRepoUrl, validateRef, type ParsedRepoUrl } from './repo-id.js';
+import { isCanonicalRepoId, isLegacyId, parseRepoUrl, validateRef, type ParsedRepoUrl } from './repo-id.js';
 import { REPO_TYPES } from './repo-type.js';
 
 export const DEFAULT_REF = 'main';
@@ -46,11 +47,34 @@ export interface ResolvedTarget {
   rev: string;
 }
 
-/** Asks the Hub for the type (bare ids) and the commit. */
+/**
+ * The repository as the Hub knows it: the kind of a bare id (asking the Hub),
+ * and the canonical `org/name` of a legacy id without an owner (`gpt2` →
+ * `openai-community/gpt2`, said in a note), which every later request and the
+ * expression then use.
+ */
+export async function identifyRepo(client: HubClient, parsed: Pick<ParsedRepoUrl, 'type' | 'repoId'>, logger?: Logger): Promise<RepoRef> {
+  const asked = parsed.repoId;
+  let repo: RepoRef;
+  if (parsed.type === null) repo = await client.identify(asked);
+  else if (isLegacyId(asked)) repo = { type: parsed.type, repoId: (await client.repoInfo({ type: parsed.type, repoId: asked })).repoId };
+  else repo = { type: parsed.type, repoId: asked };
+  if (isLegacyId(asked)) {
+    if (!isCanonicalRepoId(repo.repoId)) {
+      throw new NixHugError(
+        `the Hub at ${client.endpoint} knows ${repo.type} ${quote(asked)} under no org/name (it answered ${quote(repo.repoId)})`,
+        'name the repository with its owner, as org/name (see its page on the Hub)',
+      );
+    }
+    logger?.warn(`${quote(asked)} is the ${repo.type} ${repo.repoId} on the Hub (an id without its owner, which the Hub still answers for): pinning ${repo.repoId}`);
+  }
+  return repo;
+}
+
+/** Asks the Hub for the type (bare ids), the canonical id (legacy ids) and the commit. */
 export async function resolveTarget(client: HubClient, target: Target, logger?: Logger): Promise<ResolvedTarget> {
-  const type = target.parsed.type ?? (await client.detectType(target.parsed.repoId));
-  const repo: RepoRef = { type, repoId: target.parsed.repoId };
+  const repo = await identifyRepo(client, target.parsed, logger);
   const rev = await client.resolveRevision(repo, target.ref);
-  logger?.debug(`${type} ${repo.repoId}: ${target.ref} is commit ${rev}`);
+  logger?.debug(`${repo.type} ${repo.repoId}: ${target.ref} is commit ${rev}`);
   return { repo, ref: target.ref, rev };
 }

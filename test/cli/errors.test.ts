@@ -27,7 +27,7 @@ const USAGE: Case[] = [
   { name: 'unknown option', args: ['ls', 'acme/folders', '--bogus'], code: 2, says: ["unknown option '--bogus'"] },
   { name: 'unknown command', args: ['lsx', 'acme/folders'], code: 2, says: ["unknown command 'lsx'"] },
   { name: 'option without its value', args: ['ls', 'acme/folders', '--ref'], code: 2, says: ["option '--ref <ref>' argument missing"] },
-  { name: 'one segment', args: ['ls', 'gpt2'], code: 2, says: ["'gpt2'", 'two parts'] },
+  { name: 'one segment, not a name', args: ['ls', 'gpt2.git'], code: 2, says: ["'gpt2.git'", ".git'"] },
   { name: 'three segments', args: ['ls', 'a/b/c'], code: 2, says: ["'a/b/c'"] },
   { name: 'empty part', args: ['ls', 'acme//folders'], code: 2, says: ["'acme//folders'", 'empty'] },
   { name: 'dot-dot', args: ['ls', '../folders'], code: 2, says: ["'../folders'", "'..'"] },

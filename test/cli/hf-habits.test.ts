@@ -1,7 +1,8 @@
 /**
  * Habits from `hf download` work as its users type them: file names after
- * the repository, --revision, --repo-type, --local-dir, --token, and
- * `nix-hug help COMMAND`.
+ * the repository, --revision, --repo-type, --local-dir, --token,
+ * `nix-hug help COMMAND`, and legacy ids without an owner (`gpt2`), resolved
+ * through the Hub's API.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,5 +126,46 @@ describe('hf download habits', () => {
     const unknown = await cli('help', 'nope');
     assert.equal(unknown.code, 2);
     assert.equal(unknown.stderr, "nix-hug: error: unknown command 'nope'\nhint: see 'nix-hug --help' for the commands\n");
+  });
+});
+
+describe('legacy ids without an owner', () => {
+  it('gpt2 is resolved through the API to its canonical id, said in a note and printed in the expression', async () => {
+    suite.hub.resetStats();
+    const ls = await cli('ls', 'gpt2', '--json');
+    assert.equal(ls.code, 0, ls.stderr);
+    const listed = JSON.parse(ls.stdout) as { repoId: string; type: string };
+    assert.deepEqual([listed.repoId, listed.type], ['openai-community/gpt2', 'model']);
+    assert.match(ls.stderr, /note: 'gpt2' is the model openai-community\/gpt2 on the Hub \(an id without its owner, which the Hub still answers for\): pinning openai-community\/gpt2\n/);
+    // Only the identification uses the legacy id; every later request the canonical one.
+    const later = suite.hub.requests.filter((q) => !/^\/api\/(models|datasets|spaces)\/gpt2$/.test(q.url));
+    assert.ok(later.length > 0 && later.every((q) => q.url.includes('/openai-community/gpt2')), later.map((q) => q.url).join('\n'));
+
+    for (const input of ['gpt2', 'hf:gpt2', 'hf://gpt2']) {
+      const f = await cli('fetch', input, '--no-build');
+      assert.equal(f.code, 0, f.stderr);
+      assert.match(f.stdout, /^nix-hug-lib\.fetchModel \{\n {2}url = "openai-community\/gpt2";\n/, input);
+    }
+    const typed = await cli('fetch', 'gpt2', '--repo-type', 'model', '--no-build', '--json');
+    assert.equal((JSON.parse(typed.stdout) as { repoId: string }).repoId, 'openai-community/gpt2');
+  });
+
+  it('datasets too (squad is rajpurkar/squad); an unknown one is not found, one line', async () => {
+    for (const input of ['squad', 'datasets/squad', 'hf-datasets:squad']) {
+      const r = await cli('fetch', input, '--no-build', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as { repoId: string; type: string; expression: string };
+      assert.deepEqual([j.repoId, j.type], ['rajpurkar/squad', 'dataset'], input);
+      assert.match(j.expression, /^nix-hug-lib\.fetchDataset \{\n {2}url = "rajpurkar\/squad";/);
+    }
+    const unknown = await cli('ls', 'gpt3');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^nix-hug: error: repository gpt3 not found on http:\/\/127\.0\.0\.1:\d+: it is neither a model, a dataset nor a Space\n/);
+    const typed = await cli('ls', 'hf:squad');
+    assert.equal(typed.code, 1, 'squad is a dataset, not a model');
+    assert.match(typed.stderr, /model squad not found|squad/);
+    const url = await cli('ls', 'https://huggingface.co/gpt2');
+    assert.equal(url.code, 2);
+    assert.match(url.stderr, /hint: for an id without an owner \(gpt2\), give the id alone: nix-hug ls gpt2;/);
   });
 });

@@ -11,10 +11,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { RepoSpec } from '../../hub-emulator/types.ts';
-import { CLI, hubSandbox, run, runCli, RUN, seeded, testNixConfig } from '../support/index.ts';
+import { CLI, hubSandbox, LIB_DIR, run, runCli, RUN, seeded, STUB_DIR, testNixConfig } from '../support/index.ts';
 
 const TOKEN = `hf_firstHourToken${RUN}`;
-const ROOTED: RepoSpec = { id: 'first/rooted', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('root-a', 10_000), 'b.safetensors': seeded('root-b', 10_000) } }] };
+const ROOTED: RepoSpec = { id: 'first/rooted', aliases: ['rooted'], commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('root-a', 10_000), 'b.safetensors': seeded('root-b', 10_000) } }] };
 const SLOW: RepoSpec = { id: 'first/slow-cache', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('slow', 20_000) } }] };
 const DEBUG: RepoSpec = { id: 'first/debug', gated: 'auto', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('debug', 20_000) } }] };
 
@@ -174,6 +174,29 @@ describe('GC roots, like nix build', () => {
       }
       assert.ok(lstatSync(join(dir, 'result')).isDirectory());
       assert.equal(readlinkSync(join(dir, 'mylink')), '/etc/hostname');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('legacy ids without an owner', () => {
+  it('fetch of a legacy id builds the canonical repository, and the printed expression builds the same path', async () => {
+    const r = await runCli(['fetch', 'rooted', '--no-link', '--json'], suite.box.env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /note: 'rooted' is the model first\/rooted on the Hub/);
+    const j = JSON.parse(r.stdout) as { storePath: string; expression: string; repoId: string };
+    assert.equal(j.repoId, 'first/rooted');
+    assert.match(j.expression, /url = "first\/rooted";/);
+    assert.match(j.storePath, /-hf-model-first--rooted-[0-9a-f]{7}$/);
+    const dir = mkdtempSync(join(tmpdir(), 'first-legacy-'));
+    try {
+      const file = join(dir, 'e.nix');
+      writeFileSync(file, `let nix-hug-lib = import ${LIB_DIR} { pkgs = import ${STUB_DIR} { }; }; in\n${j.expression}`);
+      // A plain nix-build as a user runs it (the smudge filter off: that note is tested on its own).
+      const built = await run('nix-build', ['--no-out-link', file], suite.box.env({ GIT_LFS_SKIP_SMUDGE: '1' }), { cwd: dir });
+      assert.equal(built.code, 0, built.stderr);
+      assert.equal(built.stdout.trim(), j.storePath);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -31,6 +31,8 @@ const repos: RepoSpec[] = [
   },
   {
     id: id('all'),
+    // A legacy id without an owner, as the Hub keeps them for its oldest repos.
+    aliases: ['legacy-all'],
     commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('all-a', 3000), 'b.bin': seeded('all-b', 2000) } }],
   },
   {
@@ -152,6 +154,23 @@ test('export → nix-store --delete → store ls says gc\'d → import: valid ag
     const again = await u.run('import', id('roundtrip'));
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /already in the Nix store/);
+  } finally {
+    u.cleanup();
+  }
+});
+
+test('a legacy id: export and import under the canonical id, found again by the legacy one', async () => {
+  const u = user();
+  try {
+    const exp = await u.run('export', 'legacy-all');
+    assert.equal(exp.code, 0, exp.stderr);
+    assert.match(exp.stderr, new RegExp(`note: 'legacy-all' is the model ${id('all')} on the Hub`));
+    const listed = JSON.parse((await u.run('store', 'ls', '--json')).stdout) as { entries: Array<{ repoId: string }> };
+    assert.deepEqual(listed.entries.map((e) => e.repoId), [id('all')], 'recorded under the canonical id');
+    const imp = await u.run('import', 'legacy-all');
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.match(imp.stderr, /already in the Nix store/);
+    assert.equal(imp.stdout, exp.stdout);
   } finally {
     u.cleanup();
   }

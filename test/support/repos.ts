@@ -62,6 +62,9 @@ export const cliHubOptions: HubOptions = {
     tiny('acme/flaky-429'),
     tiny('acme/drops'),
     tiny('acme/tree-503', { type: 'dataset' }),
+    // Legacy ids without an owner, as the Hub keeps them for its oldest repos.
+    tiny('openai-community/gpt2', { aliases: ['gpt2'] }),
+    tiny('rajpurkar/squad', { type: 'dataset', aliases: ['squad'] }),
   ],
   tokens: { [GRANTED]: { grants: ['acme/gated', 'acme/private'] }, [UNGRANTED]: { grants: [] } },
   pageSize: 1000,
