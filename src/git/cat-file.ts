@@ -7,6 +7,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { withInterrupt } from '../interrupt.js';
+import { traceCommand } from '../ui/command-trace.js';
 
 export class BlobStream {
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
@@ -16,8 +17,12 @@ export class BlobStream {
 
   constructor(gitDir: string, oids: readonly string[], env: NodeJS.ProcessEnv, signal?: AbortSignal) {
     const stop = withInterrupt(signal);
-    this.child = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { env, stdio: ['pipe', 'pipe', 'pipe'], ...(stop ? { signal: stop, killSignal: 'SIGKILL' as const } : {}) });
-    this.child.on('error', () => undefined); // an abort: reading stdout then fails, and the caller reports the interruption
+    const args = ['--git-dir', gitDir, 'cat-file', '--batch'];
+    const trace = traceCommand('git', args, env);
+    this.child = spawn('git', args, { env, stdio: ['pipe', 'pipe', 'pipe'], ...(stop ? { signal: stop, killSignal: 'SIGKILL' as const } : {}) });
+    // An abort: reading stdout then fails, and the caller reports the interruption.
+    this.child.on('error', () => trace.end(null));
+    this.child.on('close', (code, sig) => trace.end(code, sig));
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (this.stderr.length < 8192) this.stderr += d;
     });

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { withInterrupt } from '../interrupt.js';
 import { withGitConfig } from '../nix/nix.js';
+import { traceCommand } from '../ui/command-trace.js';
 
 /** Variables of the caller that would point git at another repository or config. */
 const FOREIGN_GIT = /^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|NAMESPACE|COMMON_DIR|CEILING_DIRECTORIES|DISCOVERY_ACROSS_FILESYSTEM|CONFIG.*|ATTR_.*|LFS_.*)$/;
@@ -57,6 +58,7 @@ export interface GitResult {
 export function runGit(args: string[], env: NodeJS.ProcessEnv, stopOn?: AbortSignal): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const signal = withInterrupt(stopOn);
+    const trace = traceCommand('git', args, env);
     const child = spawn('git', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const onAbort = () => child.kill('SIGTERM');
     if (signal?.aborted) onAbort();
@@ -67,8 +69,12 @@ export function runGit(args: string[], env: NodeJS.ProcessEnv, stopOn?: AbortSig
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < 64 * 1024) stderr += d;
     });
-    child.on('error', reject);
+    child.on('error', (err) => {
+      trace.end(null);
+      reject(err);
+    });
     child.on('close', (code, sig) => {
+      trace.end(code, sig);
       signal?.removeEventListener('abort', onAbort);
       resolve({ code: code ?? (sig ? 128 : 1), stdout: Buffer.concat(out), stderr });
     });
