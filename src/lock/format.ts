@@ -11,7 +11,7 @@
  */
 import { NixHugError } from '../errors.js';
 import { DEFAULT_ENDPOINT, hubEndpoint } from '../settings/endpoint.js';
-import { parseRepoUrl, validateRef } from '../hub/repo-id.js';
+import { isLegacyId, parseRepoUrl, validateRef } from '../hub/repo-id.js';
 import { isRepoType } from '../hub/repo-type.js';
 import { canonicalManifest, canonicalManifestHash, checkRepoPath, compareUtf8, type ManifestFile } from '../canonical-manifest.js';
 import type { Filters, RepoType } from '../types.js';
@@ -140,7 +140,8 @@ function readEntry(v: unknown): LockEntry {
   } catch (err) {
     throw new Error(`"repoId": ${(err as Error).message}`);
   }
-  if (parsedId !== repoId) throw new Error(`"repoId" must be org/name, not ${quote(repoId)}`);
+  // The canonical org/name only: `add` resolves a legacy id (`gpt2`) before it records it, and the library takes org/name.
+  if (parsedId !== repoId || isLegacyId(repoId)) throw new Error(`"repoId" must be org/name, not ${quote(repoId)}`);
   let endpoint: string | null = null;
   if (v.endpoint !== undefined) {
     const raw = str('endpoint');

@@ -41,6 +41,7 @@ before(async () => {
       small('lk/tagged', { commits: [{ files: { 'config.json': '{}\n', 'w.bin': { lfs: { size: 800, seed: 'tagged-1' } } }, tags: ['v1'] }] }),
       small('lk/vanishing'),
       small('lk/renamed'),
+      small('lk/legacy', { aliases: ['legacy'] }),
       small('lk/private', { private: true }),
       { id: 'lk/set', type: 'dataset', commits: [{ files: { 'train.parquet': { lfs: { size: 700, seed: 'set-train' } }, 'README.md': '# set\n' } }] },
       { id: 'lk/many', type: 'dataset', gitattributes: 'none', commits: [{ files: MANY }] },
@@ -172,6 +173,18 @@ describe('nix-hug add', () => {
     assert.equal(entryOf(d, 'many').rev, next);
     assert.deepEqual(readdirSync(join(d, 'nix-hug.lock.d')), [`datasets--lk--many--${next.slice(0, 12)}.tsv`]);
     await ok(d, ['ls', '--lock']);
+  });
+
+  it('a legacy id without an owner is recorded under its canonical org/name (the library takes only that)', async () => {
+    const d = workdir();
+    await ok(d, ['add', 'legacy', '--no-build']);
+    const e = entryOf(d, 'legacy');
+    assert.equal(e.repoId, 'lk/legacy');
+    const hand = readFileSync(join(d, 'nix-hug.lock'), 'utf8').replace('"repoId": "lk/legacy"', '"repoId": "legacy"');
+    writeFileSync(join(d, 'nix-hug.lock'), hand);
+    const r = await nixHug(d, ['ls', '--lock']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /"repoId" must be org\/name, not 'legacy'/);
   });
 
   it('six adds at once all land', async () => {
