@@ -16,6 +16,7 @@ import { selector } from '../filters.js';
 import { renderFetchExpression } from '../nix/expr.js';
 import { nixPath } from '../nix/library.js';
 import { detectNix, type NixInfo } from '../nix/nix.js';
+import { smudgeNote } from '../nix/lfs-smudge.js';
 import { checkOutLink, chooseOutLink, showLink } from '../nix/out-link.js';
 import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type PinnedFetch } from '../pin/pin.js';
 import { buildWithAutoPersist } from '../persist/auto.js';
@@ -173,6 +174,9 @@ async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: Fetch
     ctx.logger.info(
       `the manifest has ${pinned.files.length} lines, too many to print inline: evaluating this expression clones the git repository (add --vendor DIR for evaluation without network)`,
     );
+    // That clone is builtins.fetchGit: on older Nix it runs the git-lfs filter of the user's git config.
+    const note = await smudgeNote(settings.env, nix ?? (await detectNix(settings.env).catch(() => null)));
+    if (note !== null) ctx.logger.info(`note: ${note}`);
   }
   const expression = vendor ? vendor.printed : pinned.expression;
   let storePath: string | null = null;

@@ -10,15 +10,20 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import type { RepoSpec } from '../../hub-emulator/types.ts';
-import { CLI, hubSandbox, LIB_DIR, run, runCli, RUN, seeded, STUB_DIR, testNixConfig } from '../support/index.ts';
+import type { FileSpec, RepoSpec } from '../../hub-emulator/types.ts';
+import { CLI, hubSandbox, LIB_DIR, nixAtLeast, run, runCli, RUN, seeded, STUB_DIR, testNixConfig } from '../support/index.ts';
 
 const TOKEN = `hf_firstHourToken${RUN}`;
 const ROOTED: RepoSpec = { id: 'first/rooted', aliases: ['rooted'], commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('root-a', 10_000), 'b.safetensors': seeded('root-b', 10_000) } }] };
 const SLOW: RepoSpec = { id: 'first/slow-cache', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('slow', 20_000) } }] };
+// More files than fetch prints a manifest inline for: its expression runs builtins.fetchGit while evaluating.
+const MANY_FILES: Record<string, FileSpec> = { 'w.safetensors': seeded('many', 5_000) };
+for (let i = 0; i < 205; i++) MANY_FILES[`part/${String(i).padStart(3, '0')}.json`] = `{"i":${i}}\n`;
+const MANY: RepoSpec = { id: 'first/many-files', commits: [{ files: MANY_FILES }] };
+const FEW: RepoSpec = { id: 'first/few-files', commits: [{ files: { 'config.json': '{"few":1}\n', 'w.safetensors': seeded('few', 5_000) } }] };
 const DEBUG: RepoSpec = { id: 'first/debug', gated: 'auto', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('debug', 20_000) } }] };
 
-const suite = hubSandbox({ repos: [ROOTED, SLOW, DEBUG], tokens: { [TOKEN]: { grants: [DEBUG.id] } } });
+const suite = hubSandbox({ repos: [ROOTED, SLOW, DEBUG, MANY, FEW], tokens: { [TOKEN]: { grants: [DEBUG.id] } } });
 
 /** A binary cache that takes its time: every answer comes after `delayMs`, and it has nothing. */
 async function slowCache(delayMs: number): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
@@ -202,6 +207,62 @@ describe('legacy ids without an owner', () => {
       const built = await run('nix-build', ['--no-out-link', file], suite.box.env({ GIT_LFS_SKIP_SMUDGE: '1' }), { cwd: dir });
       assert.equal(built.code, 0, built.stderr);
       assert.equal(built.stdout.trim(), j.storePath);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('expressions that need an environment variable on older Nix', () => {
+  /** A git config with git-lfs installed user-wide, as `git lfs install` writes it. */
+  function lfsGitConfig(dir: string): string {
+    const file = join(dir, 'gitconfig');
+    writeFileSync(file, '[filter "lfs"]\n\tclean = git-lfs clean -- %f\n\tsmudge = git-lfs smudge -- %f\n\tprocess = git-lfs filter-process\n\trequired = true\n');
+    return file;
+  }
+  const noteLines = (stderr: string) => stderr.split('\n').filter((l) => l.includes('GIT_LFS_SKIP_SMUDGE'));
+
+  it('fetch says once, on Nix < 2.20 with git-lfs configured, that a plain nix build of an expression that runs fetchGit needs GIT_LFS_SKIP_SMUDGE=1; and that advice is right', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'first-smudge-'));
+    try {
+      const withLfs = { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: lfsGitConfig(dir) };
+      const r = await runCli(['fetch', MANY.id, '--no-build'], suite.box.env(withLfs));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /evaluating this expression clones the git repository/);
+      const notes = noteLines(r.stderr);
+      if (nixAtLeast(2, 20)) assert.deepEqual(notes, [], 'Nix 2.20+ runs no git filters: nothing to say');
+      else {
+        assert.equal(notes.length, 1, r.stderr);
+        assert.match(notes[0]!, /^note: your Nix \(2\.\d+\.\d+\) runs git's LFS filter inside builtins\.fetchGit, which this expression uses while evaluating, and your git config sets one \(filter\.lfs\.process = git-lfs filter-process\): to build it yourself, put GIT_LFS_SKIP_SMUDGE=1 in the environment of nix/);
+      }
+      const without = await runCli(['fetch', MANY.id, '--no-build'], suite.box.env({ GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' }));
+      assert.equal(without.code, 0, without.stderr);
+      assert.deepEqual(noteLines(without.stderr), [], 'no git-lfs filter configured: nothing to say');
+      const few = await runCli(['fetch', FEW.id, '--no-build'], suite.box.env(withLfs));
+      assert.equal(few.code, 0, few.stderr);
+      assert.deepEqual(noteLines(few.stderr), [], 'an expression with its manifest runs no fetchGit: nothing to say');
+      const vendored = await runCli(['fetch', MANY.id, '--no-build', '--vendor', join(dir, 'vendor')], suite.box.env(withLfs));
+      assert.equal(vendored.code, 0, vendored.stderr);
+      assert.deepEqual(noteLines(vendored.stderr), [], 'with --vendor the manifest is read from a file: nothing to say');
+
+      // The pasted expressions in a plain nix-build, with that git config and fresh fetcher caches.
+      const plain = async (expression: string, extra: NodeJS.ProcessEnv) => {
+        const file = join(mkdtempSync(join(dir, 'expr-')), 'model.nix');
+        writeFileSync(file, `let nix-hug-lib = import ${LIB_DIR} { pkgs = import ${STUB_DIR} { }; }; in\n${expression}`);
+        const e: NodeJS.ProcessEnv = { ...suite.box.env(withLfs), XDG_CACHE_HOME: mkdtempSync(join(dir, 'cache-')), ...extra };
+        if (extra.GIT_LFS_SKIP_SMUDGE === undefined) delete e.GIT_LFS_SKIP_SMUDGE;
+        return run('nix-build', ['--no-out-link', file], e, { cwd: dir });
+      };
+      const bare = await plain(r.stdout, {});
+      if (nixAtLeast(2, 20)) assert.equal(bare.code, 0, bare.stderr);
+      else {
+        assert.notEqual(bare.code, 0, 'Nix < 2.20 runs the filter');
+        assert.match(bare.stderr, /smudge filter lfs failed/);
+      }
+      const advised = await plain(r.stdout, { GIT_LFS_SKIP_SMUDGE: '1' });
+      assert.equal(advised.code, 0, advised.stderr);
+      const withManifest = await plain(few.stdout, {});
+      assert.equal(withManifest.code, 0, `no note was needed: ${withManifest.stderr}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
