@@ -233,7 +233,7 @@ async function answerWithoutParser(argv: readonly string[]): Promise<boolean> {
     const [{ COMPLETION_SHELLS }, { completionScript }] = await Promise.all([import('./commands/registry.js'), import('./completion/script.js')]);
     const shell = COMPLETION_SHELLS.find((s) => s === argv[1]);
     if (shell === undefined) return false;
-    process.stdout.write(completionScript(shell));
+    process.stdout.write(await completionScript(shell));
     return true;
   }
   return false;

@@ -8,5 +8,5 @@ import type { Shell } from './registry.js';
 
 /** `shell` is one of COMPLETION_SHELLS: the registry's check refused any other word. */
 export async function run(ctx: CommandContext, shell: Shell): Promise<void> {
-  await ctx.stdout.write(completionScript(shell));
+  await ctx.stdout.write(await completionScript(shell));
 }
