@@ -136,11 +136,16 @@ function apiPath(type: RepoType): string {
 }
 
 /** Why a fetch threw: the deepest `code` (ECONNREFUSED…) or name. */
+/** What `networkCode` calls a port fetch never connects to. */
+const BAD_PORT = 'BAD_PORT';
+
 function networkCode(err: unknown): string {
   let e: unknown = err;
   for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;
+    // fetch refuses the ports of other protocols (the Fetch standard's list: 9, 22, 25, 6000, 10080…) with no code.
+    if ((e as { message?: unknown }).message === 'bad port') return BAD_PORT;
     const cause = (e as { cause?: unknown }).cause;
     if (!cause) break;
     e = cause;
@@ -433,7 +438,7 @@ export class HubClient {
     const unreachable = (err: unknown): Retry => {
       const code = timedOut ? 'TIMEOUT' : networkCode(err);
       // An unknown host stays unknown: say so at once (EAI_AGAIN, a DNS hiccup, is retried).
-      if (code === 'ENOTFOUND') throw unreachableError(err, code);
+      if (code === 'ENOTFOUND' || code === BAD_PORT) throw unreachableError(err, code);
       // Nothing listens there (a wrong port in HF_ENDPOINT, a mirror that is not running): retrying only
       // makes the user wait. Once the origin has answered in this run, a refusal may be a restart: retried.
       if (code === 'ECONNREFUSED' && !this.answered.has(new URL(current).origin)) throw unreachableError(err, code);
@@ -445,9 +450,13 @@ export class HubClient {
       const tries = attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
       const message = timedOut
         ? `the Hub at ${this.endpoint} did not answer within ${Math.round(this.timeoutMs / 1000)} s while ${ctx.what} for ${describeRepo(ctx.repo)}${tries}`
-        : `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${code}${code === 'ECONNREFUSED' ? ` (nothing accepts connections at ${new URL(current).host})` : ''}${tries}`;
+        : code === BAD_PORT
+          ? `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${new URL(current).host} is on a port that fetch never connects to (one of another protocol, blocked by the Fetch standard)`
+          : `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${code}${code === 'ECONNREFUSED' ? ` (nothing accepts connections at ${new URL(current).host})` : ''}${tries}`;
       const hint =
-        code !== 'ECONNREFUSED'
+        code === BAD_PORT
+          ? 'serve the Hub or mirror on another port (e.g. 8080) and set HF_ENDPOINT to it'
+          : code !== 'ECONNREFUSED'
           ? 'check your network or HF_ENDPOINT'
           : this.endpoint === DEFAULT_ENDPOINT
             ? 'check your network: a firewall or proxy refuses the connection'

@@ -144,6 +144,19 @@ describe('bad input and Hub failures', () => {
     }
   });
 
+  it('an HF_ENDPOINT on a port fetch never connects to (6000, X11) fails at once and says so, instead of six retries', async () => {
+    const started = Date.now();
+    const r = await runCli(['ls', 'hf:acme/folders'], { ...base.env, HF_ENDPOINT: 'http://127.0.0.1:6000', NIX_HUG_RETRY_BASE_MS: '1000' });
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(r.code, 1, r.stderr);
+    // The repository information and the revision are asked for at once: either fails first.
+    assert.match(
+      r.stderr,
+      /^nix-hug: error: cannot reach the Hub at http:\/\/127\.0\.0\.1:6000 while (reading the repository information|resolving the revision main) for model acme\/folders: 127\.0\.0\.1:6000 is on a port that fetch never connects to \(one of another protocol, blocked by the Fetch standard\)\nhint: serve the Hub or mirror on another port \(e\.g\. 8080\) and set HF_ENDPOINT to it\n$/,
+    );
+    assert.ok(seconds < 5, `not retried with 1 s back-offs: ${seconds} s`);
+  });
+
   it('the total: at least 30 bad inputs are covered', () => {
     assert.ok(USAGE.length + failures('', 0).length >= 30);
   });
