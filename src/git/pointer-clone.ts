@@ -19,7 +19,7 @@ import { InterruptedError, NixHugError } from '../errors.js';
 import { narHash, narHashOfPath, narLeaves, type NarNode } from '../nix/nar.js';
 import { BlobStream } from './cat-file.js';
 import { isolatedGitEnv, runGit } from './run-git.js';
-import { attributeFiles, mentionsConversion, treeFromLsTree, type GitBlob } from './tree.js';
+import { attributeFiles, LsTreeReader, mentionsConversion, type GitBlob } from './tree.js';
 
 export interface PointerCloneOptions {
   /** `{endpoint}/{prefix}{id}.git`. */
@@ -37,6 +37,8 @@ export interface PointerCloneOptions {
   retryDelayMs?: number;
   signal?: AbortSignal;
   debug?: (line: string) => void;
+  /** Files of the commit held in memory at most (default: the bound of the Hub's listing). */
+  maxFiles?: number;
 }
 
 /** What git says when a server will not send a commit it did not advertise (older servers, protocol v0). */
@@ -75,14 +77,14 @@ export class PointerClone {
     }
   }
 
-  private async git(args: string[], env = this.env) {
-    const r = await runGit(args, env, this.opts.signal);
+  private async git(args: string[], env = this.env, onStdout?: (chunk: Buffer) => void) {
+    const r = await runGit(args, env, this.opts.signal, onStdout);
     if (this.opts.signal?.aborted) throw new InterruptedError(`fetching the git repository of ${this.opts.what}`);
     return r;
   }
 
-  private async gitOk(args: string[], env = this.env): Promise<Buffer> {
-    const r = await this.git(args, env);
+  private async gitOk(args: string[], env = this.env, onStdout?: (chunk: Buffer) => void): Promise<Buffer> {
+    const r = await this.git(args, env, onStdout);
     if (r.code !== 0) {
       throw new NixHugError(`git ${args.find((a) => !a.startsWith('-') && a !== this.gitDir) ?? ''} failed in the clone of ${this.opts.what}: ${lastLine(r.stderr)}`, 'run again with --debug and report the output');
     }
@@ -119,7 +121,11 @@ export class PointerClone {
   }
 
   private lsTree(): Promise<NarNode<GitBlob>> {
-    this.tree ??= this.gitOk(['--git-dir', this.gitDir, 'ls-tree', '-r', '-l', '-z', '--full-tree', this.opts.rev]).then((out) => treeFromLsTree(out.toString('latin1')));
+    this.tree ??= (async () => {
+      const reader = new LsTreeReader(this.opts.what, this.opts.maxFiles);
+      await this.gitOk(['--git-dir', this.gitDir, 'ls-tree', '-r', '-l', '-z', '--full-tree', this.opts.rev], this.env, (chunk) => reader.push(chunk));
+      return reader.end();
+    })();
     return this.tree;
   }
 

@@ -53,9 +53,11 @@ export interface GitResult {
 
 /**
  * Runs `git ARGS` to completion (outputs held in memory: small outputs only);
- * stopped by `signal` and by the running command's interrupt.
+ * stopped by `signal` and by the running command's interrupt. With
+ * `onStdout`, stdout is handed to it as it comes instead (and `stdout` is
+ * empty); what it throws stops git and is thrown.
  */
-export function runGit(args: string[], env: NodeJS.ProcessEnv, stopOn?: AbortSignal): Promise<GitResult> {
+export function runGit(args: string[], env: NodeJS.ProcessEnv, stopOn?: AbortSignal, onStdout?: (chunk: Buffer) => void): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const signal = withInterrupt(stopOn);
     const trace = traceCommand('git', args, env);
@@ -65,7 +67,17 @@ export function runGit(args: string[], env: NodeJS.ProcessEnv, stopOn?: AbortSig
     else signal?.addEventListener('abort', onAbort, { once: true });
     const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    let refused: { error: unknown } | null = null;
+    child.stdout.on('data', (d: Buffer) => {
+      if (refused) return;
+      if (!onStdout) return void out.push(d);
+      try {
+        onStdout(d);
+      } catch (error) {
+        refused = { error };
+        child.kill('SIGTERM');
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < 64 * 1024) stderr += d;
     });
@@ -76,6 +88,7 @@ export function runGit(args: string[], env: NodeJS.ProcessEnv, stopOn?: AbortSig
     child.on('close', (code, sig) => {
       trace.end(code, sig);
       signal?.removeEventListener('abort', onAbort);
+      if (refused) return reject(refused.error);
       resolve({ code: code ?? (sig ? 128 : 1), stdout: Buffer.concat(out), stderr });
     });
   });

@@ -4,6 +4,7 @@
  * files, symlinks, and an empty folder for each submodule (git checks a
  * submodule out as an empty folder unless asked to fetch it).
  */
+import { MAX_FILES, tooManyFiles } from '../hub/tree.js';
 import type { NarNode } from '../nix/nar.js';
 
 /** A blob of the tree: its object id (hex). */
@@ -14,20 +15,50 @@ export interface GitBlob {
 }
 
 /**
- * Parses `git ls-tree -r -l -z` output (read as latin1, so names keep their
- * bytes): `MODE TYPE OID SIZE<TAB>PATH<NUL>` per entry.
+ * Reads `git ls-tree -r -l -z` output as it streams (as latin1, so names
+ * keep their bytes): `MODE TYPE OID SIZE<TAB>PATH<NUL>` per entry. The
+ * output is never held whole, and past `maxFiles` entries (the bound of the
+ * Hub's listing) it stops with an error naming the repository: a broken or
+ * hostile server cannot make nix-hug hold a file list without end.
  */
-export function treeFromLsTree(output: string): NarNode<GitBlob> {
-  const root: NarNode<GitBlob> = { type: 'directory', entries: new Map() };
-  for (const record of output.split('\0')) {
-    if (record === '') continue;
+export class LsTreeReader {
+  private readonly root: Extract<NarNode<GitBlob>, { type: 'directory' }> = { type: 'directory', entries: new Map() };
+  /** The start of an entry whose NUL has not arrived yet. */
+  private rest: Buffer = Buffer.alloc(0);
+  private count = 0;
+
+  constructor(
+    /** The repository, as errors name it (`model org/name`). */
+    private readonly what: string,
+    private readonly maxFiles = MAX_FILES,
+  ) {}
+
+  /** The next chunk of output; throws once there are more than `maxFiles` entries. */
+  push(chunk: Buffer): void {
+    const data = this.rest.length === 0 ? chunk : Buffer.concat([this.rest, chunk]);
+    let start = 0;
+    for (let nul = data.indexOf(0); nul >= 0; nul = data.indexOf(0, start)) {
+      if (nul > start) this.add(data.toString('latin1', start, nul));
+      start = nul + 1;
+    }
+    this.rest = Buffer.from(data.subarray(start));
+  }
+
+  /** The commit's tree, once git is done. */
+  end(): NarNode<GitBlob> {
+    if (this.rest.length > 0) throw new Error(`git ls-tree output ended inside an entry: ${JSON.stringify(this.rest.toString('latin1', 0, 200))}`);
+    return this.root;
+  }
+
+  private add(record: string): void {
+    if (++this.count > this.maxFiles) throw tooManyFiles(this.what, this.maxFiles);
     const tab = record.indexOf('\t');
     const m = /^(\d{6}) (\w+) ([0-9a-f]{40,64}) +(\d+|-)$/.exec(record.slice(0, tab));
     if (tab < 0 || !m) throw new Error(`unexpected git ls-tree output: ${JSON.stringify(record.slice(0, 200))}`);
     const [, mode, , oid, size] = m as unknown as [string, string, string, string, string];
     const path = record.slice(tab + 1);
     const parts = path.split('/');
-    let dir = root;
+    let dir = this.root;
     for (const part of parts.slice(0, -1)) {
       let next = dir.entries.get(part);
       if (!next) dir.entries.set(part, (next = { type: 'directory', entries: new Map() }));
@@ -43,7 +74,6 @@ export function treeFromLsTree(output: string): NarNode<GitBlob> {
     else throw new Error(`git tree entry ${JSON.stringify(path)} has mode ${mode}, which nix-hug does not know`);
     dir.entries.set(name, node);
   }
-  return root;
 }
 
 /** Every `.gitattributes` blob of the tree. */

@@ -37,18 +37,24 @@ export function treeEntryToFile(entry: TreeEntry, repo: RepoRef): RepoFile | nul
  */
 export const MAX_FILES = 1_000_000;
 
+/**
+ * A file list of `what` (`model org/name`) past `maxFiles`: the Hub's tree
+ * listing and the git tree of nix-hug's own clone stop there alike.
+ */
+export function tooManyFiles(what: string, maxFiles: number): NixHugError {
+  return new NixHugError(
+    `the file list of ${what} has more than ${maxFiles.toLocaleString('en-US')} files: more than nix-hug holds in memory`,
+    'no repository on the Hub is that large: check that HF_ENDPOINT is the Hub or a mirror you trust',
+  );
+}
+
 /** Every file of the repo at `rev` (all pages), sorted by the UTF-8 bytes of the path. */
 export async function listRepoFiles(client: HubClient, repo: RepoRef, rev: string, maxFiles = MAX_FILES): Promise<RepoFile[]> {
   const files: { file: RepoFile; key: Buffer }[] = [];
   for await (const entry of client.listTree(repo, rev)) {
     const file = treeEntryToFile(entry, repo);
     if (!file) continue;
-    if (files.length >= maxFiles) {
-      throw new NixHugError(
-        `the file list of ${repo.type} ${repo.repoId} has more than ${maxFiles.toLocaleString('en-US')} files: more than nix-hug holds in memory`,
-        'no repository on the Hub is that large; check HF_ENDPOINT, or fetch a part with --file',
-      );
-    }
+    if (files.length >= maxFiles) throw tooManyFiles(`${repo.type} ${repo.repoId}`, maxFiles);
     files.push({ file, key: Buffer.from(file.path, 'utf8') });
   }
   files.sort((a, b) => Buffer.compare(a.key, b.key));

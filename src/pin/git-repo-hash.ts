@@ -35,6 +35,8 @@ export interface CloneRequest {
   cacheDir: string;
   logger: Logger;
   signal?: AbortSignal;
+  /** Files of the commit held in memory at most (default: the bound of the Hub's listing). */
+  maxFiles?: number;
 }
 
 /** The commit's checkout: its hash now, the clone itself only when asked for. */
@@ -89,6 +91,7 @@ function startClone(req: CloneRequest): Promise<PointerClone> {
     retryDelayMs: req.http.retry.baseDelayMs,
     debug: (line) => req.logger.debug(line),
     ...(req.signal ? { signal: req.signal } : {}),
+    ...(req.maxFiles !== undefined ? { maxFiles: req.maxFiles } : {}),
   });
 }
 

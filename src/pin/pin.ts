@@ -138,8 +138,11 @@ export async function pinCommit(
   const { repo, rev, ref } = resolved;
   const what = `${repo.type} ${repo.repoId}`;
   const token = settings.token()?.token ?? null;
+  // A listing that fails — or refuses a repository too large to hold — stops the clone started beside it.
+  const stopClone = new AbortController();
+  const cloneSignal = signal ? AbortSignal.any([signal, stopClone.signal]) : stopClone.signal;
   const startCheckout = () =>
-    settle(gitCheckout({ endpoint, repo, rev, env: settings.env, token, http: settings.http(), cacheDir: settings.cacheDir, logger, ...(signal ? { signal } : {}) }));
+    settle(gitCheckout({ endpoint, repo, rev, env: settings.env, token, http: settings.http(), cacheDir: settings.cacheDir, logger, signal: cloneSignal }));
   // The repo's info (private, gated) and its git objects come with the listing, not after it — unless the
   // file selection may still be refused once the files are known: then nothing is fetched before that.
   let checkoutR = selection.mayRefuse ? null : startCheckout();
@@ -187,6 +190,7 @@ export async function pinCommit(
       expression: renderFetchExpression(pin, defaultManifestForm(files)),
     };
   } catch (err) {
+    stopClone.abort();
     const started = await checkoutR;
     if (started?.status === 'fulfilled') await started.value.dispose();
     throw err;

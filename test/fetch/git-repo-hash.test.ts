@@ -15,13 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RepoSpec, RunningHub } from '../../hub-emulator/types.ts';
-import { nixTestEnv, ok, run, runNix, STUB_DIR, type NixTestEnv } from '../support/index.ts';
+import { cliEnv, nixTestEnv, ok, run, runNix, STUB_DIR, type NixTestEnv } from '../support/index.ts';
 import { gitCheckout, gitUrl, type CloneRequest } from '../../src/pin/git-repo-hash.ts';
 import { nixString } from '../../src/nix/expr.ts';
 import { checkoutName, recursiveFixedPath } from '../../src/nix/store-path.ts';
 import { DEFAULT_HTTP } from '../../src/settings/http.ts';
 import { createLogger } from '../../src/ui/logger.ts';
 import { NixHugError } from '../../src/errors.ts';
+import { createContext } from '../../src/commands/context.ts';
+import { parsePinRequest, pinRepo } from '../../src/pin/pin.ts';
 
 const RUN = randomBytes(6).toString('hex');
 const TOKEN = `hf_gitHashToken${RUN}`;
@@ -161,6 +163,52 @@ describe('gitRepoHash', () => {
       assert.equal(await clone.gitRepoHash(), first.gitRepoHash);
     } finally {
       await again.dispose();
+    }
+  });
+
+  it('holds at most maxFiles entries of the git tree (the bound of the Hub listing): beyond, an error naming the repo, no clone left', async () => {
+    const req = request(PLAIN);
+    const gitDir = join(hub.dataDir, 'git', 'models', `${PLAIN.id}.git`);
+    const entries = ok(await run('git', ['--git-dir', gitDir, 'ls-tree', '-r', '--name-only', '-z', req.rev], process.env), 'ls-tree').stdout.split('\0').filter(Boolean).length;
+    assert.ok(entries >= 6, `${entries} entries`);
+    const tmp = mkdtempSync(join(tmpdir(), 'nix-hug-bound-tmp-'));
+    try {
+      const bounded = (maxFiles: number) => request(PLAIN, { maxFiles, cacheDir: mkdtempSync(join(cache, 'bound-')), env: { ...process.env, TMPDIR: tmp } });
+      const atBound = await gitCheckout(bounded(entries));
+      await atBound.dispose();
+      const whole = await gitCheckout(request(PLAIN));
+      await whole.dispose();
+      assert.equal(atBound.gitRepoHash, whole.gitRepoHash, 'exactly maxFiles entries: hashed as without the bound');
+      await assert.rejects(
+        gitCheckout(bounded(entries - 1)),
+        (err: unknown) =>
+          err instanceof NixHugError &&
+          err.message === `the file list of model ${PLAIN.id} has more than ${entries - 1} files: more than nix-hug holds in memory` &&
+          /HF_ENDPOINT/.test(err.hint ?? ''),
+      );
+      assert.deepEqual(readdirSync(tmp), [], 'the clone is removed');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('is not waited for when the listing fails: the clone started beside it stops', { timeout: 30_000 }, async () => {
+    const c = cliEnv({ HF_ENDPOINT: hub.url });
+    const tmp = mkdtempSync(join(tmpdir(), 'nix-hug-stop-tmp-'));
+    // git crawls at one byte a second (minutes for this clone), and the listing is refused.
+    hub.addFault({ match: 'git-upload-pack', kind: { slowBytesPerSecond: 1 }, times: Infinity });
+    hub.addFault({ match: `/api/models/${PLAIN.id}/tree/`, kind: { status: 404 }, times: Infinity });
+    try {
+      const ctx = createContext({ env: { ...c.env, TMPDIR: tmp }, quiet: true });
+      const started = Date.now();
+      await assert.rejects(pinRepo(ctx.hub(), parsePinRequest(PLAIN.id, { include: [], exclude: [], file: [] }, hub.url), ctx.settings, ctx.logger), NixHugError);
+      const seconds = (Date.now() - started) / 1000;
+      assert.ok(seconds < 10, `the pin took ${seconds} s: it waited for the clone`);
+      assert.deepEqual(readdirSync(tmp), [], 'the clone is removed');
+    } finally {
+      hub.clearFaults();
+      c.cleanup();
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 
