@@ -182,7 +182,8 @@ const BUILD_LOG_LINES = 20;
  * `nix build --no-link --json -f FILE` (or `--out-link`), with Nix's log parsed as it comes.
  * git (fetchGit, during evaluation) has no retries of its own, unlike Nix's
  * downloads: a transient git failure (5xx, 429, connection) runs the build
- * again, up to NIX_HUG_MAX_RETRIES times with the Hub client's backoff.
+ * again, up to NIX_HUG_MAX_RETRIES times with the Hub client's backoff; so
+ * does a lost race between nix processes over the binary-cache database.
  */
 export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
   const { retry } = opts.http;
@@ -192,7 +193,8 @@ export async function nixBuild(opts: BuildOptions): Promise<BuildResult> {
     try {
       return await nixBuildOnce(options);
     } catch (err) {
-      if (!(err instanceof NixBuildError) || !err.gitFailure?.transient || attempt > retry.maxRetries || signal?.aborted) throw err;
+      const again = err instanceof NixBuildError && (err.gitFailure?.transient === true || err.cacheDbRace);
+      if (!again || attempt > retry.maxRetries || signal?.aborted) throw err;
       const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
       await sleep(delay, undefined, signal ? { signal } : {}).catch(() => undefined);
     }
@@ -309,6 +311,16 @@ export class NixBuildError extends NixHugError {
     if (!fatal && !this.nixErrors.some((l) => /program 'git' failed/.test(l))) return null;
     const reason = fatal ? fatal.trim().replace(/^fatal:\s*/, '') : this.message;
     return { reason, transient: TRANSIENT_GIT.test(reason) };
+  }
+
+  /**
+   * Nix before 2.13 lets two nix processes that meet a binary cache for the
+   * first time (the parallel blob builds) both insert it into their
+   * binary-cache-v6.sqlite: one fails with `constraint failed`. Nothing was
+   * built wrong; the next attempt finds the cache recorded.
+   */
+  get cacheDbRace(): boolean {
+    return this.nixErrors.some((l) => /SQLite statement .*constraint failed \(in '[^']*binary-cache-v\d+\.sqlite'\)/.test(l));
   }
 
   /** Derivations whose build failed: their builder failed, or their output had the wrong hash. */
