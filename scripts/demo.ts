@@ -93,7 +93,7 @@ try {
   const dataset = await run(['fetch', `datasets/${TINY_SQUAD}`, '--include', '*.parquet', '--out-link', shown(datasetLink)], env);
   process.stdout.write(dataset);
 
-  say('Build an HF_HUB_CACHE from the printed expressions');
+  say('Build an HF_HUB_CACHE from the printed expressions, with the Hub emulator stopped (they evaluate without network)');
   const cacheNix = join(work, 'cache.nix');
   writeFileSync(
     cacheNix,
@@ -110,9 +110,11 @@ try {
   );
   process.stderr.write(readFileSync(cacheNix, 'utf8'));
   const buildArgs = ['build', '--out-link', shown(cacheLink), '--json', '--extra-experimental-features', 'nix-command flakes', '-f', shown(cacheNix)];
-  process.stderr.write(`$ GIT_LFS_SKIP_SMUDGE=1 nix ${buildArgs.map(shellWord).join(' ')}\n`);
+  // The printed pins carry gitRepoHash and their manifest: they evaluate without the Hub (or git), so it is stopped first.
+  await hub.close();
+  process.stderr.write(`$ nix ${buildArgs.map(shellWord).join(' ')}\n`);
   const built = spawnSync('nix', buildArgs, {
-    env: { ...env, GIT_LFS_SKIP_SMUDGE: '1' },
+    env,
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -122,7 +124,6 @@ try {
   process.stderr.write(`HF_HUB_CACHE=${cache}\n${shown(cacheLink)} -> ${cache} (a GC root, like nix build's ./result)\n`);
 
   say('Read it offline with a real Hugging Face client (@huggingface/hub)');
-  await hub.close(); // nothing can come from the Hub any more
   const info = await scanCacheDir(cache);
   for (const w of info.warnings) process.stderr.write(`warning: ${w.message}\n`);
   // scanCacheDir lists the top-level files of a snapshot only; downloadFileToCacheDir finds any file by path.

@@ -35,6 +35,10 @@ it('npm run demo: says what it sets and why, quotes what it echoes, roots its re
   assert.match(err, /\n {2}NIX_HUG_NIXPKGS=\S+\n {6}where the library's runCommand comes from: /);
 
   assert.ok(err.includes("$ nix-hug fetch datasets/nix-hug/tiny-squad --include '*.parquet' --out-link .tmp/demo/tiny-squad\n"), 'the glob is quoted as a shell needs it');
+  // The printed pins carry their manifests: the cache is built with the Hub stopped and no git-lfs workaround.
+  assert.match(err, /Build an HF_HUB_CACHE from the printed expressions, with the Hub emulator stopped/);
+  assert.match(err, /\n\$ nix build --out-link \.tmp\/demo\/hf-hub-cache /);
+  assert.ok(!err.includes('GIT_LFS_SKIP_SMUDGE'), 'the pins need no GIT_LFS_SKIP_SMUDGE');
 
   const work = join(REPO_ROOT, '.tmp', 'demo');
   const cache = /^HF_HUB_CACHE=(\/nix\/store\/\S+)$/m.exec(err)?.[1];
