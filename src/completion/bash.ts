@@ -24,6 +24,8 @@ function specCase(c: CompletionCommand): string {
   const valued = c.options.filter((o) => o.takesValue).flatMap((o) => o.names);
   const dirs = c.options.filter((o) => o.value === 'dir').flatMap((o) => o.names);
   const files = c.options.filter((o) => o.value === 'file').flatMap((o) => o.names);
+  // Flags whose value is one of a few words, as `--flag=a,b,c` (one per name of the flag).
+  const choices = c.options.flatMap((o) => (o.choices ? o.names.map((n) => `${n}=${o.choices!.join(',')}`) : []));
   // Flags that make sense once, as comma-joined alias groups (`-y,--yes`).
   const once = c.options.filter((o) => !o.repeatable).map((o) => o.names.join(','));
   const args = c.arguments.map((a) => bashQuote(argWords(a)));
@@ -35,6 +37,7 @@ function specCase(c: CompletionCommand): string {
     `      _nh_valued=${words(valued)}`,
     `      _nh_dirs=${words(dirs)}`,
     `      _nh_files=${words(files)}`,
+    `      _nh_choices=${words(choices)}`,
     `      _nh_once=${words(once)}`,
     `      _nh_args=(${args.join(' ')})`,
     `      _nh_variadic=${variadic ? 1 : 0}`,
@@ -49,7 +52,7 @@ export function bashScript(root: CompletionCommand): string {
 
 # The tables of one command path ('' is the program, 'store ls' a subcommand):
 # subcommands, flags, flags followed by a value, flags whose value is a folder or
-# a file, flags given at most once (alias groups), the choices of each positional
+# a file, flags whose value is one of a few words (--flag=a,b), flags given at most once (alias groups), the choices of each positional
 # (@entries: the lock file's entry names) and whether the last one repeats.
 # The entry names of the lock file ($NIX_HUG_LOCK, else ./nix-hug.lock).
 __nix_hug_entries() {
@@ -60,7 +63,7 @@ __nix_hug_spec() {
   case "$1" in
 ${cases}
     *)
-      _nh_subs='' _nh_opts='' _nh_valued='' _nh_dirs='' _nh_files='' _nh_once=''
+      _nh_subs='' _nh_opts='' _nh_valued='' _nh_dirs='' _nh_files='' _nh_choices='' _nh_once=''
       _nh_args=() _nh_variadic=0
       ;;
   esac
@@ -68,7 +71,7 @@ ${cases}
 
 _nix_hug() {
   local cur=\${COMP_WORDS[COMP_CWORD]} path='' word expect='' valueopt='' used=' ' npos=0 i
-  local _nh_subs _nh_opts _nh_valued _nh_dirs _nh_files _nh_once _nh_args _nh_variadic
+  local _nh_subs _nh_opts _nh_valued _nh_dirs _nh_files _nh_choices _nh_once _nh_args _nh_variadic
   __nix_hug_spec ''
   # Walk the words before the cursor: command words, flags and their values.
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -102,6 +105,14 @@ _nix_hug() {
   COMPREPLY=()
   if [[ -n $expect ]]; then
     [[ $cur == = ]] && cur=''
+    local entry
+    for entry in $_nh_choices; do
+      if [[ \${entry%%=*} == "$valueopt" ]]; then
+        entry=\${entry#*=}
+        mapfile -t COMPREPLY < <(compgen -W "\${entry//,/ }" -- "$cur")
+        return 0
+      fi
+    done
     if [[ " $_nh_dirs " == *" $valueopt "* ]]; then
       compopt -o filenames 2>/dev/null
       mapfile -t COMPREPLY < <(compgen -d -- "$cur")

@@ -99,6 +99,8 @@ describe('bash completion', () => {
     assert.deepEqual(sorted(await bashComplete('nix-hug', 'fetch', 'org/repo', '--out', join(tmp, 'out', 'a'))), sorted([join(tmp, 'out', 'a b'), join(tmp, 'out', 'alpha')]));
     assert.deepEqual(sorted(await bashComplete('nix-hug', 'fetch', '--out', '=', join(tmp, 'out', 'al'))), [join(tmp, 'out', 'alpha')]);
     assert.deepEqual(await bashComplete('nix-hug', 'fetch', '--ref', ''), []);
+    assert.deepEqual(await bashComplete('nix-hug', 'fetch', 'org/repo', '--repo-type', ''), ['model', 'dataset', 'space']);
+    assert.deepEqual(await bashComplete('nix-hug', 'add', '--repo-type', '=', 'd'), ['dataset']);
     assert.deepEqual(await bashComplete('nix-hug', 'fetch', ''), [], 'a repository is not a local file');
   });
 
