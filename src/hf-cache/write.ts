@@ -12,8 +12,9 @@
  * `*.incomplete` leftovers (which huggingface_hub also uses and ignores).
  */
 import { constants } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { cacheFolderName } from '../hub/repo-type.js';
 import type { RepoRef, RepoFile } from '../types.js';
 
@@ -77,13 +78,6 @@ async function placeLink(path: string, target: string): Promise<void> {
   }
 }
 
-/** A small file written whole, through a temporary name. */
-async function placeText(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${unique()}.incomplete`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
-
 export async function writeHfCacheSnapshot(s: SnapshotToWrite): Promise<WriteOutcome> {
   const repoDir = join(s.dir, cacheFolderName(s.repo));
   const blobsDir = join(repoDir, 'blobs');
@@ -117,7 +111,7 @@ export async function writeHfCacheSnapshot(s: SnapshotToWrite): Promise<WriteOut
     const refFile = join(repoDir, 'refs', ...s.ref.split('/'));
     await mkdir(dirname(refFile), { recursive: true });
     // huggingface_hub reads refs with f.read(): exactly the commit.
-    await placeText(refFile, s.rev);
+    await writeFileAtomic(refFile, s.rev);
   }
   return outcome;
 }

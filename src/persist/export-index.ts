@@ -14,11 +14,12 @@
  * free, and copy those objects out.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NixHugError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { withInterrupt } from '../interrupt.js';
 import { makeStorePath } from '../nix/store-path.js';
 import type { PersistConfig } from '../settings/persist.js';
@@ -160,22 +161,6 @@ function slotObject(n: number, bytes: Buffer, secretKey: { text: string; file: s
   return { info, nar };
 }
 
-async function writeNew(file: string, data: string | Buffer): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } finally {
-    await rm(tmp, { force: true });
-  }
-}
-
 /**
  * Claims slot `info.storePath` in a binary cache directory: the `.narinfo`
  * appears complete or not at all (`link` of a finished temporary file), and
@@ -188,7 +173,7 @@ async function claimInDirectory(dir: string, info: NarInfo, nar: Buffer): Promis
   await writeFile(join(dir, 'nix-cache-info'), `StoreDir: ${STORE_DIR}\n`, { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EEXIST') throw err;
   });
-  await writeNew(join(dir, info.url), nar); // named by its hash: a second writer of the same bytes changes nothing
+  await writeFileAtomic(join(dir, info.url), nar); // named by its hash: a second writer of the same bytes changes nothing
   const hashPart = info.storePath.slice(STORE_DIR.length + 1, STORE_DIR.length + 33);
   const tmp = join(dir, `.${hashPart}.narinfo.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
