@@ -7,7 +7,8 @@
  *
  * Start-up: `--version`, `[help] [COMMAND…] --help` and `completion SHELL`
  * are answered before commander is loaded (see `answerWithoutParser`); they
- * load no Hub client, progress display or Nix runner.
+ * load no Hub client, progress display or Nix runner, and completion reads
+ * the script the build wrote (completion/prebuilt.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -210,6 +211,21 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
 }
 
 /**
+ * The completion script of `shell` as the build wrote it (completion/prebuilt.ts:
+ * no module to load), or null: no such shell, or no file (then it is generated).
+ */
+function prebuiltCompletion(shell: string): string | null {
+  let scripts: Record<string, unknown>;
+  try {
+    scripts = JSON.parse(readFileSync(new URL('./completion/scripts.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const script = Object.hasOwn(scripts, shell) ? scripts[shell] : undefined;
+  return typeof script === 'string' ? script : null;
+}
+
+/**
  * The invocations answered without commander, exactly as written:
  * `--version`, `[COMMAND…] --help`, `help [COMMAND…]` and `completion SHELL`.
  * Returns false for anything else (commander parses it as usual).
@@ -230,6 +246,11 @@ async function answerWithoutParser(argv: readonly string[]): Promise<boolean> {
     return true;
   }
   if (argv.length === 2 && argv[0] === 'completion') {
+    const prebuilt = prebuiltCompletion(argv[1]!);
+    if (prebuilt !== null) {
+      process.stdout.write(prebuilt);
+      return true;
+    }
     const [{ COMPLETION_SHELLS }, { completionScript }] = await Promise.all([import('./commands/registry.js'), import('./completion/script.js')]);
     const shell = COMPLETION_SHELLS.find((s) => s === argv[1]);
     if (shell === undefined) return false;

@@ -64,6 +64,18 @@ describe('start-up', () => {
     });
   }
 
+  for (const shell of ['bash', 'zsh', 'fish']) {
+    it(`nix-hug completion ${shell} loads no module of its own but the CLI: it prints the script the build wrote`, async () => {
+      const r = await loadedModules(['completion', shell]);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /nix-hug/);
+      assert.deepEqual(
+        r.modules.filter((m) => m.includes('/dist/') || m.includes('/node_modules/')).map((m) => m.replace(/^.*\/dist\//, 'dist/')),
+        ['dist/cli.js'],
+      );
+    });
+  }
+
   it('the probe sees them when a command needs them (a request to the Hub)', async () => {
     const r = await loadedModules(['ls', 'org/repo']);
     assert.notEqual(r.code, 0, 'nothing listens on the endpoint');

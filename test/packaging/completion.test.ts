@@ -7,14 +7,15 @@
  * added there must show up in every shell.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { COMMANDS, GLOBAL_OPTIONS } from '../../src/commands/registry.ts';
+import { COMMANDS, COMPLETION_SHELLS, GLOBAL_OPTIONS } from '../../src/commands/registry.ts';
+import { prebuiltScripts } from '../../src/completion/prebuilt.ts';
 import { parseFlags } from '../../src/completion/model.ts';
 import { renderLock } from '../../src/lock/format.ts';
-import { cliEnv, lockEntry, requireBuild, runCli, run } from '../support/index.ts';
+import { CLI, cliEnv, lockEntry, requireBuild, runCli, run } from '../support/index.ts';
 
 let tmp: string;
 const scripts: Record<'bash' | 'zsh' | 'fish', string> = { bash: '', zsh: '', fish: '' };
@@ -40,6 +41,16 @@ before(async () => {
   writeFileSync(join(tmp, 'out', 'afile'), '');
   // A lock file in the folder the shells run in: `update`, `outdated` and `remove` complete its names.
   writeFileSync(join(tmp, 'nix-hug.lock'), renderLock({ entries: [lockEntry('gpt2'), lockEntry('Mistral-7B-v0.3'), lockEntry('squad', { type: 'dataset' })] }));
+});
+
+describe('the scripts the build writes', () => {
+  it('dist/completion/scripts.json holds exactly what the registry produces for every shell, and the CLI prints it', async () => {
+    const written = JSON.parse(readFileSync(join(dirname(CLI), 'completion', 'scripts.json'), 'utf8')) as Record<string, string>;
+    const expected = await prebuiltScripts();
+    assert.deepEqual(Object.keys(written).sort(), [...COMPLETION_SHELLS].sort());
+    assert.deepEqual(written, expected);
+    for (const shell of COMPLETION_SHELLS) assert.equal(readFileSync(scripts[shell], 'utf8'), expected[shell], `nix-hug completion ${shell}`);
+  });
 });
 
 const ENTRY_NAMES = ['Mistral-7B-v0.3', 'gpt2', 'squad'];
