@@ -27,6 +27,7 @@ import { DownloadProgress } from './download-progress.js';
 import { waiting, type Logger } from '../ui/logger.js';
 import { humanSize } from '../ui/size.js';
 import { addCheckoutToStore } from './add-checkout.js';
+import { addOutLink, lookUpBuild, recordBuild } from './built-record.js';
 import { explainBuildFailure } from './build-failure.js';
 import { NixActivities, NixWaitStatus } from './nix-activity.js';
 import { prebuildBlobs, processCount } from './parallel-blobs.js';
@@ -85,10 +86,21 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
   // Nothing is downloaded until the build is known to find nixpkgs.
   await waiting(ctx.logger, NIXPKGS_WAIT, opts.nixpkgs ?? checkNixpkgsOf(ctx.settings, opts.signal));
 
+  const needsToken = info.private || info.gated !== false;
+  // A build of exactly these inputs recorded earlier, its store path still valid (built-record.ts): no evaluation,
+  // no build. Its LFS blobs are its references, so valid too. Without a token a gated repo stays refused below.
+  const { cacheDir, nixpkgs } = ctx.settings;
+  const record = await lookUpBuild(() => ({ file: buildFile({ libDir: ctx.settings.libDir(), nixpkgs }, pinned.expression), libDir: ctx.settings.libDir(), nixpkgs, nix, env }), cacheDir, ctx.logger);
+  if (record.valid !== null && (!needsToken || ctx.settings.token()?.token) && (opts.outLink === undefined || (await addOutLink(record.valid, opts.outLink, env)))) {
+    ctx.logger.info(selectionLine(pinned, pinned.selectedLfs, [], []));
+    ctx.logger.debug(`no nix build: ${record.valid} is valid and recorded for this build file, library, nixpkgs and Nix`);
+    return record.valid;
+  }
+
   // The checkout the library would clone at build time: from our own clone, so no second clone (nor token) is
   // needed. Added while the store is asked and the blobs download (they do not need it); the snapshot's
   // build waits for it.
-  const checkoutAdded = addCheckoutToStore(pin, pinned.checkout, nixEnv(env), ctx.settings.cacheDir, ctx.logger, opts.signal);
+  const checkoutAdded = addCheckoutToStore(pin, pinned.checkout, nixEnv(env), cacheDir, ctx.logger, opts.signal);
   checkoutAdded.catch(() => {}); // awaited below: never an unhandled rejection
   try {
     const plan = await planBlobs(pinned.selectedLfs, env, opts.hfCache === false ? null : ctx.settings.hfCache().dir);
@@ -103,19 +115,13 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
       }
       plan.inHfCache = outcome.imported;
     }
-    const bytes = toDownload.reduce((n, f) => n + f.size, 0);
-    const lfsCount = pinned.files.filter((f) => f.lfs !== null).length;
-    ctx.logger.info(
-      `${what} at ${pin.rev.slice(0, 12)}: ` +
-        (pinned.selectedLfs.length === 0
-          ? lfsCount === 0
-            ? 'no LFS files in the repository'
-            : `none of its ${lfsCount} LFS file(s) selected`
-          : `${pinned.selectedLfs.length} LFS file(s) selected: ${describeSources(plan.inStore, plan.inHfCache.map((b) => b.lfs.size), toDownload)}`),
-    );
-    const needsToken = info.private || info.gated !== false;
+    ctx.logger.info(selectionLine(pinned, plan.inStore, plan.inHfCache.map((b) => b.lfs.size), toDownload));
     const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;
-    return await runBuild(ctx, pinned, { missing: toDownload, nixDownloads: !needsToken, env: buildEnv, checkoutAdded }, opts);
+    // A build whose evaluation printed a trace (a warning of the library) is not recorded: the warning is shown every time.
+    let traced = false;
+    const out = await runBuild(ctx, pinned, { missing: toDownload, nixDownloads: !needsToken, env: buildEnv, checkoutAdded, onTrace: () => (traced = true) }, opts);
+    if (record.key !== null && !traced) await recordBuild(cacheDir, record.key, out, ctx.logger);
+    return out;
   } finally {
     // A failed download does not leave the checkout's nix-store running behind the error.
     await checkoutAdded.catch(() => {});
@@ -131,6 +137,8 @@ interface BuildPlan {
   env: NodeJS.ProcessEnv;
   /** The pin's checkout being added to the store: the snapshot's build waits for it, the blobs do not. */
   checkoutAdded: Promise<void>;
+  /** Told of each `trace:` line of the evaluation. */
+  onTrace: () => void;
 }
 
 /**
@@ -199,7 +207,10 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
         maxJobs: Math.max(2, Math.min(16, plan.missing.length)),
         http: ctx.settings.http(),
         onEvent,
-        onTrace: (line) => ctx.logger.warn(line.replace(/^trace:\s*/, '')),
+        onTrace: (line) => {
+          plan.onTrace();
+          ctx.logger.warn(line.replace(/^trace:\s*/, ''));
+        },
         ...(opts.outLink !== undefined ? { outLink: opts.outLink } : {}),
         ...signal,
       });
@@ -234,6 +245,20 @@ export function restartHint(toDownload: readonly RepoFile[], built: ReadonlySet<
   return (
     `run the command again to continue: ${kept > 0 ? `the ${kept} LFS file(s) Nix finished are kept; ` : ''}` +
     `the ${left.length} not finished (${size}) are downloaded again from their first byte, because Nix does not resume a download it was stopped in`
+  );
+}
+
+/** `model org/name at 0123456789ab: 3 LFS file(s) selected: …` (see describeSources). */
+function selectionLine(pinned: PinnedFetch, inStore: readonly RepoFile[], fromHfCache: readonly number[], toDownload: readonly RepoFile[]): string {
+  const { pin } = pinned;
+  const lfsCount = pinned.files.filter((f) => f.lfs !== null).length;
+  return (
+    `${pin.type} ${pin.repoId} at ${pin.rev.slice(0, 12)}: ` +
+    (pinned.selectedLfs.length === 0
+      ? lfsCount === 0
+        ? 'no LFS files in the repository'
+        : `none of its ${lfsCount} LFS file(s) selected`
+      : `${pinned.selectedLfs.length} LFS file(s) selected: ${describeSources(inStore, fromHfCache, toDownload)}`)
   );
 }
 
