@@ -6,16 +6,24 @@
  */
 import { InterruptedError, NixHugError } from '../errors.js';
 import { waiting, type Logger } from '../ui/logger.js';
-import { canPrompt, confirmOnTty } from './confirm.js';
 import type { Settings } from '../settings/index.js';
 import { requireStore, type PersistConfig } from '../settings/persist.js';
-import { exportPath, type ExportPathRequest } from './export-path.js';
+import type { ExportPathRequest } from './export-path.js';
 import type { SnapshotKey } from '../types.js';
-import { importEntries } from './import-entries.js';
-import { readExports } from './exports.js';
-import { findExact } from './records.js';
-import { invalidPaths } from '../nix/validity.js';
-import { validIn } from './store.js';
+
+/** The persist store's modules, loaded only when auto-persist is on: a fetch without it does not pay for them. */
+async function persistModules() {
+  const [confirm, exportPath, importEntries, exports, records, validity, store] = await Promise.all([
+    import('./confirm.js'),
+    import('./export-path.js'),
+    import('./import-entries.js'),
+    import('./exports.js'),
+    import('./records.js'),
+    import('../nix/validity.js'),
+    import('./store.js'),
+  ]);
+  return { ...confirm, ...exportPath, ...importEntries, ...exports, ...records, ...validity, ...store };
+}
 
 export interface AutoPersistIO {
   /** The environment for nix, and the persist configuration. */
@@ -55,6 +63,7 @@ export async function restoreIfPersisted(io: AutoPersistIO, key: SnapshotKey): P
   const cfg = await activeConfig(io); // a broken configuration is an error, not a warning
   if (!cfg) return null;
   try {
+    const { canPrompt, confirmOnTty, findExact, importEntries, invalidPaths, readExports } = await persistModules();
     const entry = findExact((await readExports(cfg, io.settings.env, 'fetch')).records, key);
     if (!entry) return null;
     const invalid = await invalidPaths([entry.storePath], io.settings.env);
@@ -87,6 +96,7 @@ export async function persistAfterBuild(io: AutoPersistIO, key: SnapshotKey, sto
   const cfg = await activeConfig(io);
   if (!cfg) return;
   try {
+    const { exportPath, findExact, readExports, validIn } = await persistModules();
     const url = requireStore(cfg, 'fetch');
     const entry = findExact((await readExports(cfg, io.settings.env, 'fetch')).records, key);
     // A record from an older version's manifest is published again, into the index other machines read.
