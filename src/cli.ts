@@ -7,11 +7,13 @@
  *
  * Start-up: `--version`, `[help] [COMMAND…] --help` and `completion SHELL`
  * are answered before commander is loaded (see `answerWithoutParser`); they
- * load no Hub client, progress display or Nix runner, and completion reads
- * the script the build wrote (completion/prebuilt.ts).
+ * load no Hub client, progress display or Nix runner, and completion scripts
+ * and help pages (but on a terminal) are read from the file the build wrote
+ * (commands/prebuilt.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Prebuilt } from './commands/prebuilt.js';
 import type { CommandPath, CommandSpec, OptionSpec } from './commands/registry.js';
 
 function version(): string {
@@ -210,19 +212,19 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
-/**
- * The completion script of `shell` as the build wrote it (completion/prebuilt.ts:
- * no module to load), or null: no such shell, or no file (then it is generated).
- */
-function prebuiltCompletion(shell: string): string | null {
-  let scripts: Record<string, unknown>;
+/** dist/prebuilt.json as the build wrote it (commands/prebuilt.ts), or null when there is none. */
+function readPrebuilt(): Partial<Prebuilt> | null {
   try {
-    scripts = JSON.parse(readFileSync(new URL('./completion/scripts.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readFileSync(new URL('./prebuilt.json', import.meta.url), 'utf8')) as Partial<Prebuilt>;
   } catch {
     return null;
   }
-  const script = Object.hasOwn(scripts, shell) ? scripts[shell] : undefined;
-  return typeof script === 'string' ? script : null;
+}
+
+/** `table[key]` when it is the table's own string (any word may be a key: `__proto__` names nothing). */
+function ownString(table: Record<string, string> | undefined, key: string): string | null {
+  const value = table !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+  return typeof value === 'string' ? value : null;
 }
 
 /**
@@ -238,17 +240,24 @@ async function answerWithoutParser(argv: readonly string[]): Promise<boolean> {
   const last = argv[argv.length - 1];
   const helpFlag = last === '--help' || last === '-h';
   if (helpFlag || argv[0] === 'help') {
-    const h = await import('./commands/help.js');
     const path = helpFlag ? argv.slice(0, -1) : argv.slice(1);
     // `help --help` and `help help` are the help command's own page; `help fetch --help` is commander's.
-    if (path.some((w) => w.startsWith('-')) || (!helpFlag && path[0] === 'help') || h.findCommand(path) === undefined) return false;
+    if (path.some((w) => w.startsWith('-')) || (!helpFlag && path[0] === 'help')) return false;
+    // Not a terminal: the page is 80 columns wide (help.ts's helpWidth), as the build wrote it (key: prebuilt.ts's helpKey).
+    const page = process.stdout.isTTY ? null : ownString(readPrebuilt()?.help, JSON.stringify(path));
+    if (page !== null) {
+      process.stdout.write(page);
+      return true;
+    }
+    const h = await import('./commands/help.js');
+    if (h.findCommand(path) === undefined) return false;
     process.stdout.write(h.renderHelp(path, h.helpWidth(process.stdout)));
     return true;
   }
   if (argv.length === 2 && argv[0] === 'completion') {
-    const prebuilt = prebuiltCompletion(argv[1]!);
-    if (prebuilt !== null) {
-      process.stdout.write(prebuilt);
+    const script = ownString(readPrebuilt()?.completion, argv[1]!);
+    if (script !== null) {
+      process.stdout.write(script);
       return true;
     }
     const [{ COMPLETION_SHELLS }, { completionScript }] = await Promise.all([import('./commands/registry.js'), import('./completion/script.js')]);

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { dirname, join } from 'node:path';
 import { COMMANDS, type CommandSpec } from '../../src/commands/registry.ts';
-import { cliEnv, requireBuild, runCli } from '../support/index.ts';
+import { renderHelp } from '../../src/commands/help.ts';
+import { helpKey, helpPaths, PIPE_WIDTH, type Prebuilt } from '../../src/commands/prebuilt.ts';
+import { CLI, cliEnv, requireBuild, runCli } from '../support/index.ts';
 
 const env = cliEnv({ HF_ENDPOINT: 'http://127.0.0.1:9' });
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
@@ -55,6 +58,30 @@ describe('help and version', () => {
     for (const f of ['--ref <ref>', '--include <glob>', '--exclude <glob>', '--file <path>', '--out <dir>', '--override', '--no-build', '--json', '--quiet']) {
       assert.ok(flags.includes(f), f);
     }
+  });
+
+  it('every help page the build wrote (dist/prebuilt.json) is the one the registry renders at 80 columns, and a pipe gets exactly it', async () => {
+    const written = (JSON.parse(readFileSync(join(dirname(CLI), 'prebuilt.json'), 'utf8')) as Prebuilt).help;
+    const paths = helpPaths();
+    assert.equal(paths.length, 1 + all(COMMANDS).length);
+    assert.deepEqual(Object.keys(written).sort(), paths.map(helpKey).sort());
+    for (const path of paths) {
+      const page = renderHelp(path, PIPE_WIDTH);
+      assert.equal(written[helpKey(path)], page, path.join(' '));
+      for (const args of [[...path, '--help'], ...(path[0] === 'help' ? [] : [['help', ...path]])]) {
+        const r = await runCli(args, env.env);
+        assert.equal(r.code, 0, args.join(' '));
+        assert.equal(r.stdout, page, args.join(' '));
+      }
+    }
+    // Words that name no command (one with a space, Object keys) are still the parser's: the program's page, or an error.
+    for (const args of [['store ls', '--help'], ['__proto__', '--help']]) {
+      const r = await runCli(args, env.env);
+      assert.equal(r.stdout, renderHelp([], PIPE_WIDTH), args.join(' '));
+    }
+    const unknown = await runCli(['help', 'constructor'], env.env);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stdout, '');
   });
 
   it('no command: the help on stderr, exit 2', async () => {

@@ -64,9 +64,9 @@ describe('start-up', () => {
     });
   }
 
-  for (const shell of ['bash', 'zsh', 'fish']) {
-    it(`nix-hug completion ${shell} loads no module of its own but the CLI: it prints the script the build wrote`, async () => {
-      const r = await loadedModules(['completion', shell]);
+  for (const args of [['completion', 'bash'], ['completion', 'zsh'], ['completion', 'fish'], ['--help'], ['fetch', '--help'], ['help', 'store', 'ls']]) {
+    it(`nix-hug ${args.join(' ')} into a pipe loads no module of its own but the CLI: it prints what the build wrote`, async () => {
+      const r = await loadedModules(args);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /nix-hug/);
       assert.deepEqual(

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { COMMANDS, COMPLETION_SHELLS, GLOBAL_OPTIONS } from '../../src/commands/registry.ts';
-import { prebuiltScripts } from '../../src/completion/prebuilt.ts';
+import { prebuiltAnswers, type Prebuilt } from '../../src/commands/prebuilt.ts';
 import { parseFlags } from '../../src/completion/model.ts';
 import { renderLock } from '../../src/lock/format.ts';
 import { CLI, cliEnv, lockEntry, requireBuild, runCli, run } from '../support/index.ts';
@@ -44,11 +44,11 @@ before(async () => {
 });
 
 describe('the scripts the build writes', () => {
-  it('dist/completion/scripts.json holds exactly what the registry produces for every shell, and the CLI prints it', async () => {
-    const written = JSON.parse(readFileSync(join(dirname(CLI), 'completion', 'scripts.json'), 'utf8')) as Record<string, string>;
-    const expected = await prebuiltScripts();
-    assert.deepEqual(Object.keys(written).sort(), [...COMPLETION_SHELLS].sort());
-    assert.deepEqual(written, expected);
+  it('dist/prebuilt.json holds exactly what the registry produces for every shell, and the CLI prints it', async () => {
+    const written = JSON.parse(readFileSync(join(dirname(CLI), 'prebuilt.json'), 'utf8')) as Prebuilt;
+    const expected = (await prebuiltAnswers()).completion;
+    assert.deepEqual(Object.keys(written.completion).sort(), [...COMPLETION_SHELLS].sort());
+    assert.deepEqual(written.completion, expected);
     for (const shell of COMPLETION_SHELLS) assert.equal(readFileSync(scripts[shell], 'utf8'), expected[shell], `nix-hug completion ${shell}`);
   });
 });
