@@ -96,6 +96,14 @@ describe('a warm re-fetch without nix build', () => {
     assert.ok((await fetch(['--no-link'], config)).nixBuilt, 'the Nix configuration changed');
   });
 
+  it('a nixpkgs in the store (as the flake package gives it) is recorded by its path', async () => {
+    const added = await run('nix-store', ['--add', STUB_DIR], env());
+    assert.equal(added.code, 0, added.stderr);
+    const inStore = { NIX_HUG_NIXPKGS: added.stdout.trim() };
+    assert.ok((await fetch(['--no-link'], inStore)).nixBuilt);
+    assert.equal((await fetch(['--no-link'], inStore)).nixBuilt, false);
+  });
+
   it('a record naming another path, or not a store path, is not used: the build decides and records its own', async () => {
     const key = await buildKeyOfModel();
     const file = recordFile(join(env().XDG_CACHE_HOME!, 'nix-hug'), key);
