@@ -147,6 +147,19 @@ describe('a normal user through nix-daemon', () => {
     assert.equal(await valid(snapshot), true);
   });
 
+  it('fetch again: no nix build (the recorded path is valid), and the GC root is made through the daemon as nix build makes it', async () => {
+    const result = join(home.home, 'result');
+    unlinkSync(result);
+    const r = ok(await cli(['fetch', MODEL.id, '--debug']), 'fetch again');
+    assert.match(r.stderr, /no nix build: \/nix\/store\/\S+ is valid and recorded/);
+    assert.doesNotMatch(r.stderr, /\bnix --extra-experimental-features 'nix-command flakes' build\b/);
+    assert.equal(builtPath(r.stderr), snapshot);
+    assert.equal(readlinkSync(result), snapshot);
+    assert.equal(lstatSync(result).uid, user.uid, "the link is the user's");
+    const roots = ok(await nixStore(['-q', '--roots', snapshot]), 'nix-store -q --roots');
+    assert.ok(roots.stdout.split('\n').some((l) => l.startsWith(`${result} -> `)), roots.stdout);
+  });
+
   it('fetch --out: real files owned by the user', async () => {
     const out = join(home.home, 'out-model');
     ok(await cli(['fetch', MODEL.id, '--out', out]), 'fetch --out');
