@@ -30,7 +30,9 @@ import { addCheckoutToStore } from './add-checkout.js';
 import { addOutLink, lookUpBuild, recordBuild } from './built-record.js';
 import { explainBuildFailure } from './build-failure.js';
 import { NixActivities, NixWaitStatus } from './nix-activity.js';
-import { prebuildBlobs, processCount } from './parallel-blobs.js';
+import { buildBlobsInParallel, prebuildBlobs, processCount } from './parallel-blobs.js';
+import { streamBlobs } from './stream-blobs.js';
+import { StoreConnection, StoreUnavailable } from '../nix/store-connection.js';
 import { partialDownloads, prefetchBlobs } from './prefetch-blobs.js';
 import { resolveUrl } from './resolve-url.js';
 
@@ -177,26 +179,19 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
     const file = join(dir, 'build.nix');
     await writeFile(file, buildFile({ libDir: ctx.settings.libDir(), nixpkgs: ctx.settings.nixpkgs }, pinned.expression));
     progress.start();
-    const processes = processCount(toDownload.length, availableParallelism());
+    const stored = new Set<string>();
     const build = async () => {
-      if (processes > 1) {
-        ctx.logger.debug(`fetching ${toDownload.length} blob(s) with ${processes} nix processes while another evaluates the snapshot`);
-        // One nix registers its finished downloads one after another: fetch the blobs with one nix per
-        // core first, while another evaluates the snapshot (parallel-blobs.ts). Same hf-blob-<sha256>
-        // derivations: a failed download names the same .drv as it would in the snapshot's build.
-        await prebuildBlobs({
-          blobs: toDownload.map((f) => ({ url: resolveUrl(pin, f.path), sha256: f.lfs!.sha256, size: f.size })),
-          processes,
-          dir,
-          env: nixEnv(ctx.settings.env),
-          http: ctx.settings.http(),
-          onEvent,
+      if (toDownload.length > 0) {
+        await fetchBlobsFirst(ctx, pinned, toDownload, {
           file,
           evalEnv: nixEnv(buildEnv),
-          onEvaluated: () => ctx.logger.debug('evaluated the snapshot'),
+          dir,
+          progress,
+          onEvent,
+          onStored: (sha256) => stored.add(sha256),
+          onWait: (text) => wait.update(text),
           ...signal,
         });
-        ctx.logger.debug('fetched the blobs');
       }
       await plan.checkoutAdded;
       ctx.logger.debug('building the snapshot');
@@ -216,7 +211,7 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
       });
     };
     const result = await build().catch((err: unknown) => {
-      if (opts.signal?.aborted) throw new InterruptedError(`building ${what}`, restartHint(toDownload, activities.built));
+      if (opts.signal?.aborted) throw new InterruptedError(`building ${what}`, restartHint(toDownload, (sha256) => stored.has(sha256) || [...activities.built].some((drv) => drv.endsWith(`-${blobName(sha256)}.drv`))));
       // Nix names hf-blob-<sha256>.drv and says why in its builder's log: name the file instead.
       throw err instanceof NixBuildError ? explainBuildFailure(err, what, pinned.files) : err;
     });
@@ -231,20 +226,20 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
 }
 
 /**
- * What the next run does after an interrupted build: Nix keeps each blob it
- * finished, but starts a download it was stopped in again from the first byte
- * (its downloads are not resumable across runs), so say which and how much.
+ * What the next run does after an interrupted build: every blob that was
+ * finished (`finished(sha256)`) is kept, but a download that was stopped
+ * midway starts again from its first byte (neither Nix nor the CLI keeps
+ * the part of a public file it received), so say which and how much.
  */
-export function restartHint(toDownload: readonly RepoFile[], built: ReadonlySet<string>): string {
+export function restartHint(toDownload: readonly RepoFile[], finished: (sha256: string) => boolean): string {
   if (toDownload.length === 0) return 'run the command again to continue';
-  const finished = (f: RepoFile) => [...built].some((drv) => drv.endsWith(`-${blobName(f.lfs!.sha256)}.drv`));
-  const left = toDownload.filter((f) => !finished(f));
+  const left = toDownload.filter((f) => !finished(f.lfs!.sha256));
   if (left.length === 0) return 'run the command again to continue: every LFS file is in the Nix store already';
   const kept = toDownload.length - left.length;
   const size = humanSize(left.reduce((n, f) => n + f.size, 0));
   return (
-    `run the command again to continue: ${kept > 0 ? `the ${kept} LFS file(s) Nix finished are kept; ` : ''}` +
-    `the ${left.length} not finished (${size}) are downloaded again from their first byte, because Nix does not resume a download it was stopped in`
+    `run the command again to continue: ${kept > 0 ? `the ${kept} LFS file(s) finished are kept; ` : ''}` +
+    `the ${left.length} not finished (${size}) are downloaded again from their first byte, because a download stopped midway is not kept`
   );
 }
 
@@ -272,6 +267,123 @@ export function describeSources(inStore: readonly RepoFile[], fromHfCache: reado
   if (toDownload.length) parts.push(`${toDownload.length} to download (${sum(toDownload.map((f) => f.size))})`);
   if (!toDownload.length) parts.push('nothing to download');
   return parts.join(', ');
+}
+
+/** At most this many blobs stream into the store at once (as `hf download` runs 8 workers). */
+const MAX_STREAMS = 8;
+/** Progress is reported to the display after this many new bytes of a file. */
+const PROGRESS_STEP = 1 << 20;
+
+interface BlobsFirstOptions {
+  /** The snapshot's build file, evaluated meanwhile. */
+  file: string;
+  evalEnv: NodeJS.ProcessEnv;
+  /** Scratch directory of the build (for the fallback's expression files). */
+  dir: string;
+  progress: DownloadProgress;
+  onEvent: (ev: NixLogEvent) => void;
+  onStored: (sha256: string) => void;
+  /** What the user waits for now (the CLI's own downloads are not Nix's). */
+  onWait: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * The missing public blobs, before the snapshot's build and while another
+ * nix evaluates it: those a binary cache has are left to Nix (it
+ * substitutes them); the others are streamed into the store by the CLI
+ * (stream-blobs.ts). Where the store cannot be reached that way (no
+ * `nix-daemon`, a daemon older than Nix 2.4), Nix downloads them, one nix
+ * per core (parallel-blobs.ts).
+ */
+async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownload: readonly RepoFile[], opts: BlobsFirstOptions): Promise<void> {
+  const { pin } = pinned;
+  const env = nixEnv(ctx.settings.env);
+  const log = ctx.logger;
+  const conn = await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
+    if (!(err instanceof StoreUnavailable)) throw err;
+    log.debug(`Nix downloads the blobs: ${err.message}`);
+    return null;
+  });
+  let forNix = [...toDownload];
+  let streamed: RepoFile[] = [];
+  if (conn) {
+    log.debug(`streaming into the Nix store through nix-daemon --stdio${conn.daemonVersion ? ` (Nix ${conn.daemonVersion})` : ''}`);
+    const paths = toDownload.map((f) => blobStorePath(f.lfs!.sha256));
+    const substitutable = await conn.querySubstitutable(paths, opts.onEvent).catch((err: unknown) => {
+      conn.abort();
+      if (opts.signal?.aborted) throw err;
+      throw new NixHugError(`could not ask the Nix store which LFS files of ${pin.repoId} its binary caches have: ${(err as Error).message}`, 'check the substituters in nix.conf, then run the command again');
+    });
+    streamed = toDownload.filter((f) => !substitutable.has(blobStorePath(f.lfs!.sha256)));
+    forNix = toDownload.filter((f) => substitutable.has(blobStorePath(f.lfs!.sha256)));
+    if (forNix.length > 0) log.debug(`${forNix.length} blob(s) are in a binary cache: Nix substitutes them`);
+    if (streamed.length === 0) await conn.close();
+  }
+  const processes = processCount(forNix.length, availableParallelism());
+  const routes: ((signal: AbortSignal) => Promise<void>)[] = [];
+  if (conn && streamed.length > 0) {
+    const parallel = Math.min(MAX_STREAMS, streamed.length);
+    log.debug(`streaming ${streamed.length} blob(s) into the Nix store over ${parallel} connection(s) while nix evaluates the snapshot`);
+    opts.onWait(`downloading ${streamed.length} LFS file(s) into the Nix store`);
+    const reported = new Map<string, number>();
+    routes.push((signal) =>
+      streamBlobs({
+        blobs: streamed.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
+        parallel,
+        first: conn,
+        env,
+        get: (url, sig, headers) =>
+          ctx.hub().get(url, { ...(sig ? { signal: sig } : {}), ...(headers ? { headers } : {}), context: { what: 'downloading a file', repo: { type: pin.type, repoId: pin.repoId } } }),
+        http: ctx.settings.http(),
+        repoId: pin.repoId,
+        signal,
+        onStart: (b) => {
+          reported.set(b.lfs.sha256, 0);
+          opts.progress.transfer(b.lfs.sha256, b.url, { started: true, expected: b.lfs.size });
+        },
+        onBytes: (b, bytes) => {
+          if (bytes - (reported.get(b.lfs.sha256) ?? 0) < PROGRESS_STEP && bytes < b.lfs.size) return;
+          reported.set(b.lfs.sha256, bytes);
+          opts.progress.transfer(b.lfs.sha256, b.url, { done: bytes });
+        },
+        onStored: (b) => {
+          opts.onStored(b.lfs.sha256);
+          opts.progress.transfer(b.lfs.sha256, b.url, { finished: true });
+        },
+        ...(log.debugEnabled ? { debug: (line: string) => log.debug(line) } : {}),
+      }),
+    );
+  }
+  if (processes > 1) {
+    log.debug(`fetching ${forNix.length} blob(s) with ${processes} nix processes while another evaluates the snapshot`);
+    routes.push((signal) =>
+      buildBlobsInParallel({
+        blobs: forNix.map((f) => ({ url: resolveUrl(pin, f.path), sha256: f.lfs!.sha256, size: f.size })),
+        processes,
+        dir: opts.dir,
+        env,
+        http: ctx.settings.http(),
+        onEvent: opts.onEvent,
+        signal,
+      }),
+    );
+  }
+  // One blob for Nix and nothing to stream: the snapshot's build fetches it.
+  if (routes.length === 0) return;
+  await prebuildBlobs({
+    fetch: async (signal) => {
+      // Every route has stopped before this returns; the first failure is the one reported.
+      const results = await Promise.allSettled(routes.map((route) => route(signal)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+    file: opts.file,
+    evalEnv: opts.evalEnv,
+    onEvaluated: () => log.debug('evaluated the snapshot'),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  log.debug('fetched the blobs');
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { NixLogEvent } from '../nix/nix.js';
-import { DownloadTracker } from '../nix/progress.js';
+import { DownloadTracker, type DownloadState } from '../nix/progress.js';
 
 export interface DownloadProgressOptions {
   files: number;
@@ -128,7 +128,19 @@ export class DownloadProgress {
   }
 
   onEvent(ev: NixLogEvent): void {
-    const changed = this.tracker.onEvent(ev);
+    this.show(this.tracker.onEvent(ev));
+  }
+
+  /** The CLI's own download of `url` (`key` names it): started, `done` bytes so far, finished. */
+  transfer(key: string, url: string, change: { started: true; expected: number } | { done: number } | { finished: true }): void {
+    if ('started' in change) {
+      this.tracker.begin(key, url);
+      this.show(this.tracker.advance(key, 0, change.expected));
+    } else if ('done' in change) this.show(this.tracker.advance(key, change.done, NaN));
+    else this.show(this.tracker.finish(key));
+  }
+
+  private show(changed: DownloadState | null): void {
     if (!changed || !this.started || this.finished) return;
     const s = this.tracker.snapshot();
     if (this.opts.mode === 'bar' && !this.bar) this.showBar();

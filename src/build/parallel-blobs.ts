@@ -130,7 +130,9 @@ export function instantiate(file: string, env: NodeJS.ProcessEnv, signal?: Abort
   });
 }
 
-export interface PrebuildOptions extends Omit<ParallelBlobsOptions, 'signal'> {
+export interface PrebuildOptions {
+  /** Fetches the blobs (with one of the routes); stops when `signal` aborts. */
+  fetch: (signal: AbortSignal) => Promise<void>;
   /** The snapshot's build file, instantiated meanwhile (see `instantiate`). */
   file: string;
   /** The environment of that evaluation (git's, with the token when one is needed). */
@@ -141,11 +143,11 @@ export interface PrebuildOptions extends Omit<ParallelBlobsOptions, 'signal'> {
 }
 
 /**
- * The blobs with `buildBlobsInParallel` while another nix instantiates the
- * snapshot; a failed blob stops that evaluation, an interrupt stops both.
+ * The blobs fetched while another nix instantiates the snapshot; a failed
+ * blob stops that evaluation, an interrupt stops both.
  */
 export async function prebuildBlobs(opts: PrebuildOptions): Promise<void> {
-  const { file, evalEnv, onEvaluated, signal: given, ...blobOpts } = opts;
+  const { file, evalEnv, onEvaluated, signal: given } = opts;
   const signal = withInterrupt(given);
   if (signal?.aborted) throw new InterruptedError('downloading LFS files');
   const stop = new AbortController();
@@ -153,7 +155,7 @@ export async function prebuildBlobs(opts: PrebuildOptions): Promise<void> {
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const [blobs] = await Promise.allSettled([
-      buildBlobsInParallel({ ...blobOpts, signal: stop.signal }).catch((err: unknown) => {
+      opts.fetch(stop.signal).catch((err: unknown) => {
         stop.abort();
         throw err;
       }),

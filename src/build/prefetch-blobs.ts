@@ -16,38 +16,24 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { InterruptedError, NixHugError } from '../errors.js';
-import type { HttpSettings } from '../settings/http.js';
+import { NixHugError } from '../errors.js';
 import { quote } from '../ui/text.js';
 import { blobName, blobStorePath } from '../nix/store-path.js';
 import { capture } from '../nix/nix.js';
 import { pidAlive } from '../pid.js';
-import type { LfsInfo } from '../types.js';
+import { downloadBlob, WrongBytesError, wrongBytes, type BlobToFetch, type BodySink, type DownloadOptions } from './blob-download.js';
 
-export interface BlobToFetch {
-  /** Path in the repository, for messages. */
-  path: string;
-  /** The file's `resolve` URL. */
-  url: string;
-  lfs: LfsInfo;
-}
+export type { BlobToFetch } from './blob-download.js';
 
-export interface PrefetchOptions {
+export interface PrefetchOptions extends DownloadOptions {
   blobs: BlobToFetch[];
-  /** GET with the token and the Hub client's retries; must not send the token to another origin. `headers`: e.g. Range. */
-  get: (url: string, signal?: AbortSignal, headers?: Record<string, string>) => Promise<Response>;
   /** For `nix-store --add-fixed`. */
   env: NodeJS.ProcessEnv;
-  /** The Hub client's retry policy and timeout: a broken or stalled body is resumed within them. */
-  http: HttpSettings;
-  repoId: string;
   /** Where unfinished downloads are kept for the next run to resume (created when missing). */
   partialDir: string;
   parallel?: number;
-  signal?: AbortSignal;
   onFileDone?: (blob: BlobToFetch) => void;
   /** A download goes on from `bytes` that an earlier run received. */
   onResume?: (blob: BlobToFetch, bytes: number) => void;
@@ -58,68 +44,29 @@ export function partialDownloads(cacheDir: string): string {
   return join(cacheDir, 'downloads');
 }
 
-/** Bytes that are not the pinned file's: the partial file holding them is dropped. */
-class WrongBytesError extends NixHugError {}
-
-/** A window of NIX_HUG_HTTP_TIMEOUT_MS with fewer bytes than this is a stall. */
-const STALL_BYTES = 1024;
-
 /** Hash and size of the bytes written so far: a retry resumes after them. */
 interface Received {
   hash: Hash;
   size: number;
 }
 
-/** Why an attempt broke off in the body (worth another attempt), or null when the body arrived whole. */
-async function receive(blob: BlobToFetch, fh: FileHandle, got: Received, opts: PrefetchOptions, idleMs: number): Promise<string | null> {
-  const res = await opts.get(blob.url, opts.signal, got.size > 0 ? { range: `bytes=${got.size}-` } : undefined).catch((err: unknown) => {
-    // The client's message names the repo; say which file too.
-    if (err instanceof NixHugError && !(err instanceof InterruptedError)) throw new NixHugError(`could not download ${quote(blob.path)}: ${err.message}`, err.hint);
-    throw err;
-  });
-  if (!res.ok || !res.body) {
-    throw new NixHugError(`could not download ${quote(blob.path)} of ${opts.repoId}: HTTP ${res.status}`, 'check HF_TOKEN and your access to the repository, then run the command again');
-  }
-  if (got.size > 0 && !(res.status === 206 && res.headers.get('content-range')?.startsWith(`bytes ${got.size}-`))) {
-    // The server sent the whole file again: start over.
-    await fh.truncate(0);
-    got.hash = createHash('sha256');
-    got.size = 0;
-  }
-  // Stalled: less than STALL_BYTES in a whole window of NIX_HUG_HTTP_TIMEOUT_MS (curl's low-speed check, as Nix uses).
-  const idle = new AbortController();
-  let inWindow = 0;
-  const timer = setInterval(() => {
-    if (inWindow < STALL_BYTES) idle.abort();
-    inWindow = 0;
-  }, idleMs);
-  const sink = new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _enc, done) {
-      if (got.size + chunk.length > blob.lfs.size) {
-        done(new WrongBytesError(`${quote(blob.path)} of ${opts.repoId} is longer than its pinned ${blob.lfs.size} bytes`, 'the Hub served other bytes; retry later, or re-pin with `nix-hug fetch`'));
-        return;
-      }
-      inWindow += chunk.length;
-      // Hashed once written: after a failure, hash and size describe exactly the bytes on disk.
-      fh.write(chunk, 0, chunk.length, got.size).then(() => {
-        got.hash.update(chunk);
-        got.size += chunk.length;
-        done();
-      }, done);
+/** The partial file as a download's sink: hashed once written, so after a failure hash and size describe exactly the bytes on disk. */
+function fileSink(fh: FileHandle, got: Received): BodySink {
+  return {
+    get size() {
+      return got.size;
     },
-  });
-  const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
-  try {
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), sink, { signal });
-    return null;
-  } catch (err) {
-    if (opts.signal?.aborted || err instanceof NixHugError) throw err;
-    if (idle.signal.aborted) return `stalled (under ${STALL_BYTES} bytes in ${Math.round(idleMs / 100) / 10} s) after ${got.size} bytes`;
-    return `the connection broke off after ${got.size} bytes`;
-  } finally {
-    clearInterval(timer);
-  }
+    async write(chunk) {
+      await fh.write(chunk, 0, chunk.length, got.size);
+      got.hash.update(chunk);
+      got.size += chunk.length;
+    },
+    async restart() {
+      await fh.truncate(0);
+      got.hash = createHash('sha256');
+      got.size = 0;
+    },
+  };
 }
 
 /** The partial file of a blob for this run, locked; `release` unlocks it (the file itself stays). */
@@ -170,7 +117,6 @@ async function alreadyReceived(file: string, size: number): Promise<Received> {
  * downloads; what an earlier run received is resumed the same way.
  */
 async function downloadVerified(blob: BlobToFetch, dir: string, opts: PrefetchOptions): Promise<string> {
-  const { retry, timeoutMs } = opts.http;
   const partial = await claimPartial(opts.partialDir, blob);
   try {
     const got = await alreadyReceived(partial.file, blob.lfs.size);
@@ -178,28 +124,12 @@ async function downloadVerified(blob: BlobToFetch, dir: string, opts: PrefetchOp
     const fh = await open(partial.file, got.size > 0 ? 'r+' : 'w');
     try {
       await fh.truncate(got.size);
-      for (let attempt = 1; ; attempt++) {
-        const broke = await receive(blob, fh, got, opts, timeoutMs);
-        if (broke === null || got.size === blob.lfs.size) break;
-        if (attempt > retry.maxRetries) {
-          throw new NixHugError(
-            `could not download ${quote(blob.path)} of ${opts.repoId}: ${broke} (gave up after ${attempt} attempts)`,
-            'check your network, then run the command again: the download resumes where it stopped',
-          );
-        }
-        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-        await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {});
-      }
+      await downloadBlob(blob, fileSink(fh, got), opts, 'check your network, then run the command again: the download resumes where it stopped');
     } finally {
       await fh.close();
     }
     const sum = got.hash.digest('hex');
-    if (sum !== blob.lfs.sha256 || got.size !== blob.lfs.size) {
-      throw new WrongBytesError(
-        `${quote(blob.path)} of ${opts.repoId} does not match its pin: expected sha256 ${blob.lfs.sha256} (${blob.lfs.size} bytes), got ${sum} (${got.size} bytes)`,
-        'the Hub served different bytes; retry later, or re-pin with `nix-hug fetch`',
-      );
-    }
+    if (sum !== blob.lfs.sha256 || got.size !== blob.lfs.size) throw wrongBytes(blob, opts.repoId, `${sum} (${got.size} bytes)`);
     const final = join(dir, blobName(blob.lfs.sha256));
     await rename(partial.file, final);
     return final;

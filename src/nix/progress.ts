@@ -1,7 +1,7 @@
 /**
- * Follows the LFS downloads of a `nix build` from its internal-json log:
- * which files started, how many bytes arrived, which finished. Pure state;
- * rendering is the UI's job.
+ * Follows LFS downloads: those of a `nix build` from its internal-json log,
+ * and the CLI's own (told directly): which files started, how many bytes
+ * arrived, which finished. Pure state; rendering is the UI's job.
  */
 import type { NixLogEvent } from './nix.js';
 
@@ -28,7 +28,7 @@ export interface ProgressSnapshot {
 }
 
 export class DownloadTracker {
-  private readonly downloads = new Map<number, DownloadState>();
+  private readonly downloads = new Map<number | string, DownloadState>();
   private finishedBytes = 0;
   private finishedFiles = 0;
 
@@ -43,28 +43,39 @@ export class DownloadTracker {
   /** Feeds one log event; returns the download it changed (`finished` once it stopped), or null. */
   onEvent(ev: NixLogEvent): DownloadState | null {
     if (ev.action === 'start' && ev.type === ACT_FILE_TRANSFER && typeof ev.id === 'number') {
-      const url = String(ev.fields?.[0] ?? '');
-      if (!this.counts(url)) return null;
-      const d = { url, done: 0, expected: 0, finished: false };
-      this.downloads.set(ev.id, d);
-      return d;
+      return this.begin(ev.id, String(ev.fields?.[0] ?? ''));
     }
     if (typeof ev.id !== 'number') return null;
-    const d = this.downloads.get(ev.id);
-    if (!d) return null;
-    if (ev.action === 'result' && ev.type === RES_PROGRESS) {
-      d.done = Number(ev.fields?.[0] ?? d.done);
-      d.expected = Number(ev.fields?.[1] ?? d.expected);
-      return d;
-    }
-    if (ev.action === 'stop') {
-      d.finished = true;
-      this.finishedFiles++;
-      this.finishedBytes += Math.max(d.done, d.expected);
-      this.downloads.delete(ev.id);
-      return d;
-    }
+    if (ev.action === 'result' && ev.type === RES_PROGRESS) return this.advance(ev.id, Number(ev.fields?.[0] ?? NaN), Number(ev.fields?.[1] ?? NaN));
+    if (ev.action === 'stop') return this.finish(ev.id);
     return null;
+  }
+
+  /** A transfer of `url` started (`key`: Nix's activity id, or the CLI's own name for it). */
+  begin(key: number | string, url: string): DownloadState | null {
+    if (!this.counts(url)) return null;
+    const d = { url, done: 0, expected: 0, finished: false };
+    this.downloads.set(key, d);
+    return d;
+  }
+
+  /** `done` of `expected` bytes have arrived (a number that is not one leaves the value as it was). */
+  advance(key: number | string, done: number, expected: number): DownloadState | null {
+    const d = this.downloads.get(key);
+    if (!d) return null;
+    if (Number.isFinite(done)) d.done = done;
+    if (Number.isFinite(expected)) d.expected = expected;
+    return d;
+  }
+
+  finish(key: number | string): DownloadState | null {
+    const d = this.downloads.get(key);
+    if (!d) return null;
+    d.finished = true;
+    this.finishedFiles++;
+    this.finishedBytes += Math.max(d.done, d.expected);
+    this.downloads.delete(key);
+    return d;
   }
 
   snapshot(): ProgressSnapshot {

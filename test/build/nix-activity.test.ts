@@ -48,14 +48,14 @@ describe('after an interrupted build', () => {
   const files = [file('a.bin', 'a', 2_000_000), file('b.bin', 'b', 3_000_000), file('c.bin', 'c', 5_000_000)];
 
   it('says which files are kept and that the others start again from their first byte', () => {
-    const hint = restartHint(files, new Set([drv('a')]));
-    assert.match(hint, /the 1 LFS file\(s\) Nix finished are kept/);
-    assert.match(hint, /the 2 not finished \(8\.00 MB\) are downloaded again from their first byte, because Nix does not resume a download it was stopped in/);
+    const hint = restartHint(files, (s) => s === sha('a'));
+    assert.match(hint, /the 1 LFS file\(s\) finished are kept/);
+    assert.match(hint, /the 2 not finished \(8\.00 MB\) are downloaded again from their first byte, because a download stopped midway is not kept/);
   });
 
   it('nothing finished, everything finished, nothing to download', () => {
-    assert.match(restartHint(files, new Set()), /^run the command again to continue: the 3 not finished \(10\.0 MB\) are downloaded again from their first byte/);
-    assert.match(restartHint(files, new Set([drv('a'), drv('b'), drv('c')])), /every LFS file is in the Nix store already/);
-    assert.equal(restartHint([], new Set()), 'run the command again to continue');
+    assert.match(restartHint(files, () => false), /^run the command again to continue: the 3 not finished \(10\.0 MB\) are downloaded again from their first byte/);
+    assert.match(restartHint(files, () => true), /every LFS file is in the Nix store already/);
+    assert.equal(restartHint([], () => false), 'run the command again to continue');
   });
 });

@@ -124,7 +124,7 @@ describe('buildBlobsInParallel (real Nix, Hub emulator)', () => {
     setTimeout(() => controller.abort(), 1500);
     try {
       await assert.rejects(
-        prebuildBlobs({ blobs: slow, processes: 2, dir, env: cliNixEnv(nix.env), http: DEFAULT_HTTP, file, evalEnv: cliNixEnv(nix.env), signal: controller.signal }),
+        prebuildBlobs({ fetch: (signal) => buildBlobsInParallel({ blobs: slow, processes: 2, dir, env: cliNixEnv(nix.env), http: DEFAULT_HTTP, signal }), file, evalEnv: cliNixEnv(nix.env), signal: controller.signal }),
         /interrupted/,
       );
       assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms to stop`);

@@ -97,7 +97,7 @@ describe('interrupted fetch', () => {
     await waitFor('the download to be under way', () => downloading(id, 'w.bin'));
     await interrupt(run, 'SIGINT', box.tmp);
     // Nix's downloads do not resume across runs: the output says so, and what the next run downloads again.
-    assert.match(run.stderr(), /hint: run the command again to continue: the 1 not finished \([\d.]+ [kM]B\) are downloaded again from their first byte, because Nix does not resume a download it was stopped in/);
+    assert.match(run.stderr(), /hint: run the command again to continue: the 1 not finished \([\d.]+ [kM]B\) are downloaded again from their first byte, because a download stopped midway is not kept/);
     assert.equal(await isValidPath(box.nixEnv, blobOf(id, 'w.bin')), false, 'no half-downloaded blob');
     const again = await runCli(['fetch', id], box.env());
     assert.equal(again.code, 0, again.stderr);

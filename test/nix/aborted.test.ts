@@ -67,7 +67,7 @@ describe('a signal aborted before the step starts', () => {
     const err = await settlesAtOnce(() => buildBlobsInParallel({ blobs, processes: 2, dir, env, http: DEFAULT_HTTP, signal: aborted() }));
     assert.ok(err instanceof InterruptedError, String(err));
     const err2 = await settlesAtOnce(() =>
-      prebuildBlobs({ blobs, processes: 2, dir, env, http: DEFAULT_HTTP, file: join(dir, 'build.nix'), evalEnv: env, signal: aborted() }),
+      prebuildBlobs({ fetch: (signal) => buildBlobsInParallel({ blobs, processes: 2, dir, env, http: DEFAULT_HTTP, signal }), file: join(dir, 'build.nix'), evalEnv: env, signal: aborted() }),
     );
     assert.ok(err2 instanceof InterruptedError, String(err2));
   });

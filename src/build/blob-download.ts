@@ -1,0 +1,121 @@
+/**
+ * The CLI's own download of one LFS file into a sink (a partial file on
+ * disk, or the Nix store as it arrives): the body is streamed, never held
+ * in memory; a body that breaks off or stalls is resumed with a Range
+ * request, up to NIX_HUG_MAX_RETRIES times with the Hub client's back-off;
+ * more bytes than the pinned size stop it. Checking the bytes against the
+ * pinned sha256 is the sink's job (it sees every byte).
+ */
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InterruptedError, NixHugError } from '../errors.js';
+import type { HttpSettings } from '../settings/http.js';
+import type { LfsInfo } from '../types.js';
+import { quote } from '../ui/text.js';
+
+export interface BlobToFetch {
+  /** Path in the repository, for messages. */
+  path: string;
+  /** The file's `resolve` URL. */
+  url: string;
+  lfs: LfsInfo;
+}
+
+/** GET with the Hub client's retries and token rules (never sent to another origin); `headers`: e.g. Range. */
+export type HubGet = (url: string, signal?: AbortSignal, headers?: Record<string, string>) => Promise<Response>;
+
+export interface DownloadOptions {
+  get: HubGet;
+  /** The Hub client's retry policy and timeout: a broken or stalled body is resumed within them. */
+  http: HttpSettings;
+  repoId: string;
+  signal?: AbortSignal;
+}
+
+/** Where the bytes of one download go. */
+export interface BodySink {
+  /** Bytes it holds: a resumed request asks for the rest after them. */
+  readonly size: number;
+  write(chunk: Buffer): Promise<void>;
+  /** The server sent the whole file again instead of the rest: drop what was received. */
+  restart(): Promise<void>;
+}
+
+/** Bytes that are not the pinned file's: whatever holds them is dropped, never resumed from. */
+export class WrongBytesError extends NixHugError {}
+
+/** A window of NIX_HUG_HTTP_TIMEOUT_MS with fewer bytes than this is a stall (curl's low-speed check, as Nix uses). */
+const STALL_BYTES = 1024;
+
+/** The message of a blob that turned out to hold other bytes than its pin. */
+export function wrongBytes(blob: BlobToFetch, repoId: string, got: string): WrongBytesError {
+  return new WrongBytesError(
+    `${quote(blob.path)} of ${repoId} does not match its pin: expected sha256 ${blob.lfs.sha256} (${blob.lfs.size} bytes), got ${got}`,
+    'the Hub served different bytes; retry later, or re-pin with `nix-hug fetch`',
+  );
+}
+
+/** Why an attempt broke off in the body (worth another attempt), or null when the body arrived whole. */
+async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions): Promise<string | null> {
+  const from = sink.size;
+  const res = await opts.get(blob.url, opts.signal, from > 0 ? { range: `bytes=${from}-` } : undefined).catch((err: unknown) => {
+    // The client's message names the repo; say which file too.
+    if (err instanceof NixHugError && !(err instanceof InterruptedError)) throw new NixHugError(`could not download ${quote(blob.path)}: ${err.message}`, err.hint);
+    throw err;
+  });
+  if (!res.ok || !res.body) {
+    throw new NixHugError(`could not download ${quote(blob.path)} of ${opts.repoId}: HTTP ${res.status}`, 'check HF_TOKEN and your access to the repository, then run the command again');
+  }
+  if (from > 0 && !(res.status === 206 && res.headers.get('content-range')?.startsWith(`bytes ${from}-`))) await sink.restart();
+  const idleMs = opts.http.timeoutMs;
+  const idle = new AbortController();
+  let inWindow = 0;
+  const timer = setInterval(() => {
+    if (inWindow < STALL_BYTES) idle.abort();
+    inWindow = 0;
+  }, idleMs);
+  const writer = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, done) {
+      if (sink.size + chunk.length > blob.lfs.size) {
+        done(new WrongBytesError(`${quote(blob.path)} of ${opts.repoId} is longer than its pinned ${blob.lfs.size} bytes`, 'the Hub served other bytes; retry later, or re-pin with `nix-hug fetch`'));
+        return;
+      }
+      inWindow += chunk.length;
+      sink.write(chunk).then(() => done(), done);
+    },
+  });
+  const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
+  try {
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), writer, { signal });
+    return null;
+  } catch (err) {
+    if (opts.signal?.aborted || err instanceof NixHugError) throw err;
+    if (idle.signal.aborted) return `stalled (under ${STALL_BYTES} bytes in ${Math.round(idleMs / 100) / 10} s) after ${sink.size} bytes`;
+    // A sink that failed (the store refused the bytes) is not a broken connection.
+    if (writer.errored && writer.errored === err) throw err;
+    return `the connection broke off after ${sink.size} bytes`;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Downloads `blob` into `sink` from `sink.size` on, until it holds the
+ * pinned size, resuming after breaks and stalls. `resumeHint`: what the
+ * user's next run does with what was received (the error's hint).
+ */
+export async function downloadBlob(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions, resumeHint: string): Promise<void> {
+  const { retry } = opts.http;
+  for (let attempt = 1; ; attempt++) {
+    const broke = await receive(blob, sink, opts);
+    if (sink.size === blob.lfs.size) return;
+    const why = broke ?? `the body ended after ${sink.size} of ${blob.lfs.size} bytes`;
+    if (attempt > retry.maxRetries) {
+      throw new NixHugError(`could not download ${quote(blob.path)} of ${opts.repoId}: ${why} (gave up after ${attempt} attempts)`, resumeHint);
+    }
+    const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+    await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {});
+  }
+}
