@@ -300,7 +300,7 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
   const { pin } = pinned;
   const env = nixEnv(ctx.settings.env);
   const log = ctx.logger;
-  const conn = await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
+  let conn = await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
     if (!(err instanceof StoreUnavailable)) throw err;
     log.debug(`Nix downloads the blobs: ${err.message}`);
     return null;
@@ -308,17 +308,27 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
   let forNix = [...toDownload];
   let streamed: RepoFile[] = [];
   if (conn) {
+    const opened = conn;
     log.debug(`streaming into the Nix store through nix-daemon --stdio${conn.daemonVersion ? ` (Nix ${conn.daemonVersion})` : ''}`);
     const paths = toDownload.map((f) => blobStorePath(f.lfs!.sha256));
     const substitutable = await conn.querySubstitutable(paths, opts.onEvent).catch((err: unknown) => {
-      conn.abort();
-      if (opts.signal?.aborted) throw err;
-      throw new NixHugError(`could not ask the Nix store which LFS files of ${pin.repoId} its binary caches have: ${(err as Error).message}`, 'check the substituters in nix.conf, then run the command again');
+      if (opts.signal?.aborted) {
+        opened.abort();
+        throw err;
+      }
+      // Nix asks the caches again when it builds, and says what went wrong there.
+      log.debug(`asking the binary caches through the daemon failed (${(err as Error).message}): Nix fetches the blobs`);
+      return null;
     });
-    streamed = toDownload.filter((f) => !substitutable.has(blobStorePath(f.lfs!.sha256)));
-    forNix = toDownload.filter((f) => substitutable.has(blobStorePath(f.lfs!.sha256)));
-    if (forNix.length > 0) log.debug(`${forNix.length} blob(s) are in a binary cache: Nix substitutes them`);
-    if (streamed.length === 0) await conn.close();
+    if (substitutable === null) {
+      conn.abort();
+      conn = null;
+    } else {
+      streamed = toDownload.filter((f) => !substitutable.has(blobStorePath(f.lfs!.sha256)));
+      forNix = toDownload.filter((f) => substitutable.has(blobStorePath(f.lfs!.sha256)));
+      if (forNix.length > 0) log.debug(`${forNix.length} blob(s) are in a binary cache: Nix substitutes them`);
+      if (streamed.length === 0) await conn.close();
+    }
   }
   const processes = processCount(forNix.length, availableParallelism());
   const routes: ((signal: AbortSignal) => Promise<void>)[] = [];

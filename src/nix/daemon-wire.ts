@@ -14,7 +14,7 @@ export const WORKER_MAGIC_2 = 0x6478696f;
 /** Operation numbers of the worker protocol. */
 export const Op = {
   AddToStore: 7,
-  QuerySubstitutablePaths: 32,
+  QuerySubstitutablePathInfos: 30,
 } as const;
 
 const STDERR_NEXT = 0x6f6c6d67;

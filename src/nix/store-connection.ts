@@ -129,11 +129,25 @@ export class StoreConnection {
     if (this.broken) throw this.broken;
   }
 
-  /** Which of `paths` a binary cache (the store's substituters) can provide. */
+  /**
+   * Which of `paths` a binary cache (the store's substituters) can provide:
+   * every cache is asked, as a build would (not only those that welcome
+   * mass queries).
+   */
   async querySubstitutable(paths: readonly string[], onEvent?: (ev: NixLogEvent) => void): Promise<Set<string>> {
-    await this.send(Buffer.concat([u64(Op.QuerySubstitutablePaths), wireStrings(paths)]));
+    // Protocol 1.22 and later take each path with its content address (none given: looked up by path).
+    const request = this.minor >= 22 ? Buffer.concat([u64(paths.length), ...paths.flatMap((p) => [wireString(p), wireString('')])]) : wireStrings(paths);
+    await this.send(Buffer.concat([u64(Op.QuerySubstitutablePathInfos), request]));
     await readWork(this.reader, this.minor, onEvent);
-    return new Set(await this.reader.strings());
+    const found = new Set<string>();
+    for (let n = await this.reader.u64(); n > 0; n--) {
+      found.add(await this.reader.string());
+      await this.reader.string(); // deriver
+      await this.reader.strings(); // references
+      await this.reader.u64(); // download size
+      await this.reader.u64(); // NAR size
+    }
+    return found;
   }
 
   /**
