@@ -3,6 +3,7 @@
  * the rows it adds to the table, and helpers shared by several cases (a
  * `nix-hug fetch` run checked for success, CDN bytes counted around a run).
  */
+import type { Downloader } from '../src/settings/downloader.ts';
 import { existsSync } from 'node:fs';
 import type { RepoType } from '../src/types.ts';
 import { hubFiles, type TreeEntry, ok, runCli, type CliRun } from '../test/support/index.ts';
@@ -68,11 +69,13 @@ export async function fetchRun(
   r: Revision,
   cacheHome: string,
   extra: string[] = [],
-  opts: { rss?: boolean; nixDir?: string } = {},
+  opts: { rss?: boolean; nixDir?: string; downloader?: Downloader } = {},
 ): Promise<FetchRun> {
   const before = ctx.hub.cdnBytes();
+  const env = withNix(ctx.benv.env(cacheHome), opts.nixDir ?? 'PATH');
+  if (opts.downloader) env.NIX_HUG_DOWNLOADER = opts.downloader;
   const res = ok(
-    await runCli(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--no-link', ...extra], withNix(ctx.benv.env(cacheHome), opts.nixDir ?? 'PATH'), {
+    await runCli(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--no-link', ...extra], env, {
       stderrLimit: 1 << 20, // the head of a long log is enough to explain a failure
       ...(opts.rss ? { rssDir: ctx.benv.root } : {}),
     }),

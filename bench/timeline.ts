@@ -87,7 +87,7 @@ export function phases(run: TimedRun, blobs: ReadonlyMap<string, string>): Phase
   if (checkout && usingNix) out.push({ what: 'git checkout added to the store', start: usingNix.at, end: checkout.at });
 
   // Evaluation: alongside the downloads (several nix processes), or inside the snapshot's build.
-  const evalStart = find(/^fetching \d+ blob\(s\) with \d+ nix processes/);
+  const evalStart = find(/^(fetching \d+ blob\(s\) with \d+ nix processes|streaming \d+ blob\(s\) into the Nix store)/);
   const evaluated = find(/^evaluated the snapshot$/);
   const snapshotStart = find(/^building the snapshot$/);
   const firstNix = (after: number) => debug.find((l) => l.at > after && /^nix: .*: started$/.test(debugText(l)));
@@ -98,11 +98,12 @@ export function phases(run: TimedRun, blobs: ReadonlyMap<string, string>): Phase
   }
 
   for (const [path, sha256] of blobs) {
-    const download = debug.find((l) => /^nix: download .*: done in/.test(debugText(l)) && debugText(l).includes(`/${path}:`));
-    const build = debug.find((l) => /^nix: build .*: done in/.test(debugText(l)) && debugText(l).includes(`hf-blob-${sha256}`));
+    // Nix's download and the build that registers it, or the CLI's streamed download and Nix's work after its last byte.
+    const download = debug.find((l) => /^(nix: )?download .*: done in/.test(debugText(l)) && debugText(l).includes(`/${path}:`));
+    const build = debug.find((l) => /^(nix: build|store) .*: done in/.test(debugText(l)) && debugText(l).includes(`hf-blob-${sha256}`));
     const d = download && interval(download);
     if (d) out.push({ what: `download ${path}`, ...d });
-    if (d && build) out.push({ what: `registration of ${path} by Nix (hashing, reference scan)`, start: d.end, end: build.at });
+    if (d && build) out.push({ what: `registration of ${path} by Nix (hashing after the last byte)`, start: d.end, end: build.at });
   }
   const snapshotBuild = debug.find((l) => /^nix: build \S+-hf-(model|dataset|space)-\S+\.drv: done in/.test(debugText(l)));
   if (snapshotStart && snapshotBuild && evaluated) {
@@ -171,7 +172,7 @@ export function comparePhases(runs: readonly { label: string; phases: Phase[]; s
     .sort((a, b) => last.get(b)! - first.get(b)! - (last.get(a)! - first.get(a)!))
     .map((k) => `${k} (+${(last.get(k)! - first.get(k)!).toFixed(3)} s)`);
   return [
-    `Phases of the two timelines side by side (one cold fetch each, so single measurements):`,
+    `Phases of these timelines side by side (one cold fetch each, so single measurements):`,
     '',
     header,
     `|---|${runs.map(() => '---:').join('|')}|---:|`,

@@ -4,6 +4,7 @@
  * (@huggingface/hub into a fresh cache); and case 5's memory (the CLI's peak
  * RSS during these fetches). Before the repetitions: the emulator alone.
  */
+import { DEFAULT_DOWNLOADER, type Downloader } from '../../src/settings/downloader.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIRST_REV_TAG, MODEL } from '../fixtures.ts';
@@ -76,10 +77,10 @@ async function peerRun(ctx: BenchContext, r: Revision, mode: 'snapshot' | 'paral
  * One more cold fetch, with --debug, for its timeline (not counted in the
  * repetitions: the debug lines cost a little).
  */
-async function timelineRun(ctx: BenchContext, r: Revision, nixDir: string): Promise<{ phases: Phase[]; seconds: number }> {
+async function timelineRun(ctx: BenchContext, r: Revision, nixDir: string, downloader: Downloader): Promise<{ phases: Phase[]; seconds: number }> {
   const cacheHome = ctx.benv.freshCache();
   await forget(ctx, r, { blobs: true }, cacheHome);
-  const run = await runStamped(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--no-link', '--debug'], withNix(ctx.benv.env(cacheHome), nixDir));
+  const run = await runStamped(['fetch', cliUrl(r), '--ref', r.rev, '--json', '--no-link', '--debug'], { ...withNix(ctx.benv.env(cacheHome), nixDir), NIX_HUG_DOWNLOADER: downloader });
   if (run.code !== 0) throw new Error(`nix-hug fetch --debug (timeline) exited ${run.code}:\n${run.lines.map((l) => l.text).join('\n').slice(-4000)}`);
   return { phases: phases(run, new Map(r.lfs.map((f) => [f.path, f.lfs!.sha256]))), seconds: run.seconds };
 }
@@ -99,7 +100,11 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   const r = await revision(ctx.hub, 'model', MODEL, FIRST_REV_TAG);
   const total = r.lfsBytes;
   const label = `${r.lfs.length} × ${(r.lfs[0]!.size / 2 ** 20).toFixed(0)} MiB + ${r.files.length - r.lfs.length} small`;
-  const nixes = await Promise.all(config.nix.map(async (dir) => ({ dir, label: await nixLabel(dir) })));
+  // Each Nix with each downloader (NIX_HUG_DOWNLOADER), the default first.
+  const downloaders: Downloader[] = [DEFAULT_DOWNLOADER, DEFAULT_DOWNLOADER === 'stream' ? 'nix' : 'stream'];
+  const nixes = (
+    await Promise.all(config.nix.map(async (dir) => ({ dir, nixLabel: await nixLabel(dir) })))
+  ).flatMap((n) => downloaders.map((downloader) => ({ dir: n.dir, downloader, key: `${n.dir} ${downloader}`, label: `${n.nixLabel}, ${downloader === 'stream' ? 'streamed by the CLI' : "Nix's downloads"}${downloader === DEFAULT_DOWNLOADER ? ' (default)' : ''}` })));
 
   // The emulator alone: also reads every shard once, so all methods find them in the page cache.
   const urls = await Promise.all(r.lfs.map((f) => cdnUrl(ctx, r, f.path)));
@@ -113,9 +118,9 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   const oneRate = mb(r.lfs[0]!.size) / stats(one).median;
   const allRate = mb(total) / stats(all).median;
 
-  const times = new Map<string, number[]>([['limit', []], ['snapshot', []], ['parallel', []], ...nixes.map((n) => [`fetch ${n.dir}`, []] as [string, number[]])]);
-  const rss = new Map(nixes.map((n) => [n.dir, [] as number[]]));
-  const cdn = new Map(nixes.map((n) => [n.dir, [] as number[]]));
+  const times = new Map<string, number[]>([['limit', []], ['snapshot', []], ['parallel', []], ...nixes.map((n) => [`fetch ${n.key}`, []] as [string, number[]])]);
+  const rss = new Map(nixes.map((n) => [n.key, [] as number[]]));
+  const cdn = new Map(nixes.map((n) => [n.key, [] as number[]]));
   let cacheHome = '';
   const methods = [...times.keys()];
   for (let rep = 0; rep < config.reps; rep++) {
@@ -125,14 +130,14 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
       if (m === 'limit') times.get(m)!.push(await limitRun(ctx, r));
       else if (m === 'snapshot' || m === 'parallel') times.get(m)!.push(await peerRun(ctx, r, m));
       else {
-        const nixDir = m.slice('fetch '.length);
+        const n = nixes.find((x) => `fetch ${x.key}` === m)!;
         cacheHome = ctx.benv.freshCache();
         await forget(ctx, r, { blobs: true }, cacheHome);
-        const res = await fetchRun(ctx, r, cacheHome, [], { rss: true, nixDir });
+        const res = await fetchRun(ctx, r, cacheHome, [], { rss: true, nixDir: n.dir, downloader: n.downloader });
         times.get(m)!.push(res.seconds);
-        cdn.get(nixDir)!.push(res.cdnBytes);
+        cdn.get(n.key)!.push(res.cdnBytes);
         if (res.peakRss === undefined) throw new Error('cold fetch: the CLI did not report its peak RSS');
-        rss.get(nixDir)!.push(mb(res.peakRss));
+        rss.get(n.key)!.push(mb(res.peakRss));
       }
       const t = times.get(m)!;
       ctx.log(`cold fetch, repetition ${rep + 1}/${config.reps}: ${m} ${t[t.length - 1]!.toFixed(3)} s`);
@@ -154,25 +159,29 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
     { case: c, metric: `peer: @huggingface/hub downloadFileToCacheDir, ${r.files.length} files at once`, unit: 's', values: parallel, note: `${rate(parallel)}; no sha256 check` },
   ];
   for (const n of nixes) {
-    const fetch = times.get(`fetch ${n.dir}`)!;
+    const fetch = times.get(`fetch ${n.key}`)!;
     rows.push(
       { case: c, metric: `nix-hug fetch (${label}), ${n.label}`, unit: 's', values: fetch, note: rate(fetch) },
       { case: c, metric: `fetch / limit, ${n.label}`, unit: 'x', values: ratio(fetch, limit), target: atMost(LIMIT_RATIO, 'x') },
       { case: c, metric: `fetch / fastest peer, ${n.label}`, unit: 'x', values: ratio(fetch, fastestPeer), target: atMost(PEER_RATIO, 'x') },
-      { case: c, metric: `CDN bytes per cold fetch, ${n.label}`, unit: 'bytes', values: cdn.get(n.dir)!, target: exactly(total, 'bytes', '= LFS bytes') },
-      { case: '5 memory', metric: `peak RSS of the CLI process during the cold fetch (nix excluded), ${n.label}`, unit: 'MB', values: rss.get(n.dir)!, target: atMost(120, 'MB') },
+      { case: c, metric: `CDN bytes per cold fetch, ${n.label}`, unit: 'bytes', values: cdn.get(n.key)!, target: exactly(total, 'bytes', '= LFS bytes') },
+      { case: '5 memory', metric: `peak RSS of the CLI process during the cold fetch (nix excluded), ${n.label}`, unit: 'MB', values: rss.get(n.key)!, target: atMost(120, 'MB') },
     );
   }
   ctx.rows.push(...rows);
-  const timelines: { label: string; phases: Phase[]; seconds: number }[] = [];
+  const timelines: { label: string; downloader: Downloader; phases: Phase[]; seconds: number }[] = [];
   for (const n of nixes) {
-    const t = await timelineRun(ctx, r, n.dir);
-    timelines.push({ label: n.label, ...t });
+    const t = await timelineRun(ctx, r, n.dir, n.downloader);
+    timelines.push({ label: n.label, downloader: n.downloader, ...t });
     const text = renderTimeline(t.phases, t.seconds);
     ctx.log(`timeline of a cold fetch, ${n.label}:\n${text}`);
     ctx.breakdown.push(`Timeline of one more cold fetch with ${n.label} (with --debug; seconds from the CLI's start):\n\n\`\`\`\n${text}\n\`\`\``);
   }
-  if (timelines.length > 1) ctx.breakdown.push(comparePhases(timelines));
+  // Where one Nix spends time the other does not, downloader by downloader.
+  for (const d of downloaders) {
+    const same = timelines.filter((t) => t.downloader === d);
+    if (same.length > 1) ctx.breakdown.push(comparePhases(same));
+  }
   const limitRate = mb(total) / stats(limit).median;
   ctx.findings.push(
     `The emulator alone serves one ${(r.lfs[0]!.size / 2 ** 20).toFixed(0)} MiB shard at ${oneRate.toFixed(0)} MB/s and all ${r.lfs.length} in parallel at ${allRate.toFixed(0)} MB/s ` +

@@ -32,6 +32,7 @@ import { explainBuildFailure } from './build-failure.js';
 import { NixActivities, NixWaitStatus } from './nix-activity.js';
 import { buildBlobsInParallel, prebuildBlobs, processCount } from './parallel-blobs.js';
 import { streamBlobs } from './stream-blobs.js';
+import { downloaderFromEnv } from '../settings/downloader.js';
 import { StoreConnection, StoreUnavailable } from '../nix/store-connection.js';
 import { partialDownloads, prefetchBlobs } from './prefetch-blobs.js';
 import { resolveUrl } from './resolve-url.js';
@@ -300,11 +301,16 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
   const { pin } = pinned;
   const env = nixEnv(ctx.settings.env);
   const log = ctx.logger;
-  let conn = await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
-    if (!(err instanceof StoreUnavailable)) throw err;
-    log.debug(`Nix downloads the blobs: ${err.message}`);
-    return null;
-  });
+  const downloader = downloaderFromEnv(ctx.settings.env);
+  if (downloader === 'nix') log.debug('Nix downloads the blobs (NIX_HUG_DOWNLOADER=nix)');
+  let conn =
+    downloader === 'nix'
+      ? null
+      : await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
+          if (!(err instanceof StoreUnavailable)) throw err;
+          log.debug(`Nix downloads the blobs: ${err.message}`);
+          return null;
+        });
   let forNix = [...toDownload];
   let streamed: RepoFile[] = [];
   if (conn) {

@@ -46,6 +46,8 @@ function nixLabel(nix: string): string {
   return `Nix ${/(\d+\.\d+(?:\.\d+)?)/.exec(out)![1]}`;
 }
 
+/** How the cold case names each downloader (the default one marked). */
+const DOWNLOADERS = ['streamed by the CLI \\(default\\)', "Nix's downloads"];
 /** The Nix versions the bench compares by default: PATH's, and 2.26 at /opt when installed and another version. */
 const NIX_LABELS = [...new Set([nixLabel('nix'), ...(existsSync('/opt/nix-2.26/bin/nix') ? [nixLabel('/opt/nix-2.26/bin/nix')] : [])])];
 
@@ -90,9 +92,12 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     has('1 cold fetch', /^peer: @huggingface\/hub snapshotDownload$/);
     // Every Nix of --nix side by side (the smoke run asks for both when 2.26 is installed).
     for (const nix of NIX_LABELS) {
-      has('1 cold fetch', new RegExp(`^nix-hug fetch \\(4 × 1 MiB \\+ 20 small\\), ${nix}$`));
-      has('1 cold fetch', new RegExp(`^fetch / limit, ${nix}$`));
-      has('1 cold fetch', new RegExp(`^fetch / fastest peer, ${nix}$`));
+      // Both downloaders (NIX_HUG_DOWNLOADER) on each Nix.
+      for (const route of DOWNLOADERS) {
+        has('1 cold fetch', new RegExp(`^nix-hug fetch \\(4 × 1 MiB \\+ 20 small\\), ${nix}, ${route}$`));
+        has('1 cold fetch', new RegExp(`^fetch / limit, ${nix}, ${route}$`));
+        has('1 cold fetch', new RegExp(`^fetch / fastest peer, ${nix}, ${route}$`));
+      }
       has('2 warm re-fetch', new RegExp(`^nix-hug fetch, everything in the store, ${nix}$`));
     }
     has('3 second revision', /^LFS bytes downloaded/);
@@ -122,7 +127,9 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     const row = (caseName: string, measure: RegExp) => rows.find((r) => r[0] === caseName && measure.test(r[1] ?? ''));
     const bytes = (r: string[] | undefined) => r?.slice(2, 5);
     for (const nix of NIX_LABELS) {
-      assert.deepEqual(bytes(row('1 cold fetch', new RegExp(`^CDN bytes per cold fetch, ${nix}$`))), Array(3).fill(`${(4 * 2 ** 20).toLocaleString('en-US')} B`));
+      for (const route of DOWNLOADERS) {
+        assert.deepEqual(bytes(row('1 cold fetch', new RegExp(`^CDN bytes per cold fetch, ${nix}, ${route}$`))), Array(3).fill(`${(4 * 2 ** 20).toLocaleString('en-US')} B`));
+      }
       assert.deepEqual(bytes(row('2 warm re-fetch', new RegExp(`^CDN bytes, ${nix}$`))), ['0 B', '0 B', '0 B']);
     }
     assert.deepEqual(bytes(row('3 second revision', /^LFS bytes/)), ['0 B', '0 B', '0 B']);
@@ -140,7 +147,7 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     assert.match(md, /4 LFS shards × 1 MiB \+ 20 small files/);
     // The cold fetch's timeline: every phase the CLI's --debug lines show, each shard's download and registration.
     for (const nix of NIX_LABELS) assert.match(md, new RegExp(`Timeline of one more cold fetch with ${nix}`));
-    if (NIX_LABELS.length > 1) assert.match(md, /Where Nix \S+ spends the time Nix \S+ does not: |spent no phase more than/);
+    if (NIX_LABELS.length > 1) assert.match(md, /Where Nix [^:]+ spends the time Nix [^:]+ does not: |spent no phase more than/);
     for (const phase of [/Hub API \(\d+ requests\)/, /evaluation/, /assembly \(the snapshot's build\)/, /output \(after the build/]) assert.match(md, phase);
     for (let i = 1; i <= 4; i++) {
       assert.match(md, new RegExp(`\\|  download model-0000${i}-of-00004\\.safetensors`));
