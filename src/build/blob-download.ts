@@ -75,6 +75,8 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
     if (inWindow < STALL_BYTES) idle.abort();
     inWindow = 0;
   }, idleMs);
+  // The sink's own failure (the store refused the bytes) is not a broken connection.
+  let sinkFailed = false;
   const writer = new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, done) {
@@ -83,7 +85,13 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
         return;
       }
       inWindow += chunk.length;
-      sink.write(chunk).then(() => done(), done);
+      sink.write(chunk).then(
+        () => done(),
+        (err: unknown) => {
+          sinkFailed = true;
+          done(err as Error);
+        },
+      );
     },
   });
   const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
@@ -93,8 +101,7 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
   } catch (err) {
     if (opts.signal?.aborted || err instanceof NixHugError) throw err;
     if (idle.signal.aborted) return `stalled (under ${STALL_BYTES} bytes in ${Math.round(idleMs / 100) / 10} s) after ${sink.size} bytes`;
-    // A sink that failed (the store refused the bytes) is not a broken connection.
-    if (writer.errored && writer.errored === err) throw err;
+    if (sinkFailed) throw err;
     return `the connection broke off after ${sink.size} bytes`;
   } finally {
     clearInterval(timer);

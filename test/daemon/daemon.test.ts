@@ -127,9 +127,13 @@ describe('a normal user through nix-daemon', () => {
     assert.match(daemon.log(), /accepted connection from pid \d+, user nix-hug-test(?! \(trusted\))/);
   });
 
-  it('fetch: builds through the daemon and prints the expression', async () => {
-    const r = ok(await cli(['fetch', MODEL.id]), 'fetch');
+  it('fetch: streams the LFS files into the store through the daemon (as this untrusted user), builds and prints the expression', async () => {
+    const r = ok(await cli(['fetch', MODEL.id, '--debug']), 'fetch');
     assert.match(r.stdout, /^nix-hug-lib\.fetchModel \{\n {2}url = "daemon\/model";/);
+    // The CLI's downloads went into the store over nix-daemon --stdio, forwarded to this daemon.
+    assert.match(r.stderr, /debug: streaming \d+ blob\(s\) into the Nix store over \d+ connection/);
+    assert.match(r.stderr, /debug: store hf-blob-[0-9a-f]{64}: done in /);
+    assert.doesNotMatch(r.stderr, /Nix downloads the blobs/);
     snapshot = builtPath(r.stderr);
     assert.deepEqual(tree(snapshot), expected(MODEL));
     assert.ok(r.stderr.includes(`./result -> ${snapshot} (GC root: garbage collection keeps it while ./result exists)`), r.stderr);
