@@ -4,7 +4,7 @@
  * (@huggingface/hub into a fresh cache); and case 5's memory (the CLI's peak
  * RSS during these fetches). Before the repetitions: the emulator alone.
  */
-import { DEFAULT_DOWNLOADER, type Downloader } from '../../src/settings/downloader.ts';
+import { downloaderFromEnv, type Downloader } from '../../src/settings/downloader.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIRST_REV_TAG, MODEL } from '../fixtures.ts';
@@ -100,11 +100,12 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   const r = await revision(ctx.hub, 'model', MODEL, FIRST_REV_TAG);
   const total = r.lfsBytes;
   const label = `${r.lfs.length} × ${(r.lfs[0]!.size / 2 ** 20).toFixed(0)} MiB + ${r.files.length - r.lfs.length} small`;
-  // Each Nix with each downloader (NIX_HUG_DOWNLOADER), the default first.
-  const downloaders: Downloader[] = [DEFAULT_DOWNLOADER, DEFAULT_DOWNLOADER === 'stream' ? 'nix' : 'stream'];
+  // Each Nix with each downloader (NIX_HUG_DOWNLOADER), first the one `auto` picks on this machine.
+  const chosen = downloaderFromEnv({});
+  const downloaders: Downloader[] = [chosen, chosen === 'stream' ? 'nix' : 'stream'];
   const nixes = (
     await Promise.all(config.nix.map(async (dir) => ({ dir, nixLabel: await nixLabel(dir) })))
-  ).flatMap((n) => downloaders.map((downloader) => ({ dir: n.dir, downloader, key: `${n.dir} ${downloader}`, label: `${n.nixLabel}, ${downloader === 'stream' ? 'streamed by the CLI' : "Nix's downloads"}${downloader === DEFAULT_DOWNLOADER ? ' (default)' : ''}` })));
+  ).flatMap((n) => downloaders.map((downloader) => ({ dir: n.dir, downloader, key: `${n.dir} ${downloader}`, label: `${n.nixLabel}, ${downloader === 'stream' ? 'streamed by the CLI' : "Nix's downloads"}${downloader === chosen ? ' (default here)' : ''}` })));
 
   // The emulator alone: also reads every shard once, so all methods find them in the page cache.
   const urls = await Promise.all(r.lfs.map((f) => cdnUrl(ctx, r, f.path)));

@@ -78,7 +78,7 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
   // The sink's own failure (the store refused the bytes) is not a broken connection.
   let sinkFailed = false;
   const writer = new Writable({
-    highWaterMark: 1 << 20,
+    highWaterMark: 256 << 10,
     write(chunk: Buffer, _enc, done) {
       if (sink.size + chunk.length > blob.lfs.size) {
         done(new WrongBytesError(`${quote(blob.path)} of ${opts.repoId} is longer than its pinned ${blob.lfs.size} bytes`, 'the Hub served other bytes; retry later, or re-pin with `nix-hug fetch`'));

@@ -26,7 +26,7 @@ const STDERR_KEEP = 4096;
 /** How long `close` waits for the process to exit after its input ended. */
 const EXIT_GRACE_MS = 5000;
 /** Bytes queued for the daemon's pipe before a write waits: a few chunks, so the pipe never runs dry. */
-const BUFFERED = 1 << 20;
+const BUFFERED = 256 << 10;
 
 export interface AddedPath {
   path: string;

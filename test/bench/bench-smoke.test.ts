@@ -46,8 +46,8 @@ function nixLabel(nix: string): string {
   return `Nix ${/(\d+\.\d+(?:\.\d+)?)/.exec(out)![1]}`;
 }
 
-/** How the cold case names each downloader (the default one marked). */
-const DOWNLOADERS = ['streamed by the CLI \\(default\\)', "Nix's downloads"];
+/** How the cold case names each downloader (the one NIX_HUG_DOWNLOADER=auto picks on this machine marked). */
+const DOWNLOADERS = ['streamed by the CLI(?: \\(default here\\))?', "Nix's downloads(?: \\(default here\\))?"];
 /** The Nix versions the bench compares by default: PATH's, and 2.26 at /opt when installed and another version. */
 const NIX_LABELS = [...new Set([nixLabel('nix'), ...(existsSync('/opt/nix-2.26/bin/nix') ? [nixLabel('/opt/nix-2.26/bin/nix')] : [])])];
 

@@ -128,7 +128,7 @@ describe('a normal user through nix-daemon', () => {
   });
 
   it('fetch: streams the LFS files into the store through the daemon (as this untrusted user), builds and prints the expression', async () => {
-    const r = ok(await cli(['fetch', MODEL.id, '--debug']), 'fetch');
+    const r = ok(await cli(['fetch', MODEL.id, '--debug'], { NIX_HUG_DOWNLOADER: 'stream' }), 'fetch');
     assert.match(r.stdout, /^nix-hug-lib\.fetchModel \{\n {2}url = "daemon\/model";/);
     // The CLI's downloads went into the store over nix-daemon --stdio, forwarded to this daemon.
     assert.match(r.stderr, /debug: streaming \d+ blob\(s\) into the Nix store over \d+ connection/);

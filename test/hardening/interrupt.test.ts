@@ -26,6 +26,7 @@ const BIG = 48 << 20;
 
 const repos: RepoSpec[] = [
   { id: `${ORG}/slow`, commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('slow', 400_000) } }] },
+  { id: `${ORG}/slow-stream`, commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('slow-stream', 400_000) } }] },
   { id: `${ORG}/gated`, gated: 'auto', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('gated', 400_000) } }] },
   { id: `${ORG}/big`, commits: [{ files: { 'config.json': '{}\n', 'big.bin': seeded('big', BIG), 'small.bin': seeded('small', 1000) } }] },
   { id: `${ORG}/hub-phase`, commits: [{ files: { 'config.json': '{}\n', 'w.bin': seeded('hub-phase', 1000) } }] },
@@ -89,20 +90,23 @@ async function interrupt(run: Running, signal: NodeJS.Signals, childMarker: stri
 }
 
 describe('interrupted fetch', () => {
-  it("SIGINT during Nix's download: exits, no blob, and a re-run fetches it", async () => {
-    const done = attempt('interrupt', 'interruptions');
-    const id = `${ORG}/slow`;
-    hub.addFault({ match: /\/resolve\/[0-9a-f]{40}\/w\.bin$/, kind: { slowBytesPerSecond: 50_000 }, times: 1 });
-    const run = spawnCli(['fetch', id], box.env());
-    await waitFor('the download to be under way', () => downloading(id, 'w.bin'));
-    await interrupt(run, 'SIGINT', box.tmp);
-    // Nix's downloads do not resume across runs: the output says so, and what the next run downloads again.
-    assert.match(run.stderr(), /hint: run the command again to continue: the 1 not finished \([\d.]+ [kM]B\) are downloaded again from their first byte, because a download stopped midway is not kept/);
-    assert.equal(await isValidPath(box.nixEnv, blobOf(id, 'w.bin')), false, 'no half-downloaded blob');
-    const again = await runCli(['fetch', id], box.env());
-    assert.equal(again.code, 0, again.stderr);
-    done();
-  });
+  for (const downloader of ['nix', 'stream'] as const) {
+    it(`SIGINT during the download of a public file (NIX_HUG_DOWNLOADER=${downloader}): exits, no blob, and a re-run fetches it`, async () => {
+      const done = attempt('interrupt', 'interruptions');
+      const id = downloader === 'nix' ? `${ORG}/slow` : `${ORG}/slow-stream`;
+      hub.addFault({ match: /\/resolve\/[0-9a-f]{40}\/w\.bin$/, kind: { slowBytesPerSecond: 50_000 }, times: 1 });
+      const env = { ...box.env(), NIX_HUG_DOWNLOADER: downloader };
+      const run = spawnCli(['fetch', id], env);
+      await waitFor('the download to be under way', () => downloading(id, 'w.bin'));
+      await interrupt(run, 'SIGINT', box.tmp);
+      // Public downloads do not resume across runs: the output says so, and what the next run downloads again.
+      assert.match(run.stderr(), /hint: run the command again to continue: the 1 not finished \([\d.]+ [kM]B\) are downloaded again from their first byte, because a download stopped midway is not kept/);
+      assert.equal(await isValidPath(box.nixEnv, blobOf(id, 'w.bin')), false, 'no half-downloaded blob');
+      const again = await runCli(['fetch', id], env);
+      assert.equal(again.code, 0, again.stderr);
+      done();
+    });
+  }
 
   it("SIGTERM during the CLI's own download of a gated file: exits, no blob, and a re-run resumes it where it stopped", async () => {
     const done = attempt('interrupt', 'interruptions');
