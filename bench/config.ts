@@ -24,7 +24,7 @@ function defaultNixDirs(): string[] {
   return ['PATH', ...(existsSync(modern) && nixOnPath() !== realpathSync(modern) ? [MODERN_NIX] : [])];
 }
 
-export const CASES = ['cold', 'warm', 'second-rev', 'scale', 'startup', 'filters', 'offline', 'lock'] as const;
+export const CASES = ['cold', 'network', 'warm', 'second-rev', 'scale', 'startup', 'filters', 'offline', 'lock'] as const;
 export type CaseName = (typeof CASES)[number];
 
 export interface BenchConfig {

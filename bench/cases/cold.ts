@@ -193,3 +193,52 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   );
   return { rev: r, cacheHome };
 }
+
+/** Bytes per second per download in the network-bound case: 4 shards at once make about a 1 Gbit/s link. */
+export const WIRE_BYTES_PER_SECOND = 32_000_000;
+
+/**
+ * Case 1b: the same cold fetch with every CDN download throttled to
+ * WIRE_BYTES_PER_SECOND, as a real link makes it, both downloaders on each
+ * Nix: where the network is the limit, does streaming's overlap of Nix's
+ * hashing with the download win? The limit here is the same throttled wire.
+ */
+export async function networkBoundFetch(ctx: BenchContext): Promise<void> {
+  const { config } = ctx;
+  const r = await revision(ctx.hub, 'model', MODEL, FIRST_REV_TAG);
+  const nixes = (await Promise.all(config.nix.map(async (dir) => ({ dir, nixLabel: await nixLabel(dir) })))).flatMap((n) =>
+    (['stream', 'nix'] as const).map((downloader) => ({ dir: n.dir, downloader, key: `${n.dir} ${downloader}`, label: `${n.nixLabel}, ${downloader === 'stream' ? 'streamed by the CLI' : "Nix's downloads"}` })),
+  );
+  const times = new Map<string, number[]>([['limit', []], ...nixes.map((n) => [n.key, []] as [string, number[]])]);
+  const methods = [...times.keys()];
+  ctx.hub.addFault({ match: '/repos/', kind: { slowBytesPerSecond: WIRE_BYTES_PER_SECOND }, times: Infinity });
+  try {
+    for (let rep = 0; rep < config.reps; rep++) {
+      const order = methods.map((_, i) => methods[(i + rep) % methods.length]!);
+      for (const m of order) {
+        if (m === 'limit') times.get(m)!.push(await limitRun(ctx, r));
+        else {
+          const n = nixes.find((x) => x.key === m)!;
+          const cacheHome = ctx.benv.freshCache();
+          await forget(ctx, r, { blobs: true }, cacheHome);
+          times.get(m)!.push((await fetchRun(ctx, r, cacheHome, [], { nixDir: n.dir, downloader: n.downloader })).seconds);
+        }
+        const t = times.get(m)!;
+        ctx.log(`network-bound cold fetch, repetition ${rep + 1}/${config.reps}: ${m} ${t[t.length - 1]!.toFixed(3)} s`);
+      }
+    }
+  } finally {
+    ctx.hub.clearFaults();
+  }
+  const c = '1b network-bound cold fetch';
+  const limit = times.get('limit')!;
+  const wire = `${(WIRE_BYTES_PER_SECOND / 1e6).toFixed(0)} MB/s per download`;
+  ctx.rows.push({ case: c, metric: `limit: ${r.lfs.length} × curl -L | tee | openssl sha256, CDN at ${wire}`, unit: 's', values: limit });
+  for (const n of nixes) {
+    const fetch = times.get(n.key)!;
+    ctx.rows.push(
+      { case: c, metric: `nix-hug fetch, ${n.label}`, unit: 's', values: fetch },
+      { case: c, metric: `fetch / limit, ${n.label}`, unit: 'x', values: fetch.map((x, i) => x / limit[i]!) },
+    );
+  }
+}

@@ -315,7 +315,7 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
   let streamed: RepoFile[] = [];
   if (conn) {
     const opened = conn;
-    log.debug(`streaming into the Nix store through nix-daemon --stdio${conn.daemonVersion ? ` (Nix ${conn.daemonVersion})` : ''}`);
+    log.debug(`streaming into the Nix store through ${conn.via}${conn.daemonVersion ? ` (Nix ${conn.daemonVersion})` : ''}`);
     const paths = toDownload.map((f) => blobStorePath(f.lfs!.sha256));
     const substitutable = await conn.querySubstitutable(paths, opts.onEvent).catch((err: unknown) => {
       if (opts.signal?.aborted) {

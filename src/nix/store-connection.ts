@@ -1,29 +1,22 @@
 /**
- * A worker-protocol connection to the Nix store through `nix-daemon
- * --stdio`: for a user of a multi-user install it is forwarded to the
- * system daemon (with that user's rights, as `nix-store --add` has); as
- * root with a local store it is the store itself. Both Nix versions and the
- * store settings (`NIX_REMOTE`, `store`) are honoured exactly as `nix` would.
+ * A worker-protocol connection to the Nix store, reached as `nix` reaches it
+ * (store-transport.ts): a user of a multi-user install talks to the system
+ * daemon with that user's rights (as `nix-store --add` has); root with a
+ * local store talks to `nix-daemon --stdio`, which is the store itself.
  *
  * Why: a downloaded file can be streamed into the store as it arrives. Nix
  * hashes the bytes while it writes them and names the path by that hash, so
  * the download, Nix's content hash and its copy run at once instead of one
  * after another (docs/design.md, "Blob downloads").
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { traceCommand } from '../ui/command-trace.js';
+import { openTransport, StoreUnavailable, type Transport } from './store-transport.js';
 import { DaemonError, Op, readWork, u64, WireError, WireReader, wireString, wireStrings, WORKER_MAGIC_1, WORKER_MAGIC_2 } from './daemon-wire.js';
 import type { NixLogEvent } from './nix.js';
-
-/** The store could not be reached this way (no `nix-daemon`, an old protocol, no rights): use `nix` instead. */
-export class StoreUnavailable extends Error {}
 
 /** The newest protocol minor version this client speaks; 25 is the first with today's AddToStore. */
 const CLIENT_MINOR = 34;
 const MIN_MINOR = 25;
-/** Kept of the daemon process's own stderr, for messages. */
-const STDERR_KEEP = 4096;
-/** How long `close` waits for the process to exit after its input ended. */
+/** How long `close` waits for the other side to let go after its input ended. */
 const EXIT_GRACE_MS = 5000;
 /** Bytes queued for the daemon's pipe before a write waits: a few chunks, so the pipe never runs dry. */
 const BUFFERED = 256 << 10;
@@ -38,27 +31,21 @@ export type WriteChunk = (chunk: Buffer) => Promise<void>;
 
 export class StoreConnection {
   private readonly reader: WireReader;
-  private stderr = '';
   /** Why the connection cannot be used any more, once it cannot. */
   private broken: Error | null = null;
-  private exited: Promise<void>;
+  private minor = 0;
+  /** The daemon's Nix version, when it says (protocol 1.33 and later). */
+  daemonVersion: string | null = null;
 
-  private constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
-    private minor = 0,
-    /** The daemon's Nix version, when it says (protocol 1.33 and later). */
-    public daemonVersion: string | null = null,
-  ) {
-    this.reader = new WireReader(child.stdout);
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-STDERR_KEEP)));
-    child.stdin.on('error', (err) => this.fail(new WireError(`writing to the Nix daemon failed: ${err.message}`)));
-    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
-    child.once('close', (code, signal) => this.fail(new WireError(`nix-daemon --stdio exited (${signal ?? `code ${code}`})${this.stderrNote()}`)));
+  private constructor(private readonly transport: Transport) {
+    this.reader = new WireReader(transport.output);
+    transport.input.on('error', (err) => this.fail(new WireError(`writing to the Nix store (${transport.name}) failed: ${err.message}`)));
+    void transport.closed.then(() => this.fail(new WireError(`the connection to the Nix store (${transport.name}) closed${transport.note()}`)));
   }
 
-  private stderrNote(): string {
-    const text = this.stderr.trim();
-    return text ? `: ${text}` : '';
+  /** What the transport is: `nix-daemon --stdio`, or the daemon socket's path. */
+  get via(): string {
+    return this.transport.name;
   }
 
   private fail(err: Error): void {
@@ -66,26 +53,24 @@ export class StoreConnection {
     this.reader.end(err);
   }
 
-  /** Starts `nix-daemon --stdio` with `env` and shakes hands; StoreUnavailable when that is not possible. */
+  /**
+   * Connects as `nix` would with `env` (the daemon's socket, or
+   * `nix-daemon --stdio`) and shakes hands; StoreUnavailable when that is
+   * not possible.
+   */
   static async open(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<StoreConnection> {
-    const trace = traceCommand('nix-daemon', ['--stdio'], env);
-    const child = spawn('nix-daemon', ['--stdio'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const spawned = new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (err) => reject(new StoreUnavailable(`cannot run nix-daemon: ${err.message}`)));
-    });
-    child.once('close', (code, killedBy) => trace.end(code, killedBy));
-    const conn = new StoreConnection(child);
+    const transport = await openTransport(env, signal);
+    const conn = new StoreConnection(transport);
     const onAbort = () => conn.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await spawned;
       await conn.handshake();
       return conn;
     } catch (err) {
       conn.abort();
       if (err instanceof StoreUnavailable) throw err;
-      throw new StoreUnavailable(`cannot talk to the Nix store through nix-daemon --stdio: ${(err as Error).message}`);
+      await transport.closed;
+      throw new StoreUnavailable(`cannot talk to the Nix store through ${transport.name}: ${(err as Error).message}${transport.note()}`);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -109,22 +94,22 @@ export class StoreConnection {
   /** Writes to the daemon; waits once more than BUFFERED bytes are queued for its pipe. */
   private async send(data: Buffer, more?: Buffer): Promise<void> {
     if (this.broken) throw this.broken;
-    const { stdin } = this.child;
+    const { input } = this.transport;
     if (more) {
-      stdin.cork();
-      stdin.write(data);
-      stdin.write(more);
-      stdin.uncork();
-    } else stdin.write(data);
-    if (stdin.writableLength < BUFFERED) return;
+      input.cork();
+      input.write(data);
+      input.write(more);
+      input.uncork();
+    } else input.write(data);
+    if (input.writableLength < BUFFERED) return;
     await new Promise<void>((resolve) => {
       const done = () => {
-        stdin.off('drain', done);
-        this.child.off('close', done);
+        input.off('drain', done);
+        input.off('close', done);
         resolve();
       };
-      stdin.on('drain', done);
-      this.child.on('close', done);
+      input.on('drain', done);
+      input.on('close', done);
     });
     if (this.broken) throw this.broken;
   }
@@ -191,12 +176,12 @@ export class StoreConnection {
     return { path, narSize };
   }
 
-  /** Ends the connection and waits for the process (stopped if it lingers). */
+  /** Ends the connection and waits until it is closed (dropped if it lingers). */
   async close(): Promise<void> {
-    this.child.stdin.end();
-    const timer = setTimeout(() => this.child.kill('SIGTERM'), EXIT_GRACE_MS);
+    this.transport.end();
+    const timer = setTimeout(() => this.transport.destroy(), EXIT_GRACE_MS);
     try {
-      await this.exited;
+      await this.transport.closed;
     } finally {
       clearTimeout(timer);
     }
@@ -205,14 +190,13 @@ export class StoreConnection {
   /** Drops the connection now: the daemon discards an unfinished file (a temporary directory it removes). */
   abort(): void {
     this.fail(new WireError('the connection to the Nix daemon was closed'));
-    this.child.stdin.destroy();
-    this.child.kill('SIGTERM');
+    this.transport.destroy();
   }
 
-  /** Resolves once the process has exited (after `close` or `abort`). */
+  /** Resolves once the connection is closed (after `close` or `abort`). */
   get closed(): Promise<void> {
-    return this.exited;
+    return this.transport.closed;
   }
 }
 
-export { DaemonError };
+export { DaemonError, StoreUnavailable };

@@ -16,6 +16,7 @@ import { after, describe, it } from 'node:test';
 import { DaemonError, readWork, u64, WireReader, wireString, wireStrings } from '../../src/nix/daemon-wire.ts';
 import type { NixLogEvent } from '../../src/nix/nix.ts';
 import { StoreConnection, StoreUnavailable } from '../../src/nix/store-connection.ts';
+import { daemonSocket } from '../../src/nix/store-transport.ts';
 import { blobName, blobStorePath } from '../../src/nix/store-path.ts';
 import { collect, isValidPath, nixTestEnv } from '../support/nix.ts';
 
@@ -156,5 +157,23 @@ describe('StoreConnection (real Nix, nix-daemon --stdio)', () => {
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
+  });
+});
+
+describe('which way to the store (as nix chooses it)', () => {
+  const env = (e: NodeJS.ProcessEnv) => ({ NIX_STATE_DIR: '/nonexistent-nix-state', ...e });
+  it('a daemon store: its socket (NIX_DAEMON_SOCKET_PATH, else under the state directory); unix://PATH: that path', () => {
+    assert.equal(daemonSocket(env({ NIX_REMOTE: 'daemon' }), 1000), '/nonexistent-nix-state/daemon-socket/socket');
+    assert.equal(daemonSocket(env({ NIX_REMOTE: 'daemon', NIX_DAEMON_SOCKET_PATH: '/run/x.sock' }), 1000), '/run/x.sock');
+    assert.equal(daemonSocket(env({ NIX_REMOTE: 'unix:///tmp/d/socket?x=1' }), 1000), '/tmp/d/socket');
+    // NIX_CONFIG's store setting wins over NIX_REMOTE, as in Nix.
+    assert.equal(daemonSocket(env({ NIX_REMOTE: 'local', NIX_CONFIG: 'substituters =\nstore = daemon' }), 1000), '/nonexistent-nix-state/daemon-socket/socket');
+  });
+
+  it('root, a local store, another store, or no daemon running: nix-daemon --stdio', () => {
+    assert.equal(daemonSocket(env({}), 0), null);
+    assert.equal(daemonSocket(env({ NIX_REMOTE: 'local' }), 1000), null);
+    assert.equal(daemonSocket(env({ NIX_REMOTE: 'ssh-ng://host' }), 1000), null);
+    assert.equal(daemonSocket(env({}), 1000), null, 'auto, no socket: the store itself');
   });
 });
