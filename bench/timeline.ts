@@ -75,7 +75,8 @@ export function phases(run: TimedRun, blobs: ReadonlyMap<string, string>): Phase
   const debug = run.lines.filter((l) => l.text.startsWith('debug:'));
   const find = (re: RegExp) => debug.find((l) => re.test(debugText(l)));
 
-  const api = debug.filter((l) => /^(GET|HEAD) \S+ -> \d+ in \d+ ms$/.test(debugText(l)) && !/\/resolve\//.test(l.text));
+  // The Hub's API only: not a file's resolve request or its CDN download (the CLI's own, when it streams).
+  const api = debug.filter((l) => /^(GET|HEAD) \S+\/api\/\S* -> \d+ in \d+ ms$/.test(debugText(l)));
   span(`Hub API (${api.length} requests)`, api);
   const firstRequest = out[0]?.start;
   if (firstRequest !== undefined) out.push({ what: 'before the first Hub request (Node start-up, nix --version, nixpkgs check)', start: 0, end: firstRequest });

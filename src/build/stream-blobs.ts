@@ -67,9 +67,9 @@ async function storeBlob(conn: StoreConnection, blob: BlobToFetch, opts: StreamB
         };
         await downloadBlob(blob, sink, each, 'check your network, then run the command again');
         lastByteAt = performance.now();
-        opts.debug?.(`download ${blob.url}: done in ${((lastByteAt - startedAt) / 1000).toFixed(3)} s (streamed into the Nix store)`);
+        opts.debug?.(`download ${blob.url}: done in ${((lastByteAt - startedAt) / 1000).toFixed(3)} s`);
       });
-      opts.debug?.(`store ${name}: done in ${seconds(lastByteAt)} s (Nix's NAR hash and registration after the last byte)`);
+      opts.debug?.(`store ${name} (Nix's NAR hash and registration after the last byte): done in ${seconds(lastByteAt)} s`);
       if (added.path !== expected) {
         // Other bytes under the blob's name: a path no pin refers to; removed so it does not linger.
         await capture('nix-store', ['--delete', added.path], opts.env).catch(() => null);

@@ -132,7 +132,7 @@ describe('a normal user through nix-daemon', () => {
     assert.match(r.stdout, /^nix-hug-lib\.fetchModel \{\n {2}url = "daemon\/model";/);
     // The CLI's downloads went into the store over nix-daemon --stdio, forwarded to this daemon.
     assert.match(r.stderr, /debug: streaming \d+ blob\(s\) into the Nix store over \d+ connection/);
-    assert.match(r.stderr, /debug: store hf-blob-[0-9a-f]{64}: done in /);
+    assert.match(r.stderr, /debug: store hf-blob-[0-9a-f]{64} \(Nix's NAR hash and registration after the last byte\): done in /);
     assert.doesNotMatch(r.stderr, /Nix downloads the blobs/);
     snapshot = builtPath(r.stderr);
     assert.deepEqual(tree(snapshot), expected(MODEL));
