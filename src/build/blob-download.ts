@@ -10,6 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
+import { HubApiError } from '../hub/errors.js';
 import type { HttpSettings } from '../settings/http.js';
 import type { LfsInfo } from '../types.js';
 import { quote } from '../ui/text.js';
@@ -56,17 +57,28 @@ export function wrongBytes(blob: BlobToFetch, repoId: string, got: string): Wron
   );
 }
 
+/** An error answer to a file's download, named by the file and what to do about it. */
+function httpError(blob: BlobToFetch, repoId: string, status: number): NixHugError {
+  const hint =
+    status === 404 || status === 410
+      ? 'the Hub no longer serves this file at the pinned revision: re-pin with `nix-hug fetch`, or leave the file out with --exclude'
+      : status === 401 || status === 403
+        ? 'check HF_TOKEN and your access to the repository, then run the command again'
+        : 'run the command again later';
+  return new NixHugError(`could not download ${quote(blob.path)} of ${repoId}: HTTP ${status} (${blob.url})`, hint);
+}
+
 /** Why an attempt broke off in the body (worth another attempt), or null when the body arrived whole. */
 async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions): Promise<string | null> {
   const from = sink.size;
   const res = await opts.get(blob.url, opts.signal, from > 0 ? { range: `bytes=${from}-` } : undefined).catch((err: unknown) => {
+    // An error status is the file's, not the repo's (the client would say the repo was not found).
+    if (err instanceof HubApiError) throw httpError(blob, opts.repoId, err.status);
     // The client's message names the repo; say which file too.
     if (err instanceof NixHugError && !(err instanceof InterruptedError)) throw new NixHugError(`could not download ${quote(blob.path)}: ${err.message}`, err.hint);
     throw err;
   });
-  if (!res.ok || !res.body) {
-    throw new NixHugError(`could not download ${quote(blob.path)} of ${opts.repoId}: HTTP ${res.status}`, 'check HF_TOKEN and your access to the repository, then run the command again');
-  }
+  if (!res.ok || !res.body) throw httpError(blob, opts.repoId, res.status);
   if (from > 0 && !(res.status === 206 && res.headers.get('content-range')?.startsWith(`bytes ${from}-`))) await sink.restart();
   const idleMs = opts.http.timeoutMs;
   const idle = new AbortController();
