@@ -1,7 +1,7 @@
 /**
  * Public repos: the CLI downloads each missing LFS file and streams it into
- * the Nix store as it arrives (one `nix-daemon --stdio` connection per
- * download at once, see nix/store-connection.ts). Nix hashes the bytes while
+ * the Nix store as it arrives (one store connection per download at once:
+ * the daemon's socket or `nix-daemon --stdio`, see nix/store-connection.ts). Nix hashes the bytes while
  * it writes them and names the path after their sha256, so the path is the
  * library's `hf-blob-<sha256>` only when every byte is the pinned file's:
  * Nix verifies them, as its own fixed-output download would, and the

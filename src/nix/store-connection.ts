@@ -78,7 +78,7 @@ export class StoreConnection {
 
   private async handshake(): Promise<void> {
     await this.send(u64(WORKER_MAGIC_1));
-    if ((await this.reader.u64()) !== WORKER_MAGIC_2) throw new StoreUnavailable('nix-daemon --stdio does not speak the worker protocol');
+    if ((await this.reader.u64()) !== WORKER_MAGIC_2) throw new StoreUnavailable(`${this.transport.name} does not speak the worker protocol`);
     const server = await this.reader.u64();
     const serverMinor = server & 0xff;
     if (server >> 8 !== 1 || serverMinor < MIN_MINOR) {
