@@ -40,7 +40,7 @@ export interface StreamBlobsOptions extends DownloadOptions {
 /** The server ignored a Range request: what the store received cannot be taken back, so start over. */
 class StartOver extends Error {}
 
-const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(3);
+const seconds = (from: number, to: number = performance.now()) => ((to - from) / 1000).toFixed(3);
 
 /** Streams one blob into the store over `conn`; returns the connection to go on with (a new one after a start-over). */
 async function storeBlob(conn: StoreConnection, blob: BlobToFetch, opts: StreamBlobsOptions, signal: AbortSignal | undefined): Promise<StoreConnection> {
@@ -67,7 +67,7 @@ async function storeBlob(conn: StoreConnection, blob: BlobToFetch, opts: StreamB
         };
         await downloadBlob(blob, sink, each, 'check your network, then run the command again');
         lastByteAt = performance.now();
-        opts.debug?.(`download ${blob.url}: done in ${((lastByteAt - startedAt) / 1000).toFixed(3)} s`);
+        opts.debug?.(`download ${blob.url}: done in ${seconds(startedAt, lastByteAt)} s`);
       });
       opts.debug?.(`store ${name} (Nix's NAR hash and registration after the last byte): done in ${seconds(lastByteAt)} s`);
       if (added.path !== expected) {
@@ -112,9 +112,11 @@ export async function streamBlobs(opts: StreamBlobsOptions): Promise<void> {
         first = null;
         open.add(conn);
         const next: StoreConnection = await storeBlob(conn, blob, opts, signal);
-        if (next !== conn) open.delete(conn);
-        conn = next;
-        open.add(conn);
+        if (next !== conn) {
+          open.delete(conn);
+          open.add(next);
+          conn = next;
+        }
         opts.onStored?.(blob);
       }
     } finally {
