@@ -31,7 +31,7 @@ import { addOutLink, lookUpBuild, recordBuild } from './built-record.js';
 import { explainBuildFailure } from './build-failure.js';
 import { NixActivities, NixWaitStatus } from './nix-activity.js';
 import { buildBlobsInParallel, prebuildBlobs, processCount } from './parallel-blobs.js';
-import { streamBlobs } from './stream-blobs.js';
+import { streamBlobsInWorker } from './stream-in-worker.js';
 import { downloaderFromEnv } from '../settings/downloader.js';
 import { StoreConnection, StoreUnavailable } from '../nix/store-connection.js';
 import { partialDownloads, prefetchBlobs } from './prefetch-blobs.js';
@@ -272,8 +272,8 @@ export function describeSources(inStore: readonly RepoFile[], fromHfCache: reado
 
 /** At most this many blobs stream into the store at once (as `hf download` runs 8 workers). */
 const MAX_STREAMS = 8;
-/** Progress is reported to the display after this many new bytes of a file. */
-const PROGRESS_STEP = 1 << 20;
+/** How often streamed downloads report progress to the display. */
+const PROGRESS_MS = 100;
 
 interface BlobsFirstOptions {
   /** The snapshot's build file, evaluated meanwhile. */
@@ -303,7 +303,7 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
   const log = ctx.logger;
   const downloader = downloaderFromEnv(ctx.settings.env);
   if (downloader === 'nix') log.debug('Nix downloads the blobs (NIX_HUG_DOWNLOADER=nix)');
-  let conn =
+  const conn =
     downloader === 'nix'
       ? null
       : await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
@@ -314,60 +314,51 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
   let forNix = [...toDownload];
   let streamed: RepoFile[] = [];
   if (conn) {
-    const opened = conn;
+    // This connection only shows that the route works and asks the caches; the worker opens its own.
     log.debug(`streaming into the Nix store through ${conn.via}${conn.daemonVersion ? ` (Nix ${conn.daemonVersion})` : ''}`);
     const paths = toDownload.map((f) => blobStorePath(f.lfs!.sha256));
     const substitutable = await conn.querySubstitutable(paths, opts.onEvent).catch((err: unknown) => {
       if (opts.signal?.aborted) {
-        opened.abort();
+        conn.abort();
         throw err;
       }
       // Nix asks the caches again when it builds, and says what went wrong there.
       log.debug(`asking the binary caches through the daemon failed (${(err as Error).message}): Nix fetches the blobs`);
       return null;
     });
-    if (substitutable === null) {
-      conn.abort();
-      conn = null;
-    } else {
+    if (substitutable === null) conn.abort();
+    else {
       streamed = toDownload.filter((f) => !substitutable.has(blobStorePath(f.lfs!.sha256)));
       forNix = toDownload.filter((f) => substitutable.has(blobStorePath(f.lfs!.sha256)));
       if (forNix.length > 0) log.debug(`${forNix.length} blob(s) are in a binary cache: Nix substitutes them`);
-      if (streamed.length === 0) await conn.close();
+      await conn.close();
     }
   }
   const processes = processCount(forNix.length, availableParallelism());
   const routes: ((signal: AbortSignal) => Promise<void>)[] = [];
-  if (conn && streamed.length > 0) {
+  if (streamed.length > 0) {
     const parallel = Math.min(MAX_STREAMS, streamed.length);
     log.debug(`streaming ${streamed.length} blob(s) into the Nix store over ${parallel} connection(s) while nix evaluates the snapshot`);
     opts.onWait(`downloading ${streamed.length} LFS file(s) into the Nix store`);
-    const reported = new Map<string, number>();
+    const token = ctx.settings.token()?.token ?? null;
     routes.push((signal) =>
-      streamBlobs({
+      streamBlobsInWorker({
         blobs: streamed.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
         parallel,
-        first: conn,
         env,
-        get: (url, sig, headers) =>
-          ctx.hub().get(url, { ...(sig ? { signal: sig } : {}), ...(headers ? { headers } : {}), context: { what: 'downloading a file', repo: { type: pin.type, repoId: pin.repoId } } }),
+        endpoint: pin.endpoint,
+        token,
         http: ctx.settings.http(),
-        repoId: pin.repoId,
+        repo: { type: pin.type, repoId: pin.repoId },
+        progressMs: PROGRESS_MS,
+        logger: log,
         signal,
-        onStart: (b) => {
-          reported.set(b.lfs.sha256, 0);
-          opts.progress.transfer(b.lfs.sha256, b.url, { started: true, expected: b.lfs.size });
-        },
-        onBytes: (b, bytes) => {
-          if (bytes - (reported.get(b.lfs.sha256) ?? 0) < PROGRESS_STEP && bytes < b.lfs.size) return;
-          reported.set(b.lfs.sha256, bytes);
-          opts.progress.transfer(b.lfs.sha256, b.url, { done: bytes });
-        },
+        onStart: (b) => opts.progress.transfer(b.lfs.sha256, b.url, { started: true, expected: b.lfs.size }),
+        onBytes: (b, bytes) => opts.progress.transfer(b.lfs.sha256, b.url, { done: bytes }),
         onStored: (b) => {
           opts.onStored(b.lfs.sha256);
           opts.progress.transfer(b.lfs.sha256, b.url, { finished: true });
         },
-        ...(log.debugEnabled ? { debug: (line: string) => log.debug(line) } : {}),
       }),
     );
   }

@@ -25,7 +25,7 @@ export interface StreamBlobsOptions extends DownloadOptions {
   /** Downloads at once (each with its own connection). */
   parallel: number;
   /** A connection the caller opened (to learn that this route works): the first worker uses it. */
-  first: StoreConnection;
+  first?: StoreConnection;
   /** For further connections and `nix-store --delete`. */
   env: NodeJS.ProcessEnv;
   onStart?: (blob: BlobToFetch) => void;
@@ -103,7 +103,7 @@ export async function streamBlobs(opts: StreamBlobsOptions): Promise<void> {
   const signal = given ? AbortSignal.any([given, stop.signal]) : stop.signal;
   const queue = [...opts.blobs];
   const open = new Set<StoreConnection>();
-  let first: StoreConnection | null = opts.first;
+  let first: StoreConnection | null = opts.first ?? null;
   const worker = async () => {
     let conn: StoreConnection | null = null;
     try {

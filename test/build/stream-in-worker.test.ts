@@ -1,0 +1,120 @@
+/**
+ * Streamed downloads run in a worker thread (stream-in-worker.ts), against
+ * the emulator and real Nix: the blobs land at the library's paths with
+ * their progress reported on the main thread; the worker's --debug lines
+ * and waits reach the command's logger; a failure in the worker arrives as
+ * the same user-facing error (message and hint); an abort stops the worker
+ * and adds nothing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startHub } from '../../hub-emulator/server.ts';
+import type { RunningHub } from '../../hub-emulator/types.ts';
+import type { BlobToFetch } from '../../src/build/blob-download.ts';
+import { streamBlobsInWorker, type WorkerStreamOptions } from '../../src/build/stream-in-worker.ts';
+import { InterruptedError, NixHugError } from '../../src/errors.ts';
+import { nixEnv } from '../../src/nix/nix.ts';
+import { blobStorePath } from '../../src/nix/store-path.ts';
+import { DEFAULT_HTTP } from '../../src/settings/http.ts';
+import { createLogger } from '../../src/ui/logger.ts';
+import { collect, fileSha, isValidPath, nixTestEnv, seeded } from '../support/index.ts';
+
+const SIZE = 300_000;
+const ID = 'worker/model';
+const FILES = ['a.bin', 'b.bin', 'c.bin', 'd.bin'];
+const HTTP = { ...DEFAULT_HTTP, retry: { ...DEFAULT_HTTP.retry, maxRetries: 1, baseDelayMs: 10, maxDelayMs: 50 } };
+
+let hub: RunningHub;
+const nix = nixTestEnv();
+const env = nixEnv(nix.env);
+
+before(async () => {
+  const salt = String(process.hrtime.bigint());
+  hub = await startHub({ repos: [{ id: ID, commits: [{ files: Object.fromEntries([['config.json', '{}\n'], ...FILES.map((f) => [f, seeded(`worker-${salt}-${f}`, SIZE)])]) }] }] });
+});
+after(async () => {
+  const valid: string[] = [];
+  for (const f of FILES) {
+    const p = blobStorePath(fileSha(hub, { id: ID }, f));
+    if (await isValidPath(nix.env, p)) valid.push(p);
+  }
+  if (valid.length > 0) await collect(nix.env, valid);
+  await hub?.close();
+  nix.cleanup();
+});
+
+function blob(path: string): BlobToFetch {
+  const rev = hub.repo(ID).refs['main']!;
+  return { path, url: `${hub.url}/${ID}/resolve/${rev}/${path}`, lfs: { sha256: fileSha(hub, { id: ID }, path), size: SIZE } };
+}
+
+/** A run in a worker, with the main thread's logger writing into `lines`. */
+function options(blobs: BlobToFetch[], lines: string[], extra: Partial<WorkerStreamOptions> = {}): WorkerStreamOptions {
+  return {
+    blobs,
+    parallel: 2,
+    env,
+    endpoint: hub.url,
+    token: null,
+    http: HTTP,
+    repo: { type: 'model', repoId: ID },
+    progressMs: 10,
+    logger: createLogger({ level: 'debug', write: (line) => void lines.push(line) }),
+    ...extra,
+  };
+}
+
+describe('streaming in a worker thread', () => {
+  it('lands every blob, with its progress and its debug lines on the main thread', async () => {
+    const blobs = [blob('a.bin'), blob('b.bin')];
+    const lines: string[] = [];
+    const started: string[] = [];
+    const stored: string[] = [];
+    const last = new Map<string, number>();
+    await streamBlobsInWorker(
+      options(blobs, lines, {
+        onStart: (b) => started.push(b.path),
+        onBytes: (b, bytes) => last.set(b.path, bytes),
+        onStored: (b) => stored.push(b.path),
+      }),
+    );
+    assert.deepEqual(started.sort(), ['a.bin', 'b.bin']);
+    assert.deepEqual(stored.sort(), ['a.bin', 'b.bin']);
+    // The last progress of each blob arrives before it is reported stored: the display ends full.
+    assert.deepEqual([...last].sort(), [['a.bin', SIZE], ['b.bin', SIZE]]);
+    for (const b of blobs) assert.equal(await isValidPath(nix.env, blobStorePath(b.lfs.sha256)), true, b.path);
+    const text = lines.join('');
+    assert.match(text, /GET http:\/\/127\.0\.0\.1:\d+\/worker\/model\/resolve\/[0-9a-f]{40}\/a\.bin -> 302/, 'the Hub client\'s request lines');
+    assert.match(text, /download .*b\.bin: done in \d+\.\d{3} s/, 'the streaming\'s own debug lines');
+  });
+
+  it('a failure in the worker arrives as the same error: the file, the repo and what to do', async () => {
+    const b = blob('c.bin');
+    hub.addFault({ match: b.lfs.sha256, kind: { corrupt: true }, times: 1 });
+    const lines: string[] = [];
+    await assert.rejects(streamBlobsInWorker(options([b], lines)), (e: unknown) => {
+      assert.ok(e instanceof NixHugError && !(e instanceof InterruptedError), String(e));
+      assert.match(e.message, /'c\.bin' of worker\/model does not match its pin: expected sha256 [0-9a-f]{64} \(300000 bytes\), got other bytes/);
+      assert.match(e.hint ?? '', /re-pin with `nix-hug fetch`/);
+      return true;
+    });
+    hub.clearFaults();
+    assert.equal(await isValidPath(nix.env, blobStorePath(b.lfs.sha256)), false);
+  });
+
+  it('an abort stops the worker at once, adds nothing, and is an interrupt', async () => {
+    const b = blob('d.bin');
+    hub.addFault({ match: b.lfs.sha256, kind: { slowBytesPerSecond: 20_000 }, times: 1 });
+    const stop = new AbortController();
+    let progressed = false;
+    const lines: string[] = [];
+    const run = streamBlobsInWorker(options([b], lines, { signal: stop.signal, onBytes: () => (progressed = true) }));
+    const started = Date.now();
+    setTimeout(() => stop.abort(), 600);
+    await assert.rejects(run, (e: unknown) => e instanceof InterruptedError);
+    assert.ok(Date.now() - started < 4000, 'stopped without waiting for the download or the grace period');
+    assert.ok(progressed, 'progress came while it ran');
+    hub.clearFaults();
+    assert.equal(await isValidPath(nix.env, blobStorePath(b.lfs.sha256)), false);
+  });
+});
