@@ -6,11 +6,12 @@
  * STREAM_MIN_CORES cores or more. Both give the same store paths, every byte
  * hashed by Nix.
  *
- * Why by cores: streaming moves every byte through the CLI (about 1.3
- * CPU-seconds per GiB measured here) to overlap Nix's content hash with the
- * download. Where the network is the limit that wins; on 2 cores fed at
- * local-network speed the copying competes with Nix's hashing and loses
- * (bench/README.md has both measurements).
+ * Why by cores: streaming moves every byte through the CLI (about 0.5
+ * CPU-seconds per GiB more than Nix's downloads, measured here) to overlap
+ * Nix's content hash with the download. Where the network is the limit that
+ * wins; on 2 cores fed at local-network speed the copying competes with
+ * Nix's hashing and loses on Nix 2.8, and is about even on 2.26
+ * (bench/README.md has the measurements).
  */
 import { availableParallelism } from 'node:os';
 import { NixHugError } from '../errors.js';
