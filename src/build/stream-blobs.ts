@@ -9,8 +9,10 @@
  *
  * Why not Nix's own download: Nix downloads to a file, then reads it twice
  * more (the content hash, then the NAR hash and reference scan) one blob at
- * a time per process; streamed, the first of those passes runs during the
- * download (bench/README.md has the timelines).
+ * a time per process, and from Nix 2.20.5 on copies it once more first;
+ * streamed, the first of those passes runs during the download
+ * (bench/README.md has the timelines). The CLI runs this in a worker thread
+ * (stream-in-worker.ts says why).
  */
 import { InterruptedError, NixHugError } from '../errors.js';
 import { withInterrupt } from '../interrupt.js';
@@ -24,8 +26,6 @@ export interface StreamBlobsOptions extends DownloadOptions {
   blobs: readonly BlobToFetch[];
   /** Downloads at once (each with its own connection). */
   parallel: number;
-  /** A connection the caller opened (to learn that this route works): the first worker uses it. */
-  first?: StoreConnection;
   /** For further connections and `nix-store --delete`. */
   env: NodeJS.ProcessEnv;
   onStart?: (blob: BlobToFetch) => void;
@@ -103,13 +103,11 @@ export async function streamBlobs(opts: StreamBlobsOptions): Promise<void> {
   const signal = given ? AbortSignal.any([given, stop.signal]) : stop.signal;
   const queue = [...opts.blobs];
   const open = new Set<StoreConnection>();
-  let first: StoreConnection | null = opts.first ?? null;
   const worker = async () => {
     let conn: StoreConnection | null = null;
     try {
       for (let blob = queue.shift(); blob && !signal.aborted; blob = queue.shift()) {
-        conn ??= first ?? (await StoreConnection.open(opts.env, signal));
-        first = null;
+        conn ??= await StoreConnection.open(opts.env, signal);
         open.add(conn);
         const next: StoreConnection = await storeBlob(conn, blob, opts, signal);
         if (next !== conn) {
@@ -142,8 +140,6 @@ export async function streamBlobs(opts: StreamBlobsOptions): Promise<void> {
     );
   } finally {
     signal.removeEventListener('abort', onAbort);
-    // The connection the caller gave is ours to close even when no worker took it.
-    if (first) await (first as StoreConnection).close();
   }
   if (failure) throw (failure as { error: unknown }).error;
   if (given?.aborted) throw new InterruptedError('downloading LFS files');

@@ -14,7 +14,6 @@ import type { BlobToFetch } from '../../src/build/blob-download.ts';
 import { streamBlobs } from '../../src/build/stream-blobs.ts';
 import { InterruptedError } from '../../src/errors.ts';
 import { nixEnv } from '../../src/nix/nix.ts';
-import { StoreConnection } from '../../src/nix/store-connection.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import { DEFAULT_HTTP } from '../../src/settings/http.ts';
 import { collect, fileSha, isValidPath, nixTestEnv, seeded } from '../support/index.ts';
@@ -53,7 +52,6 @@ async function stream(blobs: BlobToFetch[], signal?: AbortSignal, stored: string
   await streamBlobs({
     blobs,
     parallel: 2,
-    first: await StoreConnection.open(env),
     env,
     get: (url, sig, headers) => fetch(url, { ...(sig ? { signal: sig } : {}), ...(headers ? { headers } : {}) }),
     http: HTTP,
