@@ -43,7 +43,7 @@ export type FromWorker =
   | { kind: 'bytes'; done: [blob: number, bytes: number][] }
   | { kind: 'log'; message: LogMessage }
   | { kind: 'done' }
-  | { kind: 'failed'; error: { message: string; hint?: string; interrupted: boolean; stack?: string } };
+  | { kind: 'failed'; error: { message: string; hint?: string; stack?: string } };
 
 export type ToWorker = { kind: 'abort' };
 

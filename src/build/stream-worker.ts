@@ -61,7 +61,6 @@ try {
     error: {
       message: logger.redact(e.message),
       ...(e instanceof NixHugError && e.hint ? { hint: e.hint } : {}),
-      interrupted: stop.signal.aborted,
       ...(e.stack ? { stack: logger.redact(e.stack) } : {}),
     },
   });
