@@ -31,7 +31,7 @@ import { addOutLink, lookUpBuild, recordBuild } from './built-record.js';
 import { explainBuildFailure } from './build-failure.js';
 import { NixActivities, NixWaitStatus } from './nix-activity.js';
 import { buildBlobsInParallel, prebuildBlobs, processCount } from './parallel-blobs.js';
-import { streamBlobsInWorker } from './stream-in-worker.js';
+import { StreamWorker } from './stream-in-worker.js';
 import { downloaderFromEnv } from '../settings/downloader.js';
 import { StoreConnection, StoreUnavailable } from '../nix/store-connection.js';
 import { partialDownloads, prefetchBlobs } from './prefetch-blobs.js';
@@ -293,7 +293,7 @@ interface BlobsFirstOptions {
  * The missing public blobs, before the snapshot's build and while another
  * nix evaluates it: those a binary cache has are left to Nix (it
  * substitutes them); the others are streamed into the store by the CLI
- * (stream-blobs.ts). Where the store cannot be reached that way (no
+ * (stream-blobs.ts, in a worker thread: stream-in-worker.ts). Where the store cannot be reached that way (no
  * `nix-daemon`, a daemon older than Nix 2.4), Nix downloads them, one nix
  * per core (parallel-blobs.ts).
  */
@@ -303,14 +303,30 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
   const log = ctx.logger;
   const downloader = downloaderFromEnv(ctx.settings.env);
   if (downloader === 'nix') log.debug('Nix downloads the blobs (NIX_HUG_DOWNLOADER=nix)');
-  const conn =
-    downloader === 'nix'
-      ? null
-      : await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
-          if (!(err instanceof StoreUnavailable)) throw err;
-          log.debug(`Nix downloads the blobs: ${err.message}`);
-          return null;
-        });
+  // Started now, so that its start-up overlaps the store connection and the cache query; ended below if unused.
+  const worker =
+    downloader === 'stream'
+      ? StreamWorker.start({ env, endpoint: pin.endpoint, token: ctx.settings.token()?.token ?? null, http: ctx.settings.http(), repo: { type: pin.type, repoId: pin.repoId }, progressMs: PROGRESS_MS }, log)
+      : null;
+  try {
+    await fetchBlobsWith(worker, ctx, pinned, toDownload, opts);
+  } finally {
+    worker?.dispose();
+  }
+}
+
+/** fetchBlobsFirst's work, with the worker it started (null: NIX_HUG_DOWNLOADER chose Nix). */
+async function fetchBlobsWith(worker: StreamWorker | null, ctx: BuildContext, pinned: PinnedFetch, toDownload: readonly RepoFile[], opts: BlobsFirstOptions): Promise<void> {
+  const { pin } = pinned;
+  const env = nixEnv(ctx.settings.env);
+  const log = ctx.logger;
+  const conn = worker
+    ? await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
+        if (!(err instanceof StoreUnavailable)) throw err;
+        log.debug(`Nix downloads the blobs: ${err.message}`);
+        return null;
+      })
+    : null;
   let forNix = [...toDownload];
   let streamed: RepoFile[] = [];
   if (conn) {
@@ -336,22 +352,14 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
   }
   const processes = processCount(forNix.length, availableParallelism());
   const routes: ((signal: AbortSignal) => Promise<void>)[] = [];
-  if (streamed.length > 0) {
+  if (worker && streamed.length > 0) {
     const parallel = Math.min(MAX_STREAMS, streamed.length);
     log.debug(`streaming ${streamed.length} blob(s) into the Nix store over ${parallel} connection(s) while nix evaluates the snapshot`);
     opts.onWait(`downloading ${streamed.length} LFS file(s) into the Nix store`);
-    const token = ctx.settings.token()?.token ?? null;
     routes.push((signal) =>
-      streamBlobsInWorker({
+      worker.run({
         blobs: streamed.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
         parallel,
-        env,
-        endpoint: pin.endpoint,
-        token,
-        http: ctx.settings.http(),
-        repo: { type: pin.type, repoId: pin.repoId },
-        progressMs: PROGRESS_MS,
-        logger: log,
         signal,
         onStart: (b) => opts.progress.transfer(b.lfs.sha256, b.url, { started: true, expected: b.lfs.size }),
         onBytes: (b, bytes) => opts.progress.transfer(b.lfs.sha256, b.url, { done: bytes }),

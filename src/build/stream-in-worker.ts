@@ -22,10 +22,8 @@ import { logRelay, type LogMessage } from '../ui/logger-relay.js';
 import type { LogLevel, Logger } from '../ui/logger.js';
 import type { BlobToFetch } from './blob-download.js';
 
-/** What the worker is given (structured-cloned). */
-export interface StreamJob {
-  blobs: BlobToFetch[];
-  parallel: number;
+/** What the worker is started with (structured-cloned), before the blobs are known. */
+export interface StreamSettings {
   /** The environment of Nix's store connections (NIX_REMOTE, NIX_CONFIG, …). */
   env: NodeJS.ProcessEnv;
   /** The Hub client's settings: the token is sent to the endpoint's origin only. */
@@ -45,10 +43,12 @@ export type FromWorker =
   | { kind: 'done' }
   | { kind: 'failed'; error: { message: string; hint?: string; stack?: string } };
 
-export type ToWorker = { kind: 'abort' };
+export type ToWorker = { kind: 'run'; blobs: BlobToFetch[]; parallel: number } | { kind: 'abort' };
 
-export interface WorkerStreamOptions extends Omit<StreamJob, 'logLevel'> {
-  logger: Logger;
+export interface StreamRun {
+  blobs: BlobToFetch[];
+  /** Downloads at once (each with its own store connection). */
+  parallel: number;
   signal?: AbortSignal;
   onStart?: (blob: BlobToFetch) => void;
   /** `bytes` of `blob` have been handed to Nix (every `progressMs`, and before `onStored`). */
@@ -73,52 +73,86 @@ function startWorker(options: WorkerOptions): Worker {
   return new Worker(boot, { ...options, eval: true });
 }
 
-/** Downloads `opts.blobs` into the store from a worker thread; throws what stopped it (an InterruptedError on an interrupt). */
-export function streamBlobsInWorker(opts: WorkerStreamOptions): Promise<void> {
-  const { logger, signal: callerSignal, onStart, onBytes, onStored, ...rest } = opts;
-  const job: StreamJob = { ...rest, logLevel: logger.level };
-  const signal = withInterrupt(callerSignal);
-  const log = logRelay(logger);
-  const worker = startWorker({ workerData: job, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-  return new Promise<void>((resolve, reject) => {
-    let outcome: Extract<FromWorker, { kind: 'done' | 'failed' }> | null = null;
-    let crash: Error | null = null;
-    let grace: NodeJS.Timeout | null = null;
-    const onAbort = () => {
-      worker.postMessage({ kind: 'abort' } satisfies ToWorker);
-      grace = setTimeout(() => void worker.terminate(), ABORT_GRACE_MS);
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: FromWorker) => {
-      const blob = 'blob' in m ? job.blobs[m.blob] : undefined;
-      if (m.kind === 'log') log.relay(m.message);
-      else if (m.kind === 'bytes') for (const [i, bytes] of m.done) onBytes?.(job.blobs[i]!, bytes);
-      else if (m.kind === 'start' && blob) onStart?.(blob);
-      else if (m.kind === 'stored' && blob) onStored?.(blob);
-      else if (m.kind === 'done' || m.kind === 'failed') outcome = m;
+/**
+ * A worker thread for one run of streamed downloads. It is started before
+ * the blobs are known (`start`), so that loading its modules (~75 ms for a
+ * process's first worker here) overlaps the binary-cache query; `run`
+ * hands it the blobs, `dispose` ends one that is not needed.
+ */
+export class StreamWorker {
+  private readonly worker: Worker;
+  private readonly logger: Logger;
+  private readonly repoId: string;
+  /** An error that ended the thread (its module failed to load, say). */
+  private crash: Error | null = null;
+  /** Settles when the thread has ended (after `run`, or after `dispose`). */
+  readonly exited: Promise<void>;
+  private ran = false;
+
+  private constructor(settings: Omit<StreamSettings, 'logLevel'>, logger: Logger) {
+    this.logger = logger;
+    this.repoId = settings.repo.repoId;
+    const workerData: StreamSettings = { ...settings, logLevel: logger.level };
+    this.worker = startWorker({ workerData, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    this.worker.on('error', (err) => {
+      this.crash = err;
     });
-    worker.on('error', (err) => {
-      crash = err;
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+  }
+
+  static start(settings: Omit<StreamSettings, 'logLevel'>, logger: Logger): StreamWorker {
+    return new StreamWorker(settings, logger);
+  }
+
+  /** Ends the thread if `run` was never called (an idle worker would keep waiting). */
+  dispose(): void {
+    if (!this.ran) void this.worker.terminate();
+  }
+
+  /** Downloads `job.blobs` into the store; throws what stopped it (an InterruptedError on an interrupt). Once per worker. */
+  run(job: StreamRun): Promise<void> {
+    if (this.ran) throw new Error('StreamWorker.run: a worker runs once');
+    this.ran = true;
+    const { worker, logger } = this;
+    const signal = withInterrupt(job.signal);
+    const log = logRelay(logger);
+    return new Promise<void>((resolve, reject) => {
+      let outcome: Extract<FromWorker, { kind: 'done' | 'failed' }> | null = null;
+      let grace: NodeJS.Timeout | null = null;
+      const onAbort = () => {
+        worker.postMessage({ kind: 'abort' } satisfies ToWorker);
+        grace = setTimeout(() => void worker.terminate(), ABORT_GRACE_MS);
+      };
+      worker.on('message', (m: FromWorker) => {
+        const blob = 'blob' in m ? job.blobs[m.blob] : undefined;
+        if (m.kind === 'log') log.relay(m.message);
+        else if (m.kind === 'bytes') for (const [i, bytes] of m.done) job.onBytes?.(job.blobs[i]!, bytes);
+        else if (m.kind === 'start' && blob) job.onStart?.(blob);
+        else if (m.kind === 'stored' && blob) job.onStored?.(blob);
+        else if (m.kind === 'done' || m.kind === 'failed') outcome = m;
+      });
+      void this.exited.then(() => {
+        signal?.removeEventListener('abort', onAbort);
+        if (grace) clearTimeout(grace);
+        log.close();
+        if (signal?.aborted) return reject(new InterruptedError('downloading LFS files'));
+        if (outcome?.kind === 'done') return resolve();
+        if (outcome?.kind === 'failed') {
+          const err = new NixHugError(outcome.error.message, outcome.error.hint);
+          if (outcome.error.stack) err.stack = outcome.error.stack;
+          return reject(err);
+        }
+        const why = this.crash ? `: ${logger.redact(this.crash.message)}` : '';
+        reject(
+          new NixHugError(
+            `the download thread of ${this.repoId} stopped before it finished${why}`,
+            'run the command again; if it happens again, set NIX_HUG_DOWNLOADER=nix to let Nix download, and report it with the output of --debug',
+          ),
+        );
+      });
+      worker.postMessage({ kind: 'run', blobs: job.blobs, parallel: job.parallel } satisfies ToWorker);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
-    worker.on('exit', () => {
-      signal?.removeEventListener('abort', onAbort);
-      if (grace) clearTimeout(grace);
-      log.close();
-      if (signal?.aborted) return reject(new InterruptedError('downloading LFS files'));
-      if (outcome?.kind === 'done') return resolve();
-      if (outcome?.kind === 'failed') {
-        const err = new NixHugError(outcome.error.message, outcome.error.hint);
-        if (outcome.error.stack) err.stack = outcome.error.stack;
-        return reject(err);
-      }
-      const why = crash ? `: ${logger.redact((crash as Error).message)}` : '';
-      reject(
-        new NixHugError(
-          `the download thread of ${opts.repo.repoId} stopped before it finished${why}`,
-          'run the command again; if it happens again, set NIX_HUG_DOWNLOADER=nix to let Nix download, and report it with the output of --debug',
-        ),
-      );
-    });
-  });
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Streamed downloads run in a worker thread (stream-in-worker.ts), against
  * the emulator and real Nix: the blobs land at the library's paths with
- * their progress reported on the main thread; the worker's --debug lines
+ * their progress reported on the main thread, also when the worker was
+ * started before they were known, and an unused worker ends; the worker's --debug lines
  * and waits reach the command's logger; a failure in the worker arrives as
  * the same user-facing error (message and hint); an abort stops the worker
  * and adds nothing.
@@ -11,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
 import type { BlobToFetch } from '../../src/build/blob-download.ts';
-import { streamBlobsInWorker, type WorkerStreamOptions } from '../../src/build/stream-in-worker.ts';
+import { StreamWorker, type StreamRun } from '../../src/build/stream-in-worker.ts';
 import { InterruptedError, NixHugError } from '../../src/errors.ts';
 import { nixEnv } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
@@ -21,7 +22,7 @@ import { collect, fileSha, isValidPath, nixTestEnv, seeded } from '../support/in
 
 const SIZE = 300_000;
 const ID = 'worker/model';
-const FILES = ['a.bin', 'b.bin', 'c.bin', 'd.bin'];
+const FILES = ['a.bin', 'b.bin', 'c.bin', 'd.bin', 'e.bin'];
 const HTTP = { ...DEFAULT_HTTP, retry: { ...DEFAULT_HTTP.retry, maxRetries: 1, baseDelayMs: 10, maxDelayMs: 50 } };
 
 let hub: RunningHub;
@@ -48,20 +49,17 @@ function blob(path: string): BlobToFetch {
   return { path, url: `${hub.url}/${ID}/resolve/${rev}/${path}`, lfs: { sha256: fileSha(hub, { id: ID }, path), size: SIZE } };
 }
 
-/** A run in a worker, with the main thread's logger writing into `lines`. */
-function options(blobs: BlobToFetch[], lines: string[], extra: Partial<WorkerStreamOptions> = {}): WorkerStreamOptions {
-  return {
-    blobs,
-    parallel: 2,
-    env,
-    endpoint: hub.url,
-    token: null,
-    http: HTTP,
-    repo: { type: 'model', repoId: ID },
-    progressMs: 10,
-    logger: createLogger({ level: 'debug', write: (line) => void lines.push(line) }),
-    ...extra,
-  };
+/** A worker for `ID`, with the main thread's logger writing into `lines`. */
+function startWorker(lines: string[]): StreamWorker {
+  return StreamWorker.start(
+    { env, endpoint: hub.url, token: null, http: HTTP, repo: { type: 'model', repoId: ID }, progressMs: 10 },
+    createLogger({ level: 'debug', write: (line) => void lines.push(line) }),
+  );
+}
+
+/** `blobs` streamed by a new worker. */
+function streamInWorker(blobs: BlobToFetch[], lines: string[], extra: Partial<StreamRun> = {}): Promise<void> {
+  return startWorker(lines).run({ blobs, parallel: 2, ...extra });
 }
 
 describe('streaming in a worker thread', () => {
@@ -71,13 +69,11 @@ describe('streaming in a worker thread', () => {
     const started: string[] = [];
     const stored: string[] = [];
     const last = new Map<string, number>();
-    await streamBlobsInWorker(
-      options(blobs, lines, {
-        onStart: (b) => started.push(b.path),
-        onBytes: (b, bytes) => last.set(b.path, bytes),
-        onStored: (b) => stored.push(b.path),
-      }),
-    );
+    await streamInWorker(blobs, lines, {
+      onStart: (b) => started.push(b.path),
+      onBytes: (b, bytes) => last.set(b.path, bytes),
+      onStored: (b) => stored.push(b.path),
+    });
     assert.deepEqual(started.sort(), ['a.bin', 'b.bin']);
     assert.deepEqual(stored.sort(), ['a.bin', 'b.bin']);
     // The last progress of each blob arrives before it is reported stored: the display ends full.
@@ -88,11 +84,24 @@ describe('streaming in a worker thread', () => {
     assert.match(text, /download .*b\.bin: done in \d+\.\d{3} s/, 'the streaming\'s own debug lines');
   });
 
+  it('started before the blobs are known: runs them when given, and an unused one is ended', async () => {
+    const lines: string[] = [];
+    const early = startWorker(lines);
+    await new Promise((r) => setTimeout(r, 300)); // the worker is ready and waiting
+    const b = blob('e.bin');
+    await early.run({ blobs: [b], parallel: 1 });
+    assert.equal(await isValidPath(nix.env, blobStorePath(b.lfs.sha256)), true);
+    assert.throws(() => void early.run({ blobs: [b], parallel: 1 }), /runs once/);
+    const unused = startWorker(lines);
+    unused.dispose();
+    await unused.exited; // without dispose the idle thread would wait for ever (and keep this test alive)
+  });
+
   it('a failure in the worker arrives as the same error: the file, the repo and what to do', async () => {
     const b = blob('c.bin');
     hub.addFault({ match: b.lfs.sha256, kind: { corrupt: true }, times: 1 });
     const lines: string[] = [];
-    await assert.rejects(streamBlobsInWorker(options([b], lines)), (e: unknown) => {
+    await assert.rejects(streamInWorker([b], lines), (e: unknown) => {
       assert.ok(e instanceof NixHugError && !(e instanceof InterruptedError), String(e));
       assert.match(e.message, /'c\.bin' of worker\/model does not match its pin: expected sha256 [0-9a-f]{64} \(300000 bytes\), got other bytes/);
       assert.match(e.hint ?? '', /re-pin with `nix-hug fetch`/);
@@ -108,7 +117,7 @@ describe('streaming in a worker thread', () => {
     const stop = new AbortController();
     let progressed = false;
     const lines: string[] = [];
-    const run = streamBlobsInWorker(options([b], lines, { signal: stop.signal, onBytes: () => (progressed = true) }));
+    const run = streamInWorker([b], lines, { signal: stop.signal, onBytes: () => (progressed = true) });
     const started = Date.now();
     setTimeout(() => stop.abort(), 600);
     await assert.rejects(run, (e: unknown) => e instanceof InterruptedError);
