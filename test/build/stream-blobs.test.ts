@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
 import type { BlobToFetch } from '../../src/build/blob-download.ts';
 import { streamBlobs } from '../../src/build/stream-blobs.ts';
@@ -16,7 +15,7 @@ import { InterruptedError } from '../../src/errors.ts';
 import { nixEnv } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import { DEFAULT_HTTP } from '../../src/settings/http.ts';
-import { collect, fileSha, isValidPath, nixTestEnv, seeded } from '../support/index.ts';
+import { type BlobHub, isValidPath, nixTestEnv, startBlobHub } from '../support/index.ts';
 
 const SIZE = 400_000;
 const ID = 'stream/model';
@@ -24,29 +23,21 @@ const FILES = ['a.bin', 'b.bin', 'c.bin', 'd.bin', 'e.bin'];
 // Fast retries: a test of a broken body should not wait for the default back-off.
 const HTTP = { ...DEFAULT_HTTP, retry: { ...DEFAULT_HTTP.retry, baseDelayMs: 10, maxDelayMs: 50 } };
 
+let blobHub: BlobHub;
 let hub: RunningHub;
 const nix = nixTestEnv();
 const env = nixEnv(nix.env);
 
 before(async () => {
-  const salt = String(process.hrtime.bigint());
-  hub = await startHub({ repos: [{ id: ID, commits: [{ files: Object.fromEntries([['config.json', '{}\n'], ...FILES.map((f) => [f, seeded(`stream-${salt}-${f}`, SIZE)])]) }] }] });
+  blobHub = await startBlobHub(ID, FILES, SIZE);
+  hub = blobHub.hub;
 });
 after(async () => {
-  const valid: string[] = [];
-  for (const f of FILES) {
-    const p = blobStorePath(fileSha(hub, { id: ID }, f));
-    if (await isValidPath(nix.env, p)) valid.push(p);
-  }
-  if (valid.length > 0) await collect(nix.env, valid);
-  await hub?.close();
+  await blobHub?.close(nix.env);
   nix.cleanup();
 });
 
-function blob(path: string): BlobToFetch {
-  const rev = hub.repo(ID).refs['main']!;
-  return { path, url: `${hub.url}/${ID}/resolve/${rev}/${path}`, lfs: { sha256: fileSha(hub, { id: ID }, path), size: SIZE } };
-}
+const blob = (path: string): BlobToFetch => blobHub.blob(path);
 
 async function stream(blobs: BlobToFetch[], signal?: AbortSignal, stored: string[] = []): Promise<void> {
   await streamBlobs({

@@ -16,3 +16,4 @@ export * from './servers.ts';
 export * from './nix-matrix.ts';
 export * from './nix-daemon.ts';
 export * from './lock.ts';
+export * from './blob-hub.ts';
