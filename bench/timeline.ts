@@ -26,7 +26,7 @@ export interface TimedRun {
   seconds: number;
 }
 
-/** `node dist/cli.js ARGS`, each stderr line stamped on arrival. */
+/** `node dist/bin.cjs ARGS`, each stderr line stamped on arrival. */
 export function runStamped(args: string[], env: NodeJS.ProcessEnv): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const start = performance.now();

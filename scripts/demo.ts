@@ -42,7 +42,7 @@ const shown = (p: string) => relative(root, p) || '.';
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   process.stderr.write(`$ nix-hug ${args.map(shellWord).join(' ')}\n`);
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [join(root, 'dist/cli.js'), ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(root, 'dist/bin.cjs'), ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('close', (code) => (code === 0 ? ok(out) : fail(new Error(`nix-hug ${args.join(' ')} exited with ${code}`))));

@@ -7,19 +7,13 @@
  *
  * Start-up: `--version`, `[help] [COMMAND…] --help` and `completion SHELL`
  * are answered before commander is loaded (see `answerWithoutParser`); they
- * load no Hub client, progress display or Nix runner, and completion scripts
- * and help pages (but on a terminal) are read from the file the build wrote
- * (commands/prebuilt.ts).
+ * load no Hub client, progress display or Nix runner. The executable
+ * (bin.cts) prints their prebuilt answers before this module is loaded;
+ * run directly (`node dist/cli.js`), this module gives the same answers.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Prebuilt } from './commands/prebuilt.js';
+import { fastRequest, prebuiltAnswer, quietOnClosedPipe, version } from './fast-answers.cjs';
 import type { CommandPath, CommandSpec, OptionSpec } from './commands/registry.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? '0.0.0';
-}
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -205,63 +199,29 @@ function helpAsFlag(argv: readonly string[]): string[] {
   return [...argv.slice(0, i), ...argv.slice(i + 1), '--help'];
 }
 
-/** A reader that went away (`nix-hug --help | head`) ends the output, not the process with a stack trace. */
-function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
-}
-
-/** dist/prebuilt.json as the build wrote it (commands/prebuilt.ts), or null when there is none. */
-function readPrebuilt(): Partial<Prebuilt> | null {
-  try {
-    return JSON.parse(readFileSync(new URL('./prebuilt.json', import.meta.url), 'utf8')) as Partial<Prebuilt>;
-  } catch {
-    return null;
-  }
-}
-
-/** `table[key]` when it is the table's own string (any word may be a key: `__proto__` names nothing). */
-function ownString(table: Record<string, string> | undefined, key: string): string | null {
-  const value = table !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
-  return typeof value === 'string' ? value : null;
-}
-
 /**
- * The invocations answered without commander, exactly as written:
- * `--version`, `[COMMAND…] --help`, `help [COMMAND…]` and `completion SHELL`.
- * Returns false for anything else (commander parses it as usual).
+ * The invocations answered without commander (fast-answers.cts): printed
+ * from what the build wrote, else rendered here (a terminal's help page, a
+ * build without dist/prebuilt.json). Returns false for anything else and
+ * for words that name no command or shell (commander parses it as usual).
  */
 async function answerWithoutParser(argv: readonly string[]): Promise<boolean> {
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    process.stdout.write(`${version()}\n`);
+  const request = fastRequest(argv);
+  if (request === null) return false;
+  const prebuilt = prebuiltAnswer(request, process.stdout);
+  if (prebuilt !== null) {
+    process.stdout.write(prebuilt);
     return true;
   }
-  const last = argv[argv.length - 1];
-  const helpFlag = last === '--help' || last === '-h';
-  if (helpFlag || argv[0] === 'help') {
-    const path = helpFlag ? argv.slice(0, -1) : argv.slice(1);
-    // `help --help` and `help help` are the help command's own page; `help fetch --help` is commander's.
-    if (path.some((w) => w.startsWith('-')) || (!helpFlag && path[0] === 'help')) return false;
-    // Not a terminal: the page is 80 columns wide (help.ts's helpWidth), as the build wrote it (key: prebuilt.ts's helpKey).
-    const page = process.stdout.isTTY ? null : ownString(readPrebuilt()?.help, JSON.stringify(path));
-    if (page !== null) {
-      process.stdout.write(page);
-      return true;
-    }
+  if (request.kind === 'help') {
     const h = await import('./commands/help.js');
-    if (h.findCommand(path) === undefined) return false;
-    process.stdout.write(h.renderHelp(path, h.helpWidth(process.stdout)));
+    if (h.findCommand(request.path) === undefined) return false;
+    process.stdout.write(h.renderHelp(request.path, h.helpWidth(process.stdout)));
     return true;
   }
-  if (argv.length === 2 && argv[0] === 'completion') {
-    const script = ownString(readPrebuilt()?.completion, argv[1]!);
-    if (script !== null) {
-      process.stdout.write(script);
-      return true;
-    }
+  if (request.kind === 'completion') {
     const [{ COMPLETION_SHELLS }, { completionScript }] = await Promise.all([import('./commands/registry.js'), import('./completion/script.js')]);
-    const shell = COMPLETION_SHELLS.find((s) => s === argv[1]);
+    const shell = COMPLETION_SHELLS.find((s) => s === request.shell);
     if (shell === undefined) return false;
     process.stdout.write(await completionScript(shell));
     return true;

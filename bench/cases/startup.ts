@@ -1,5 +1,5 @@
 /**
- * Case 5, start-up: `node dist/cli.js --version`, `--help` and
+ * Case 5, start-up: `node dist/bin.cjs --version` (the executable), `--help` and
  * `completion bash`, wall clock from spawn to exit, each round alternating
  * with `node -e 0` (Node's own start-up, the floor). The target is a ratio to
  * that floor, run by run, so a busy moment weighs on both sides.

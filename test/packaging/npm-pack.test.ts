@@ -73,9 +73,9 @@ function nixHug(args: string[]) {
 
 describe('npm package', () => {
   it('declares bin, engines and files, and packs dist/ and lib/ without tests or sources', () => {
-    assert.deepEqual(pkg.bin, { 'nix-hug': 'dist/cli.js' });
+    assert.deepEqual(pkg.bin, { 'nix-hug': 'dist/bin.cjs' });
     assert.match(pkg.engines.node ?? '', /^>=20/);
-    assert.ok(packed.includes('dist/cli.js'));
+    for (const f of ['dist/bin.cjs', 'dist/fast-answers.cjs', 'dist/cli.js', 'dist/prebuilt.json']) assert.ok(packed.includes(f), `${f} is in the tarball`);
     assert.ok(packed.includes('package.json'));
     for (const f of ['lib/default.nix', 'lib/fetch-model.nix', 'lib/fetch-dataset.nix', 'lib/build-cache.nix', 'lib/internal/assemble.sh', 'lib/internal/build-cache.sh']) {
       assert.ok(packed.includes(f), `${f} is in the tarball`);

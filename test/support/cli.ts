@@ -1,5 +1,5 @@
 /**
- * Running the built CLI (`node dist/cli.js`) the way a user runs it: a real
+ * Running the built CLI (`node dist/bin.cjs`, package.json's `bin`) the way a user runs it: a real
  * process, real pipes, an exit code; in a clean environment of its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -69,7 +69,7 @@ export function cliCwd(env: NodeJS.ProcessEnv): string {
   return env.HOME && existsSync(env.HOME) && env.HOME.startsWith(tmpdir()) ? env.HOME : tmpdir();
 }
 
-/** Runs `node dist/cli.js ARGS` to completion, in `cliCwd(env)`; never throws on a non-zero exit. */
+/** Runs `node dist/bin.cjs ARGS` to completion, in `cliCwd(env)`; never throws on a non-zero exit. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv, opts: CliRunOptions = {}): Promise<CliRun> {
   const limit = { cwd: opts.cwd ?? cliCwd(env), ...(opts.stderrLimit === undefined ? {} : { stderrLimit: opts.stderrLimit }) };
   if (opts.rssDir === undefined) return run(process.execPath, [CLI, ...args], env, limit);

@@ -97,7 +97,7 @@ export function installForUser(): { cli: string; cleanup(): void } {
   for (const p of ['package.json', 'dist', 'lib', ...modules.map((m) => relative(REPO_ROOT, m))]) {
     cpSync(join(REPO_ROOT, p), join(dir, p), { recursive: true });
   }
-  return { cli: join(dir, 'dist', 'cli.js'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { cli: join(dir, 'dist', 'bin.cjs'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A fresh home folder owned by the test user, with a TMPDIR inside. */
