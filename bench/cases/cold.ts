@@ -13,6 +13,8 @@ import { ok, run, REPO_ROOT } from '../../test/support/index.ts';
 import { atMost, exactly, stats, type Row } from '../report.ts';
 import { nixLabel, withNix } from '../nix-versions.ts';
 import { comparePhases, phases, renderTimeline, runStamped, type Phase } from '../timeline.ts';
+import { measureCpu } from '../cpu.ts';
+import { cpus } from 'node:os';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
@@ -120,28 +122,37 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   const allRate = mb(total) / stats(all).median;
 
   const times = new Map<string, number[]>([['limit', []], ['snapshot', []], ['parallel', []], ...nixes.map((n) => [`fetch ${n.key}`, []] as [string, number[]])]);
+  const methods = [...times.keys()];
   const rss = new Map(nixes.map((n) => [n.key, [] as number[]]));
+  // CPU seconds of each method's process tree, and of the bench process meanwhile (the emulator).
+  const treeCpu = new Map(methods.map((m) => [m, [] as number[]]));
+  const emulatorCpu = new Map(methods.map((m) => [m, [] as number[]]));
   const cdn = new Map(nixes.map((n) => [n.key, [] as number[]]));
   let cacheHome = '';
-  const methods = [...times.keys()];
   for (let rep = 0; rep < config.reps; rep++) {
     // Rotated order: no method always runs right after another one.
     const order = methods.map((_, i) => methods[(i + rep) % methods.length]!);
     for (const m of order) {
-      if (m === 'limit') times.get(m)!.push(await limitRun(ctx, r));
-      else if (m === 'snapshot' || m === 'parallel') times.get(m)!.push(await peerRun(ctx, r, m));
+      const measured = async <T>(work: () => Promise<T>, seconds: (value: T) => number): Promise<T> => {
+        const { value, cpu } = await measureCpu(work);
+        times.get(m)!.push(seconds(value));
+        treeCpu.get(m)!.push(cpu.children);
+        emulatorCpu.get(m)!.push(cpu.self);
+        return value;
+      };
+      if (m === 'limit') await measured(() => limitRun(ctx, r), (s) => s);
+      else if (m === 'snapshot' || m === 'parallel') await measured(() => peerRun(ctx, r, m), (s) => s);
       else {
         const n = nixes.find((x) => `fetch ${x.key}` === m)!;
         cacheHome = ctx.benv.freshCache();
         await forget(ctx, r, { blobs: true }, cacheHome);
-        const res = await fetchRun(ctx, r, cacheHome, [], { rss: true, nixDir: n.dir, downloader: n.downloader });
-        times.get(m)!.push(res.seconds);
+        const res = await measured(() => fetchRun(ctx, r, cacheHome, [], { rss: true, nixDir: n.dir, downloader: n.downloader }), (x) => x.seconds);
         cdn.get(n.key)!.push(res.cdnBytes);
         if (res.peakRss === undefined) throw new Error('cold fetch: the CLI did not report its peak RSS');
         rss.get(n.key)!.push(mb(res.peakRss));
       }
-      const t = times.get(m)!;
-      ctx.log(`cold fetch, repetition ${rep + 1}/${config.reps}: ${m} ${t[t.length - 1]!.toFixed(3)} s`);
+      const last = (xs: number[]) => xs[xs.length - 1]!.toFixed(2);
+      ctx.log(`cold fetch, repetition ${rep + 1}/${config.reps}: ${m} ${last(times.get(m)!)} s (CPU: ${last(treeCpu.get(m)!)} s, emulator ${last(emulatorCpu.get(m)!)} s)`);
     }
   }
   const ratio = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
@@ -152,10 +163,12 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   // The fastest peer, repetition by repetition (the issue's "fastest peer").
   const fastestPeer = snapshot.map((x, i) => Math.min(x, parallel[i]!));
   const c = '1 cold fetch';
+  const cpuNote = (m: string) => `the emulator meanwhile: ${stats(emulatorCpu.get(m)!).median.toFixed(2)} s`;
   const rows: Row[] = [
     { case: c, metric: `emulator alone: 1 shard, curl -o /dev/null`, unit: 's', values: one, note: `${oneRate.toFixed(0)} MB/s` },
     { case: c, metric: `emulator alone: ${r.lfs.length} shards in parallel, curl -o /dev/null`, unit: 's', values: all, note: `${allRate.toFixed(0)} MB/s` },
     { case: c, metric: `limit: ${r.lfs.length} × curl -L | tee | openssl sha256`, unit: 's', values: limit, note: rate(limit) },
+    { case: c, metric: 'limit: CPU of its processes (user + system)', unit: 's', values: treeCpu.get('limit')!, note: cpuNote('limit') },
     { case: c, metric: 'peer: @huggingface/hub snapshotDownload', unit: 's', values: snapshot, note: `${rate(snapshot)}; no sha256 check` },
     { case: c, metric: `peer: @huggingface/hub downloadFileToCacheDir, ${r.files.length} files at once`, unit: 's', values: parallel, note: `${rate(parallel)}; no sha256 check` },
   ];
@@ -163,6 +176,7 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
     const fetch = times.get(`fetch ${n.key}`)!;
     rows.push(
       { case: c, metric: `nix-hug fetch (${label}), ${n.label}`, unit: 's', values: fetch, note: rate(fetch) },
+      { case: c, metric: `CPU of nix-hug and its nix processes (user + system), ${n.label}`, unit: 's', values: treeCpu.get(`fetch ${n.key}`)!, note: cpuNote(`fetch ${n.key}`) },
       { case: c, metric: `fetch / limit, ${n.label}`, unit: 'x', values: ratio(fetch, limit), target: atMost(LIMIT_RATIO, 'x') },
       { case: c, metric: `fetch / fastest peer, ${n.label}`, unit: 'x', values: ratio(fetch, fastestPeer), target: atMost(PEER_RATIO, 'x') },
       { case: c, metric: `CDN bytes per cold fetch, ${n.label}`, unit: 'bytes', values: cdn.get(n.key)!, target: exactly(total, 'bytes', '= LFS bytes') },
@@ -170,6 +184,8 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
     );
   }
   ctx.rows.push(...rows);
+  const budget = (label: string, m: string) => ({ label, wall: times.get(m)!, tree: treeCpu.get(m)!, emulator: emulatorCpu.get(m)! });
+  ctx.breakdown.push(cpuBudget([budget('limit: curl \\| tee \\| openssl sha256', 'limit'), ...nixes.map((n) => budget(`nix-hug fetch, ${n.label}`, `fetch ${n.key}`))]));
   const timelines: { label: string; downloader: Downloader; phases: Phase[]; seconds: number }[] = [];
   for (const n of nixes) {
     const t = await timelineRun(ctx, r, n.dir, n.downloader);
@@ -241,4 +257,24 @@ export async function networkBoundFetch(ctx: BenchContext): Promise<void> {
       { case: c, metric: `fetch / limit, ${n.label}`, unit: 'x', values: fetch.map((x, i) => x / limit[i]!) },
     );
   }
+}
+
+/**
+ * The cold fetch's CPU budget, as a paragraph: on a machine with few cores
+ * the wire is not the limit, CPU is. (process tree + emulator) / cores is the
+ * least wall time that much CPU work allows, whatever overlaps what.
+ */
+function cpuBudget(methods: { label: string; wall: number[]; tree: number[]; emulator: number[] }[]): string {
+  const cores = cpus().length;
+  const med = (xs: number[]) => stats(xs).median;
+  const line = ({ label, wall, tree, emulator }: (typeof methods)[number]) =>
+    `| ${label} | ${med(wall).toFixed(2)} s | ${med(tree).toFixed(2)} s | ${med(emulator).toFixed(2)} s | ${(med(tree.map((x, i) => x + emulator[i]!)) / cores).toFixed(2)} s |`;
+  return [
+    `CPU time of a cold fetch (medians of the repetitions; user + system seconds of each method's processes, from the bench's reaped children, and of the bench process meanwhile, which runs the emulator). ` +
+      `On ${cores} core(s), (method + emulator) / ${cores} is the least wall time that much CPU work allows:`,
+    '',
+    '| method | wall | CPU of its processes | CPU of the emulator | (both) / cores |',
+    '|---|---:|---:|---:|---:|',
+    ...methods.map(line),
+  ].join('\n');
 }
