@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseNixVersion } from '../../src/nix/nix.ts';
 import { cliEnv, requireBuild, runCli } from '../support/index.ts';
@@ -14,20 +15,28 @@ test('nix --version output of Nix, Lix and Determinate Nix is understood', () =>
   assert.equal(parseNixVersion('bash: nix: command not found'), null);
 });
 
-test('fetch without nix on PATH says how to install it (exit 1, one line, no stack)', async () => {
+test('fetch without nix on PATH says how to install it (exit 1, one line, no stack), at once although the Hub does not answer', async () => {
   requireBuild();
   // A PATH with node and nothing else.
   const bin = mkdtempSync(join(tmpdir(), 'no-nix-'));
   symlinkSync(process.execPath, join(bin, 'node'));
-  const { env, cleanup } = cliEnv({ PATH: bin, HF_ENDPOINT: 'http://127.0.0.1:9' });
+  // A Hub that takes connections and never answers: Nix is looked for while the Hub is asked, and its
+  // absence stops the requests (without that stop this fetch would wait for the request timeout).
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => void sockets.add(socket));
+  await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+  const { env, cleanup } = cliEnv({ PATH: bin, HF_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, NIX_HUG_HTTP_TIMEOUT_MS: '60000' });
   try {
-    // Nix is looked for before any request (the endpoint here does not even answer).
+    const started = performance.now();
     const r = await runCli(['fetch', 'org/repo'], env);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /`nix` was not found on PATH/);
     assert.match(r.stderr, /install Nix/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.ok(performance.now() - started < 30_000, 'the unanswered request was stopped');
   } finally {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
     cleanup();
     rmSync(bin, { recursive: true, force: true });
   }
