@@ -16,7 +16,7 @@ import { InterruptedError, NixHugError } from '../errors.js';
 import type { HubClient } from '../hub/client.js';
 import { buildFile } from '../nix/library.js';
 import { gitAuthEnv } from '../git/run-git.js';
-import { detectNix, nixBuild, NixBuildError, nixEnv, type NixInfo, type NixLogEvent } from '../nix/nix.js';
+import { detectNix, nixBuild, NixBuildError, nixEnv, type BuildTarget, type NixInfo, type NixLogEvent } from '../nix/nix.js';
 import { checkNixpkgs } from '../nix/nixpkgs.js';
 import { blobName, blobStorePath } from '../nix/store-path.js';
 import { invalidPaths } from '../nix/validity.js';
@@ -30,7 +30,7 @@ import { addCheckoutToStore } from './add-checkout.js';
 import { addOutLink, lookUpBuild, recordBuild } from './built-record.js';
 import { explainBuildFailure } from './build-failure.js';
 import { NixActivities, NixWaitStatus } from './nix-activity.js';
-import { buildBlobsInParallel, prebuildBlobs, processCount } from './parallel-blobs.js';
+import { buildBlobsInParallel, prebuildBlobs, processCount, type Instantiated } from './parallel-blobs.js';
 import { StreamWorker } from './stream-in-worker.js';
 import { downloaderFromEnv } from '../settings/downloader.js';
 import { StoreConnection, StoreUnavailable } from '../nix/store-connection.js';
@@ -122,7 +122,7 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
     const buildEnv = needsToken ? await downloadWithToken(ctx, pinned, toDownload, opts.signal) : env;
     // A build whose evaluation printed a trace (a warning of the library) is not recorded: the warning is shown every time.
     let traced = false;
-    const out = await runBuild(ctx, pinned, { missing: toDownload, nixDownloads: !needsToken, env: buildEnv, checkoutAdded, onTrace: () => (traced = true) }, opts);
+    const out = await runBuild(ctx, pinned, { missing: toDownload, nixDownloads: !needsToken, env: buildEnv, checkoutAdded, onTrace: () => (traced = true), nix }, opts);
     if (record.key !== null && !traced) await recordBuild(cacheDir, record.key, out, ctx.logger);
     return out;
   } finally {
@@ -142,6 +142,8 @@ interface BuildPlan {
   checkoutAdded: Promise<void>;
   /** Told of each `trace:` line of the evaluation. */
   onTrace: () => void;
+  /** The Nix that builds (how to name an instantiated derivation to it). */
+  nix: NixInfo;
 }
 
 /**
@@ -182,8 +184,10 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
     progress.start();
     const stored = new Set<string>();
     const build = async () => {
+      // The snapshot's derivation when another nix evaluated it beside the downloads: built without evaluating again.
+      let evaluated: Instantiated | null = null;
       if (toDownload.length > 0) {
-        await fetchBlobsFirst(ctx, pinned, toDownload, {
+        evaluated = await fetchBlobsFirst(ctx, pinned, toDownload, {
           file,
           evalEnv: nixEnv(buildEnv),
           dir,
@@ -196,19 +200,33 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
       }
       await plan.checkoutAdded;
       ctx.logger.debug('building the snapshot');
-      return nixBuild({
-        file,
-        env: nixEnv(buildEnv),
-        // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
-        maxJobs: Math.max(2, Math.min(16, plan.missing.length)),
-        http: ctx.settings.http(),
-        onEvent,
-        onTrace: (line) => {
-          plan.onTrace();
-          ctx.logger.warn(line.replace(/^trace:\s*/, ''));
-        },
-        ...(opts.outLink !== undefined ? { outLink: opts.outLink } : {}),
-        ...signal,
+      const onTrace = (line: string) => {
+        plan.onTrace();
+        ctx.logger.warn(line.replace(/^trace:\s*/, ''));
+      };
+      const buildOf = (target: BuildTarget) =>
+        nixBuild({
+          target,
+          env: nixEnv(buildEnv),
+          // One fixed-output download per LFS file: I/O-bound, so more jobs than cores.
+          maxJobs: Math.max(2, Math.min(16, plan.missing.length)),
+          http: ctx.settings.http(),
+          onEvent,
+          onTrace,
+          ...(opts.outLink !== undefined ? { outLink: opts.outLink } : {}),
+          ...signal,
+        });
+      if (evaluated === null) return buildOf({ file });
+      const { drvPath, traces } = evaluated;
+      traces.forEach(onTrace);
+      ctx.logger.debug(`the snapshot is ${drvPath}, evaluated while the blobs downloaded`);
+      return buildOf({ drv: drvPath, nix: plan.nix }).catch(async (err: unknown) => {
+        // A garbage collection since that evaluation may have taken the .drv (nothing roots it): evaluate again.
+        if (err instanceof NixBuildError && !opts.signal?.aborted && (await invalidPaths([drvPath], nixEnv(buildEnv))).size > 0) {
+          ctx.logger.debug(`${drvPath} is gone: building the snapshot from its file`);
+          return buildOf({ file });
+        }
+        throw err;
       });
     };
     const result = await build().catch((err: unknown) => {
@@ -297,7 +315,7 @@ interface BlobsFirstOptions {
  * `nix-daemon`, a daemon older than Nix 2.4), Nix downloads them, one nix
  * per core (parallel-blobs.ts).
  */
-async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownload: readonly RepoFile[], opts: BlobsFirstOptions): Promise<void> {
+async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownload: readonly RepoFile[], opts: BlobsFirstOptions): Promise<Instantiated | null> {
   const { pin } = pinned;
   const env = nixEnv(ctx.settings.env);
   const log = ctx.logger;
@@ -309,14 +327,14 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
       ? StreamWorker.start({ env, endpoint: pin.endpoint, token: ctx.settings.token()?.token ?? null, http: ctx.settings.http(), repo: { type: pin.type, repoId: pin.repoId }, progressMs: PROGRESS_MS }, log)
       : null;
   try {
-    await fetchBlobsWith(worker, ctx, pinned, toDownload, opts);
+    return await fetchBlobsWith(worker, ctx, pinned, toDownload, opts);
   } finally {
     worker?.dispose();
   }
 }
 
 /** fetchBlobsFirst's work, with the worker it started (null: NIX_HUG_DOWNLOADER chose Nix). */
-async function fetchBlobsWith(worker: StreamWorker | null, ctx: BuildContext, pinned: PinnedFetch, toDownload: readonly RepoFile[], opts: BlobsFirstOptions): Promise<void> {
+async function fetchBlobsWith(worker: StreamWorker | null, ctx: BuildContext, pinned: PinnedFetch, toDownload: readonly RepoFile[], opts: BlobsFirstOptions): Promise<Instantiated | null> {
   const { pin } = pinned;
   const env = nixEnv(ctx.settings.env);
   const log = ctx.logger;
@@ -385,8 +403,8 @@ async function fetchBlobsWith(worker: StreamWorker | null, ctx: BuildContext, pi
     );
   }
   // One blob for Nix and nothing to stream: the snapshot's build fetches it.
-  if (routes.length === 0) return;
-  await prebuildBlobs({
+  if (routes.length === 0) return null;
+  const evaluated = await prebuildBlobs({
     fetch: async (signal) => {
       // Every route has stopped before this returns; the first failure is the one reported.
       const results = await Promise.allSettled(routes.map((route) => route(signal)));
@@ -399,6 +417,7 @@ async function fetchBlobsWith(worker: StreamWorker | null, ctx: BuildContext, pi
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   log.debug('fetched the blobs');
+  return evaluated;
 }
 
 /**

@@ -12,16 +12,14 @@
  * named `hf-blob-<sha256>`): its store path depends only on that name and
  * hash, so the snapshot's build then finds every blob valid.
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InterruptedError } from '../errors.js';
 import { withInterrupt } from '../interrupt.js';
 import { nixString } from '../nix/expr.js';
-import { COMMON_FLAGS, nixBuild, type NixLogEvent } from '../nix/nix.js';
+import { capture, COMMON_FLAGS, nixBuild, stripAnsi, type NixLogEvent } from '../nix/nix.js';
 import type { HttpSettings } from '../settings/http.js';
 import { blobName } from '../nix/store-path.js';
-import { traceCommand } from '../ui/command-trace.js';
 
 export interface Blob {
   /** The file's `resolve` URL. */
@@ -89,7 +87,7 @@ export async function buildBlobsInParallel(opts: ParallelBlobsOptions): Promise<
         try {
           await writeFile(file, blobsExpression(group));
           await nixBuild({
-            file,
+            target: { file },
             env: opts.env,
             maxJobs: Math.min(jobs, group.length),
             http: opts.http,
@@ -108,26 +106,28 @@ export async function buildBlobsInParallel(opts: ParallelBlobsOptions): Promise<
   if (failure) throw (failure as { error: unknown }).error;
 }
 
+/** The snapshot's derivation as an evaluation beside the downloads wrote it, and the library's `trace:` lines on the way. */
+export interface Instantiated {
+  drvPath: string;
+  traces: string[];
+}
+
 /**
- * `nix eval` of `file`'s drvPath, for its side effects: fetchGit, the
- * library's evaluation and the .drv files are done (and cached) while the
- * blobs download, so the build that follows only assembles. Never fails:
- * errors are the build's to report, with the library's trace lines.
+ * `nix eval` of `file`'s drvPath: fetchGit, the library's evaluation (with
+ * nixpkgs) and the .drv files are done while the blobs download, so the
+ * build that follows builds that .drv without evaluating again. Never
+ * fails: null when the evaluation did not succeed (its errors are then the
+ * build's to report, with the library's trace lines).
  */
-export function instantiate(file: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const args = [...COMMON_FLAGS, 'eval', '--raw', '-f', file, 'drvPath'];
-    const trace = traceCommand('nix', args, env);
-    const child = spawn('nix', args, { env, stdio: 'ignore', ...(signal ? { signal } : {}) });
-    child.on('error', () => {
-      trace.end(null);
-      resolve();
-    });
-    child.on('close', (code, killedBy) => {
-      trace.end(code, killedBy);
-      resolve();
-    });
-  });
+export async function instantiate(file: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Instantiated | null> {
+  const r = await capture('nix', [...COMMON_FLAGS, 'eval', '--raw', '-f', file, 'drvPath'], env, undefined, signal).catch(() => null);
+  const drvPath = r?.stdout.trim() ?? '';
+  if (r?.code !== 0 || !/^\/\S+\.drv$/.test(drvPath)) return null;
+  // builtins.trace prints at error level: tell the two apart by the prefix (as nixBuild does).
+  const traces = stripAnsi(r.stderr)
+    .split('\n')
+    .filter((line) => line.startsWith('trace:'));
+  return { drvPath, traces };
 }
 
 export interface PrebuildOptions {
@@ -144,9 +144,10 @@ export interface PrebuildOptions {
 
 /**
  * The blobs fetched while another nix instantiates the snapshot; a failed
- * blob stops that evaluation, an interrupt stops both.
+ * blob stops that evaluation, an interrupt stops both. Returns the
+ * instantiated snapshot (null: build it from its file).
  */
-export async function prebuildBlobs(opts: PrebuildOptions): Promise<void> {
+export async function prebuildBlobs(opts: PrebuildOptions): Promise<Instantiated | null> {
   const { file, evalEnv, onEvaluated, signal: given } = opts;
   const signal = withInterrupt(given);
   if (signal?.aborted) throw new InterruptedError('downloading LFS files');
@@ -154,14 +155,18 @@ export async function prebuildBlobs(opts: PrebuildOptions): Promise<void> {
   const onAbort = () => stop.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const [blobs] = await Promise.allSettled([
+    const [blobs, evaluated] = await Promise.allSettled([
       opts.fetch(stop.signal).catch((err: unknown) => {
         stop.abort();
         throw err;
       }),
-      instantiate(file, evalEnv, stop.signal).then(() => onEvaluated?.()),
+      instantiate(file, evalEnv, stop.signal).then((done) => {
+        onEvaluated?.();
+        return done;
+      }),
     ]);
     if (blobs.status === 'rejected') throw blobs.reason;
+    return evaluated.status === 'fulfilled' ? evaluated.value : null;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

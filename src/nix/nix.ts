@@ -137,9 +137,24 @@ export interface NixLogEvent {
   fields?: Array<string | number>;
 }
 
+/**
+ * What `nix build` builds: a `.nix` file (its value a derivation or a list
+ * of them), or a derivation instantiated earlier (`drv`, a .drv store path),
+ * which needs no evaluation.
+ */
+export type BuildTarget = { file: string } | { drv: string; nix: NixInfo };
+
+/**
+ * The installable for an instantiated derivation's output: `DRV^out` from
+ * Nix 2.13 on (and in Lix), where the bare path names the .drv file itself;
+ * before 2.13 the bare path, which builds it.
+ */
+export function drvInstallable(drv: string, nix: NixInfo): string {
+  return nix.isLix || nix.major > 2 || nix.minor >= 13 ? `${drv}^out` : drv;
+}
+
 export interface BuildOptions {
-  /** The `.nix` file to build (its value must be a derivation or a list of them). */
-  file: string;
+  target: BuildTarget;
   env: NodeJS.ProcessEnv;
   /** Parallel builds (each LFS file is one fixed-output download). */
   maxJobs: number;
@@ -179,7 +194,7 @@ const RES_BUILD_LOG_LINE = 101;
 const BUILD_LOG_LINES = 20;
 
 /**
- * `nix build --no-link --json -f FILE` (or `--out-link`), with Nix's log parsed as it comes.
+ * `nix build --no-link --json -f FILE` (or a .drv; or `--out-link`), with Nix's log parsed as it comes.
  * git (fetchGit, during evaluation) has no retries of its own, unlike Nix's
  * downloads: a transient git failure (5xx, 429, connection) runs the build
  * again, up to NIX_HUG_MAX_RETRIES times with the Hub client's backoff; so
@@ -220,8 +235,7 @@ async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
     String(Math.max(25, opts.maxJobs)),
     ...downloadOptions(downloadLimits(opts.http)),
     ...(opts.extraArgs ?? []),
-    '-f',
-    opts.file,
+    ...('file' in opts.target ? ['-f', opts.target.file] : [drvInstallable(opts.target.drv, opts.target.nix)]),
   ];
   const trace = traceCommand('nix', args, opts.env);
   const child = spawn('nix', args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -4,7 +4,9 @@
  * Hub emulator with real Nix, that every blob lands in the store path the
  * library uses (downloaded once), that a wrong download fails with Nix's
  * error naming that blob's `hf-blob-<sha256>.drv`, leaving no blob behind,
- * and that an interrupt stops the downloads and the evaluation at once.
+ * that an interrupt stops the downloads and the evaluation at once, and
+ * that the snapshot evaluated beside the downloads is built from its .drv
+ * (no second evaluation) with the library's trace lines kept.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBlobsInParallel, prebuildBlobs, processCount, splitBySize, type Blob } from '../../src/build/parallel-blobs.ts';
-import { nixEnv as cliNixEnv, NixBuildError } from '../../src/nix/nix.ts';
+import { detectNix, drvInstallable, nixBuild, nixEnv as cliNixEnv, NixBuildError } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import { DEFAULT_HTTP } from '../../src/settings/http.ts';
 import { isValidPath, nixTestEnv, seeded, sha256Hex } from '../support/index.ts';
@@ -132,5 +134,41 @@ describe('buildBlobsInParallel (real Nix, Hub emulator)', () => {
     } finally {
       hub.clearFaults();
     }
+  });
+
+  it('the evaluation beside the downloads gives the .drv the build then builds without evaluating, and its trace lines', async () => {
+    const env = cliNixEnv(nix.env);
+    const file = join(dir, 'traced.nix');
+    const derivation = `derivation { name = "prebuild-traced"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo built > $out" ]; }`;
+    writeFileSync(file, `builtins.trace "hf-check: a library warning" (${derivation})\n`);
+    let fetched = false;
+    const evaluated = await prebuildBlobs({ fetch: async () => void (fetched = true), file, evalEnv: env });
+    assert.ok(fetched);
+    assert.ok(evaluated, 'the evaluation succeeded');
+    assert.match(evaluated.drvPath, /^\/nix\/store\/[a-z0-9]{32}-prebuild-traced\.drv$/);
+    assert.deepEqual(evaluated.traces, ['trace: hf-check: a library warning']);
+    const built = await nixBuild({ target: { drv: evaluated.drvPath, nix: await detectNix(env) }, env, maxJobs: 1, http: DEFAULT_HTTP });
+    assert.equal(built.outPaths.length, 1);
+    assert.equal(readFileSync(built.outPaths[0]!, 'utf8'), 'built\n');
+
+    // An evaluation that fails leaves the build to evaluate the file (and report the error).
+    writeFileSync(file, 'throw "no such attribute"\n');
+    assert.equal(await prebuildBlobs({ fetch: async () => {}, file, evalEnv: env }), null);
+  });
+});
+
+describe('drvInstallable', () => {
+  const nix = (version: string, isLix = false) => {
+    const [major, minor] = version.split('.').map(Number) as [number, number];
+    return { version, major, minor, isLix };
+  };
+  it('names the output with ^out from Nix 2.13 and in Lix, the bare .drv before', () => {
+    const drv = '/nix/store/00000000000000000000000000000000-x.drv';
+    assert.equal(drvInstallable(drv, nix('2.8')), drv);
+    assert.equal(drvInstallable(drv, nix('2.12')), drv);
+    assert.equal(drvInstallable(drv, nix('2.13')), `${drv}^out`);
+    assert.equal(drvInstallable(drv, nix('2.26')), `${drv}^out`);
+    assert.equal(drvInstallable(drv, nix('3.1')), `${drv}^out`);
+    assert.equal(drvInstallable(drv, nix('2.91', true)), `${drv}^out`);
   });
 });

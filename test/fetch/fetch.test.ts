@@ -39,6 +39,7 @@ const GATED: RepoSpec = { id: 'fetch/gated', gated: 'manual', commits: [{ files:
 const BIG: RepoSpec = { id: 'fetch/big', commits: [{ files: { 'config.json': '{}\n', 'big.safetensors': seeded('big', 96 << 20) } }] };
 const AUTO: RepoSpec = { id: 'fetch/auto', commits: [{ files: { 'config.json': '{"auto":1}\n', 'w.safetensors': seeded('auto', 50_000) } }] };
 const TTY: RepoSpec = { id: 'fetch/tty', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('tty-a', 2 << 20), 'b.safetensors': seeded('tty-b', 2 << 20) } }] };
+const EVALUATED: RepoSpec = { id: 'fetch/evaluated', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('ev-a', 30_000), 'b.safetensors': seeded('ev-b', 30_000) } }] };
 const DATASET: RepoSpec = { id: 'fetch/data', type: 'dataset', commits: [{ files: { 'README.md': '# d\n', 'data/train.parquet': seeded('pq', 4_000) } }] };
 const GGUF: RepoSpec = {
   id: 'fetch/tiny-GGUF',
@@ -72,7 +73,7 @@ const fetchJson = async (args: string[], extra: NodeJS.ProcessEnv = {}): Promise
 
 before(async () => {
   requireBuild();
-  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET, TTY, AUTO, SPACE, GGUF], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
+  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET, TTY, AUTO, SPACE, GGUF, EVALUATED], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
   nixEnv = nixTestEnv();
   cli = cliEnv();
 });
@@ -83,6 +84,19 @@ after(async () => {
 });
 
 describe('fetch', () => {
+  it('builds the snapshot from the .drv evaluated while the blobs downloaded: no second evaluation after the last byte', async () => {
+    // Streamed (the route that always evaluates beside the downloads, whatever the cores).
+    const r = await runCli(['--debug', 'fetch', 'fetch/evaluated', '--no-link'], env({ NIX_HUG_DOWNLOADER: 'stream' }));
+    assert.equal(r.code, 0, r.stderr);
+    const drv = /^debug: the snapshot is (\/nix\/store\/[a-z0-9]{32}-hf-model-fetch--evaluated-[0-9a-f]{7}\.drv), evaluated while the blobs downloaded$/m.exec(r.stderr)?.[1];
+    assert.ok(drv, r.stderr);
+    const after = r.stderr.slice(r.stderr.indexOf('debug: building the snapshot'));
+    const build = /^debug: \[\d+\] \$ .* nix .* build .*$/m.exec(after)?.[0];
+    assert.ok(build, after);
+    assert.ok(build.includes(drv), build);
+    assert.doesNotMatch(build, / -f /, 'the last build evaluates nothing');
+  });
+
   it('prints the pinned expression; pasted into a file with the library it builds the same store path', async () => {
     hub.resetStats();
     const r = await runCli(['fetch', 'fetch/model', '--include', '*.safetensors'], env());

@@ -205,7 +205,7 @@ describe('pins that evaluate without network', () => {
     assert.ok(text.includes(wrong) && text.includes(right), text);
 
     // The CLI says it in the repository's terms.
-    const err = await cliNixBuild({ file, env: cliNixEnv(nix.env), maxJobs: 2, http: DEFAULT_HTTP }).then(
+    const err = await cliNixBuild({ target: { file }, env: cliNixEnv(nix.env), maxJobs: 2, http: DEFAULT_HTTP }).then(
       () => null,
       (e: unknown) => e,
     );

@@ -58,7 +58,7 @@ async function settlesAtOnce(step: () => Promise<unknown>): Promise<unknown> {
 
 describe('a signal aborted before the step starts', () => {
   it('nixBuild: InterruptedError without waiting for nix', { timeout: 15_000 }, async () => {
-    const err = await settlesAtOnce(() => nixBuild({ file: join(dir, 'build.nix'), env, http: DEFAULT_HTTP, maxJobs: 1, signal: aborted() }));
+    const err = await settlesAtOnce(() => nixBuild({ target: { file: join(dir, 'build.nix') }, env, http: DEFAULT_HTTP, maxJobs: 1, signal: aborted() }));
     assert.ok(err instanceof InterruptedError, String(err));
   });
 

@@ -48,14 +48,14 @@ const http = { ...DEFAULT_HTTP, retry: { ...DEFAULT_HTTP.retry, baseDelayMs: 10,
 describe('nixBuild and the binary-cache database race', () => {
   it('tries again after a lost race and builds', async () => {
     const nix = fakeNix('race', RACE, 1);
-    const r = await nixBuild({ file: join(dir, 'build.nix'), env: nix.env, maxJobs: 1, http });
+    const r = await nixBuild({ target: { file: join(dir, 'build.nix') }, env: nix.env, maxJobs: 1, http });
     assert.deepEqual(r.outPaths, [OUT]);
     assert.equal(nix.runs(), 2);
   });
 
   it('reports any other failure at once', async () => {
     const nix = fakeNix('other', "error: attribute 'x' missing", 1);
-    await assert.rejects(nixBuild({ file: join(dir, 'build.nix'), env: nix.env, maxJobs: 1, http }), (err: unknown) => {
+    await assert.rejects(nixBuild({ target: { file: join(dir, 'build.nix') }, env: nix.env, maxJobs: 1, http }), (err: unknown) => {
       assert.ok(err instanceof NixBuildError);
       assert.equal(err.cacheDbRace, false);
       return true;
@@ -65,7 +65,7 @@ describe('nixBuild and the binary-cache database race', () => {
 
   it('gives up after the retries, with Nix\'s error', async () => {
     const nix = fakeNix('always', RACE, 99);
-    await assert.rejects(nixBuild({ file: join(dir, 'build.nix'), env: nix.env, maxJobs: 1, http }), /constraint failed/);
+    await assert.rejects(nixBuild({ target: { file: join(dir, 'build.nix') }, env: nix.env, maxJobs: 1, http }), /constraint failed/);
     assert.equal(nix.runs(), 4);
   });
 });
