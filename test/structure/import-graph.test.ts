@@ -10,24 +10,24 @@ import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { REPO_ROOT } from '../support/index.ts';
 
-/** Every .ts/.mjs/.nix file below `dir`, relative to the repository's root. */
+/** Every .ts/.cts/.mjs/.nix file below `dir`, relative to the repository's root. */
 function sources(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(join(REPO_ROOT, dir)).sort()) {
     const rel = `${dir}/${name}`;
     if (statSync(join(REPO_ROOT, rel)).isDirectory()) out.push(...sources(rel));
-    else if (/\.(ts|mjs|nix)$/.test(name)) out.push(rel);
+    else if (/\.(ts|cts|mjs|nix)$/.test(name)) out.push(rel);
   }
   return out;
 }
 
-/** The repository files `file` imports (relative specifiers only), `.js` spelled as the `.ts` it is. */
+/** The repository files `file` imports (relative specifiers only), `.js` and `.cjs` spelled as the `.ts` and `.cts` they are. */
 function importsOf(file: string): string[] {
   const info = ts.preProcessFile(readFileSync(join(REPO_ROOT, file), 'utf8'), true, true);
   return info.importedFiles
     .map((f) => f.fileName)
     .filter((spec) => spec.startsWith('.'))
-    .map((spec) => relative(REPO_ROOT, resolve(REPO_ROOT, dirname(file), spec)).replace(/\.js$/, '.ts'));
+    .map((spec) => relative(REPO_ROOT, resolve(REPO_ROOT, dirname(file), spec)).replace(/\.js$/, '.ts').replace(/\.cjs$/, '.cts'));
 }
 
 const FILES = ['src', 'hub-emulator', 'test', 'bench', 'scripts'].flatMap(sources).filter((f) => !f.endsWith('.nix'));
@@ -73,7 +73,7 @@ const STAGES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['command registry', ['src/commands/spec.ts', 'src/commands/registry.ts']],
   ['completion', ['src/completion/']],
   ['commands', ['src/commands/']],
-  ['cli', ['src/cli.ts']],
+  ['cli', ['src/fast-answers.cts', 'src/cli.ts', 'src/bin.cts']],
 ];
 
 /** The stage of a file in src/: the longest prefix that names it. */
