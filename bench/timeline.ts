@@ -108,7 +108,7 @@ export function phases(run: TimedRun, blobs: ReadonlyMap<string, string>): Phase
   }
   const snapshotBuild = debug.find((l) => /^nix: build \S+-hf-(model|dataset|space)-\S+\.drv: done in/.test(debugText(l)));
   if (snapshotStart && snapshotBuild && evaluated) {
-    out.push({ what: "the snapshot's nix build: start-up, evaluation (from the cache)", start: snapshotStart.at, end: interval(snapshotBuild)!.start });
+    out.push({ what: "the snapshot's nix build: start-up (of the .drv evaluated beside the downloads)", start: snapshotStart.at, end: interval(snapshotBuild)!.start });
   }
   const lastBlob = Math.max(0, ...out.filter((p) => p.what.startsWith('registration of')).map((p) => p.end));
   if (snapshotBuild) out.push({ what: 'assembly (the snapshot\'s build)', start: Math.max(lastBlob, interval(snapshotBuild)!.start), end: snapshotBuild.at });
