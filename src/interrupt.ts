@@ -11,8 +11,6 @@ import { InterruptedError } from './errors.js';
 
 export interface Interrupt {
   signal: AbortSignal;
-  /** Aborts `signal` as a signal would, without it being one (see `Steps.stop`). */
-  abort(reason: unknown): void;
   /** Stops listening (call when the command is done). */
   dispose(): void;
 }
@@ -31,7 +29,6 @@ function onInterrupt(): Interrupt {
   active = controller;
   return {
     signal: controller.signal,
-    abort: (reason) => controller.abort(reason),
     dispose() {
       process.removeListener('SIGINT', handler);
       process.removeListener('SIGTERM', handler);
@@ -55,12 +52,6 @@ export interface Steps {
   signal: AbortSignal;
   /** Starts the next step (named for the message if a signal stops it); throws if a signal came meanwhile. */
   step(what: string): void;
-  /**
-   * Stops every request and child process of the command, as a signal
-   * would, and ends the command with `reason` (not an "interrupted" error):
-   * for a failure found beside the work that makes the rest of it useless.
-   */
-  stop(reason: unknown): void;
 }
 
 /**
@@ -72,24 +63,16 @@ export interface Steps {
 export async function interruptible<T>(first: string, work: (steps: Steps) => Promise<T>): Promise<T> {
   const interrupt = onInterrupt();
   let current = first;
-  let stopped: { reason: unknown } | null = null;
   const steps: Steps = {
     signal: interrupt.signal,
     step(what) {
-      if (stopped) throw stopped.reason;
       if (interrupt.signal.aborted) throw new InterruptedError(current);
       current = what;
-    },
-    stop(reason) {
-      if (interrupt.signal.aborted) return; // a signal came first: that is what the command ends with
-      stopped = { reason };
-      interrupt.abort(reason);
     },
   };
   try {
     return await work(steps);
   } catch (err) {
-    if (stopped) throw (stopped as { reason: unknown }).reason;
     if (interrupt.signal.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(current);
     throw err;
   } finally {

@@ -16,6 +16,7 @@ import { selector } from '../filters.js';
 import { renderFetchExpression } from '../nix/expr.js';
 import { nixPath } from '../nix/library.js';
 import { detectNix, type NixInfo } from '../nix/nix.js';
+import { preloadFetch } from '../hub/client.js';
 import { smudgeNote } from '../nix/lfs-smudge.js';
 import { checkOutLink, chooseOutLink, showLink } from '../nix/out-link.js';
 import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type PinnedFetch } from '../pin/pin.js';
@@ -121,21 +122,15 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   const hfCacheDir = await hfCacheTarget(ctx, opts);
   const outLink = chooseOutLink({ outLink: opts.outLink, link: opts.link, build: opts.build && !opts.dryRun, out: opts.out }, ctx.settings.cwd);
   const replaced = outLink !== null ? await checkOutLink(outLink, ctx.settings.cwd) : null;
+  // No point asking the Hub for anything when the build cannot run (a dry run asks the store too); while
+  // `nix --version` runs, Node readies its fetch for the Hub's requests.
+  const nix = opts.build || opts.dryRun ? (await Promise.all([detectNix(ctx.settings.env), preloadFetch()]))[0] : undefined;
   const { settings } = ctx;
-  await interruptible(`asking the Hub about ${url}`, async ({ signal, step, stop }) => {
-    const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
-    // A build (or a dry run, which asks the store) needs Nix. It is looked for while the Hub is asked, not
-    // before (`nix --version` took 40-70 ms of every fetch); without it the requests stop and Nix's error is
-    // the one reported, whatever the Hub answered.
-    const nixFound = opts.build || opts.dryRun ? detectNix(settings.env) : undefined;
-    nixFound?.catch((err: unknown) => stop(err));
+  await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
     const nixpkgs = opts.build && !opts.dryRun ? startNixpkgsCheck(settings, signal) : undefined;
-    const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal).catch(async (err: unknown) => {
-      await nixFound;
-      throw err;
-    });
+    const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
+    const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal);
     try {
-      const nix = await nixFound;
       if (opts.dryRun) await dryRun(ctx, pinned, opts, step);
       else await fetchPinned(ctx, pinned, opts, { nix, nixpkgs, hfCacheDir, outLink, replaced, signal, step });
     } finally {
