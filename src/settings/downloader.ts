@@ -6,11 +6,12 @@
  * STREAM_MIN_CORES cores or more. Both give the same store paths, every byte
  * hashed by Nix.
  *
- * Why by cores: streaming moves every byte through the CLI (about 0.5
- * CPU-seconds per GiB more than Nix's downloads, measured here) to overlap
+ * Why by cores: streaming moves every byte through the CLI to overlap
  * Nix's content hash with the download. Where the network is the limit that
- * wins; on 2 cores fed at local-network speed the copying competes with
- * Nix's hashing and loses on Nix 2.8, and is about even on 2.26
+ * wins; on 2 cores fed at local-network speed everything is CPU-bound, and
+ * the CLI's receiving costs more than it saves: about 0.8 CPU-seconds per
+ * GiB more than Nix's downloads on Nix 2.8, about even on 2.26 (which
+ * copies every downloaded file once more), and the fetch is slower on both
  * (bench/README.md has the measurements).
  */
 import { availableParallelism } from 'node:os';
