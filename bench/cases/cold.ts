@@ -6,6 +6,7 @@
  */
 import { downloaderFromEnv, type Downloader } from '../../src/settings/downloader.ts';
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { FIRST_REV_TAG, MODEL } from '../fixtures.ts';
 import { cliUrl, fetchRun, forget, mb, revision, type BenchContext, type Revision } from '../context.ts';
@@ -14,7 +15,6 @@ import { atMost, exactly, stats, type Row } from '../report.ts';
 import { nixLabel, withNix } from '../nix-versions.ts';
 import { comparePhases, phases, renderTimeline, runStamped, type Phase } from '../timeline.ts';
 import { measureCpu } from '../cpu.ts';
-import { cpus } from 'node:os';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
@@ -265,7 +265,7 @@ export async function networkBoundFetch(ctx: BenchContext): Promise<void> {
  * least wall time that much CPU work allows, whatever overlaps what.
  */
 function cpuBudget(methods: { label: string; wall: number[]; tree: number[]; emulator: number[] }[]): string {
-  const cores = cpus().length;
+  const cores = availableParallelism();
   const med = (xs: number[]) => stats(xs).median;
   const line = ({ label, wall, tree, emulator }: (typeof methods)[number]) =>
     `| ${label} | ${med(wall).toFixed(2)} s | ${med(tree).toFixed(2)} s | ${med(emulator).toFixed(2)} s | ${(med(tree.map((x, i) => x + emulator[i]!)) / cores).toFixed(2)} s |`;
