@@ -3,7 +3,8 @@
  * load neither commander nor the Hub client, the progress display or the Nix
  * runner; from the executable (dist/bin.cjs), their prebuilt answers load no
  * ES module at all. Checked on the list of modules the process resolved (a
- * loader hook preloaded with `node --import`), never by timing.
+ * resolve hook registered by a `node --require` preload; the last test shows
+ * it sees the executable load the CLI), never by timing.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
