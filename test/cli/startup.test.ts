@@ -3,7 +3,7 @@
  * load neither commander nor the Hub client, the progress display or the Nix
  * runner; from the executable (dist/bin.cjs), their prebuilt answers load no
  * ES module at all. Checked on the list of modules the process resolved (a
- * resolve hook registered by a `node --require` preload; the last test shows
+ * resolve hook registered by a `node --require` preload; a test below shows
  * it sees the executable load the CLI), never by timing.
  */
 import assert from 'node:assert/strict';
