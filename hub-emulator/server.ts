@@ -1,8 +1,9 @@
 /**
  * The local Hugging Face Hub emulator: builds the fixture repos, then serves
  * the Hub API, `resolve`, git smart HTTP + the LFS batch API on one port and
- * the LFS "CDN" on another (a different origin, so clients drop
- * Authorization on the redirect, as with cdn-lfs.huggingface.co). The
+ * the LFS "CDN" on another port, named `localhost` (another host, so
+ * clients drop Authorization on the redirect and read the file's metadata
+ * from the 302, as with cdn-lfs.hf.co). The
  * routes live in routes/, the state they share in state.ts.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -191,8 +192,12 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
     throw e;
   }
   state.hubUrl = `http://127.0.0.1:${hubPort}`;
-  state.cdnUrl = `http://127.0.0.1:${cdnPort}`;
-  // A server on 127.0.0.1 with another port is another origin: Authorization is dropped on the redirect.
+  // The CDN is another host, as cdn-lfs.hf.co is: clients drop Authorization on the redirect, and
+  // huggingface_hub stops at a redirect that leaves the Hub's host name (it reads the file's metadata,
+  // X-Repo-Commit and X-Linked-*, from the 302 itself). `localhost` is that other name for the same
+  // listener on 127.0.0.1; curl, Node, Python and Go resolve it without DNS or from /etc/hosts, which
+  // Nix also gives fixed-output builds in its sandbox.
+  state.cdnUrl = `http://localhost:${cdnPort}`;
 
   const repoState = (repo: BuiltRepo): RepoState => ({
     spec: repo.spec,
