@@ -45,6 +45,8 @@ export interface BenchConfig {
   models: number;
   /** Folders holding the `nix` the fetch cases (1, 2) and each offline-evaluation measurement (7) run with, side by side; `PATH`: the one on PATH. */
   nix: string[];
+  /** A Python with huggingface_hub for the cold fetch's Python peer; `auto`: python3 if it has it; `none`: no such peer. */
+  python: string;
   /** Cases to run (all by default). */
   only: CaseName[];
   /** Where the Markdown results go; null: nowhere. */
@@ -63,12 +65,13 @@ export const DEFAULTS: Omit<BenchConfig, 'out'> = {
   startupReps: 20,
   models: 50,
   nix: defaultNixDirs(),
+  python: 'auto',
   only: [...CASES],
   quick: false,
 };
 
 /** `--quick`: the same cases with small sizes (under a minute here). */
-export const QUICK: Omit<BenchConfig, 'out' | 'only' | 'nix'> = {
+export const QUICK: Omit<BenchConfig, 'out' | 'only' | 'nix' | 'python'> = {
   reps: 1,
   shards: 4,
   shardSize: 16 << 20,
@@ -93,6 +96,8 @@ export const USAGE = `usage: npm run bench -- [options]   (or: tsx bench/run.ts 
   --models N            small models of cases 7 and 8 (50)               NIX_HUG_BENCH_MODELS
   --nix DIR,...         the Nix of each fetch and case-7 measurement ('PATH': the one NIX_HUG_BENCH_NIX
                         on PATH; default PATH and /opt/nix-2.26/bin if there)
+  --python PYTHON       a Python with huggingface_hub: the cold fetch's    NIX_HUG_BENCH_PYTHON
+                        Python peer (default auto: python3 if it has it; none: leave it out)
   --only CASE,...       ${CASES.join(', ')}                                NIX_HUG_BENCH_ONLY
   --out FILE            results file (default bench/RESULTS.md; '-' for none) NIX_HUG_BENCH_OUT
 SIZE: bytes, or a number with K, M or G (binary units), e.g. 256M.
@@ -138,8 +143,8 @@ function parseCases(text: string): CaseName[] {
   return CASES.filter((c) => names.includes(c));
 }
 
-type Key = 'reps' | 'shards' | 'shard-size' | 'small-files' | 'filter-size' | 'scale' | 'startup-reps' | 'models' | 'nix' | 'only' | 'out';
-const KEYS: Key[] = ['reps', 'shards', 'shard-size', 'small-files', 'filter-size', 'scale', 'startup-reps', 'models', 'nix', 'only', 'out'];
+type Key = 'reps' | 'shards' | 'shard-size' | 'small-files' | 'filter-size' | 'scale' | 'startup-reps' | 'models' | 'nix' | 'python' | 'only' | 'out';
+const KEYS: Key[] = ['reps', 'shards', 'shard-size', 'small-files', 'filter-size', 'scale', 'startup-reps', 'models', 'nix', 'python', 'only', 'out'];
 const envName = (k: Key) => `NIX_HUG_BENCH_${k.toUpperCase().replace(/-/g, '_')}`;
 
 /** Settings from argv (without node and the script) and the environment; `null` means `--help` was asked. */
@@ -180,6 +185,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, defaultOut: 
     startupReps: get('startup-reps', (s) => parseCount(s, '--startup-reps'), base.startupReps),
     models: get('models', (s) => parseCount(s, '--models'), base.models),
     nix: get('nix', parseNixDirs, DEFAULTS.nix),
+    python: get('python', (s) => s.trim() || 'auto', DEFAULTS.python),
     only: get('only', parseCases, base.only),
     out,
     quick,

@@ -12,12 +12,15 @@ import type { BenchConfig } from './config.ts';
 import type { BenchEnv } from './env.ts';
 import type { Row } from './report.ts';
 import { withNix } from './nix-versions.ts';
+import type { PythonPeer } from './python-peer.ts';
 import { deletePaths, snapshotPrefix } from './store.ts';
 
 export interface BenchContext {
   config: BenchConfig;
   hub: RunningHub;
   benv: BenchEnv;
+  /** huggingface_hub in Python, when a Python with it was found (--python). */
+  pythonPeer: PythonPeer | null;
   rows: Row[];
   /** Sentences for RESULTS.md (e.g. what the emulator alone achieves). */
   findings: string[];

@@ -13,6 +13,8 @@ export interface Machine {
   kernel: string;
   /** The bench's nice value (e.g. -10 with `nice -n -10 npm run bench`). */
   nice: number;
+  /** The Python peer's line (python-peer.ts), once looked for. */
+  pythonPeer?: string;
 }
 
 async function firstLine(program: string, args: string[]): Promise<string> {

@@ -18,6 +18,7 @@ import { revision, type BenchContext } from './context.ts';
 import { BenchEnv } from './env.ts';
 import { benchHubOptions, FIRST_REV_TAG } from './fixtures.ts';
 import { describeMachine, load, type Machine } from './machine.ts';
+import { describePythonPeer, findPythonPeer } from './python-peer.ts';
 import { CLI, REPO_ROOT } from '../test/support/index.ts';
 import { renderTable, verdict, type Row } from './report.ts';
 import { deletePaths, snapshotPrefix } from './store.ts';
@@ -52,6 +53,7 @@ function resultsMarkdown(m: Machine, c: BenchConfig, rows: Row[], findings: stri
     `- ${m.nix}; Node ${m.node}`,
     `- ${m.curl}`,
     `- ${m.openssl}`,
+    ...(m.pythonPeer ? [`- ${m.pythonPeer}`] : []),
     `- load average (1 min) at start ${loads[0].toFixed(2)}, at end ${loads[1].toFixed(2)}: anything above 0 is other work competing for the cores; the bench ran at nice ${m.nice}`,
     '',
     '## Settings',
@@ -95,13 +97,22 @@ async function main(): Promise<number> {
   const loadStart = load();
   const machine = await describeMachine(config.nix);
   log(`${machine.cores} cores, ${machine.nix}, Node ${machine.node}; load ${loadStart.toFixed(2)}`);
+  let python;
+  try {
+    python = await findPythonPeer(config.python);
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    return 2;
+  }
+  machine.pythonPeer = describePythonPeer(python);
+  log(machine.pythonPeer);
 
   log('generating the repositories and starting the Hub emulator');
   const t0 = performance.now();
   const hub = await startHub(benchHubOptions(config));
   log(`emulator ready in ${((performance.now() - t0) / 1000).toFixed(1)} s at ${hub.url}`);
   const benv = new BenchEnv(hub.url);
-  const ctx: BenchContext = { config, hub, benv, rows: [], findings: [], breakdown: [], log };
+  const ctx: BenchContext = { config, hub, benv, pythonPeer: python.peer, rows: [], findings: [], breakdown: [], log };
 
   // Everything of ours in the store: cleaned before (an interrupted run may have left some) and after.
   const everything = async () => {

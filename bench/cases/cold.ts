@@ -1,7 +1,8 @@
 /**
  * Case 1, cold fetch of the model, side by side in every repetition with
  * the limit (curl in parallel, written and hashed by OpenSSL) and the peers
- * (@huggingface/hub into a fresh cache); and case 5's memory (the CLI's peak
+ * (@huggingface/hub, and the Python huggingface_hub when at hand, each into
+ * a fresh cache); and case 5's memory (the CLI's peak
  * RSS during these fetches). Before the repetitions: the emulator alone.
  */
 import { downloaderFromEnv, type Downloader } from '../../src/settings/downloader.ts';
@@ -75,6 +76,17 @@ async function peerRun(ctx: BenchContext, r: Revision, mode: 'snapshot' | 'paral
   return (JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number }).seconds;
 }
 
+/** The Python huggingface_hub's snapshot_download (what `hf download` runs) into a fresh cache; its own timing. */
+async function pythonPeerRun(ctx: BenchContext, r: Revision, python: string): Promise<number> {
+  const cacheDir = ctx.benv.dir('peer-python');
+  const before = ctx.hub.cdnBytes();
+  const env = { ...ctx.benv.env(ctx.benv.freshCache()), HF_HUB_DISABLE_PROGRESS_BARS: '1', HF_HUB_DISABLE_TELEMETRY: '1' };
+  const res = ok(await run(python, [join(REPO_ROOT, 'bench', 'peer.py'), JSON.stringify({ repo: r.id, revision: r.rev, cacheDir })], env), 'peer (Python huggingface_hub)');
+  checkCdn(ctx, 'peer (Python huggingface_hub)', before, r.lfsBytes);
+  rmSync(cacheDir, { recursive: true, force: true });
+  return (JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number }).seconds;
+}
+
 /**
  * One more cold fetch, with --debug, for its timeline (not counted in the
  * repetitions: the debug lines cost a little).
@@ -121,7 +133,9 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   const oneRate = mb(r.lfs[0]!.size) / stats(one).median;
   const allRate = mb(total) / stats(all).median;
 
-  const times = new Map<string, number[]>([['limit', []], ['snapshot', []], ['parallel', []], ...nixes.map((n) => [`fetch ${n.key}`, []] as [string, number[]])]);
+  const python = ctx.pythonPeer;
+  const peers = ['snapshot', 'parallel', ...(python ? ['python'] : [])];
+  const times = new Map<string, number[]>([['limit', []], ...peers.map((p) => [p, []] as [string, number[]]), ...nixes.map((n) => [`fetch ${n.key}`, []] as [string, number[]])]);
   const methods = [...times.keys()];
   const rss = new Map(nixes.map((n) => [n.key, [] as number[]]));
   // CPU seconds of each method's process tree, and of the bench process meanwhile (the emulator).
@@ -142,6 +156,7 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
       };
       if (m === 'limit') await measured(() => limitRun(ctx, r), (s) => s);
       else if (m === 'snapshot' || m === 'parallel') await measured(() => peerRun(ctx, r, m), (s) => s);
+      else if (m === 'python' && python) await measured(() => pythonPeerRun(ctx, r, python.python), (s) => s);
       else {
         const n = nixes.find((x) => `fetch ${x.key}` === m)!;
         cacheHome = ctx.benv.freshCache();
@@ -161,7 +176,7 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   const snapshot = times.get('snapshot')!;
   const parallel = times.get('parallel')!;
   // The fastest peer, repetition by repetition (the issue's "fastest peer").
-  const fastestPeer = snapshot.map((x, i) => Math.min(x, parallel[i]!));
+  const fastestPeer = snapshot.map((_, i) => Math.min(...peers.map((p) => times.get(p)![i]!)));
   const c = '1 cold fetch';
   const cpuNote = (m: string) => `the emulator meanwhile: ${stats(emulatorCpu.get(m)!).median.toFixed(2)} s`;
   const rows: Row[] = [
@@ -172,6 +187,10 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
     { case: c, metric: 'peer: @huggingface/hub snapshotDownload', unit: 's', values: snapshot, note: `${rate(snapshot)}; no sha256 check` },
     { case: c, metric: `peer: @huggingface/hub downloadFileToCacheDir, ${r.files.length} files at once`, unit: 's', values: parallel, note: `${rate(parallel)}; no sha256 check` },
   ];
+  if (python) {
+    const py = times.get('python')!;
+    rows.push({ case: c, metric: 'peer: huggingface_hub snapshot_download (Python; what hf download runs)', unit: 's', values: py, note: `${rate(py)}; huggingface_hub ${python.version}; no sha256 check` });
+  }
   for (const n of nixes) {
     const fetch = times.get(`fetch ${n.key}`)!;
     rows.push(

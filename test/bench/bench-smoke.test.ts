@@ -143,6 +143,11 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
     assert.match(md, /\b\d+ cores\b/);
     assert.match(md, /nix \(Nix\) \d+\.\d+/);
     assert.match(md, /Node v\d+\.\d+/);
+    // The Python peer is measured when a Python with huggingface_hub is at hand, and otherwise said why not.
+    const python = /^- huggingface_hub (\S+) \(Python, [^)]*\)|^- huggingface_hub \(Python\): not measured: .+/m.exec(md);
+    assert.ok(python, 'no line on the Python peer under Machine');
+    const pythonRow = tableRows(md).some((r) => r[0] === '1 cold fetch' && /^peer: huggingface_hub snapshot_download/.test(r[1] ?? ''));
+    assert.equal(pythonRow, python[1] !== undefined, 'the Python peer has a row exactly when it was found');
     assert.match(md, /## The emulator alone/);
     assert.match(md, /4 LFS shards × 1 MiB \+ 20 small files/);
     // The cold fetch's timeline: every phase the CLI's --debug lines show, each shard's download and registration.
