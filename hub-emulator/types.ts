@@ -125,7 +125,7 @@ export interface RepoState {
 export interface RunningHub {
   /** `http://127.0.0.1:PORT`, no trailing slash: use as HF_ENDPOINT. */
   url: string;
-  /** Origin of the LFS CDN (another port: another origin), no trailing slash. */
+  /** Origin of the LFS CDN (`http://localhost:PORT`: another host name and port), no trailing slash. */
   cdnUrl: string;
   /** Where the bare git repos (`git/{models|datasets}/ORG/NAME.git`) and LFS objects (`lfs/SHA256`) live. */
   dataDir: string;

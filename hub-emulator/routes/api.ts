@@ -8,7 +8,14 @@ import type { RepoType } from '../types.ts';
 
 const NOT_FOUND = { status: 404, message: "Sorry, we can't find the page you are looking for." };
 
-function repoInfo(repo: BuiltRepo, commit: BuiltCommit) {
+/** A file of the repo info's `siblings`; with `?blobs=true` its git blob id, size and LFS facts as well. */
+function sibling(f: TreeItem, blobs: boolean) {
+  if (!blobs) return { rfilename: f.path };
+  const lfs = f.lfs ? { lfs: { sha256: f.lfs.sha256, size: f.lfs.size, pointerSize: f.lfs.pointerSize } } : {};
+  return { rfilename: f.path, blobId: f.oid, size: f.size, ...lfs };
+}
+
+function repoInfo(repo: BuiltRepo, commit: BuiltCommit, blobs: boolean) {
   const iso = (t: number) => new Date(t * 1000).toISOString();
   const files = commit.listing.filter((i) => i.type === 'file');
   const common = {
@@ -24,7 +31,7 @@ function repoInfo(repo: BuiltRepo, commit: BuiltCommit) {
     likes: 0,
     tags: ['region:us'],
     createdAt: iso(repo.commits[0]!.time),
-    siblings: files.map((f) => ({ rfilename: f.path })),
+    siblings: files.map((f) => sibling(f, blobs)),
     usedStorage: files.reduce((n, f) => n + f.size, 0),
   };
   if (repo.type === 'model') {
@@ -133,12 +140,13 @@ export async function handleApi(state: HubState, ctx: Ctx, segs: string[]): Prom
   const op = decoded[idSegs];
   // Raw segments after the op: a revision may arrive encoded (`refs%2Fpr%2F1`) or raw (`refs/pr/1`).
   const after = decodeSegs(segs.slice(2 + idSegs)) ?? [];
-  if (op === undefined) return ctx.json(200, repoInfo(r, mainCommit(r)));
+  const blobs = ['true', '1'].includes(ctx.query.get('blobs') ?? '');
+  if (op === undefined) return ctx.json(200, repoInfo(r, mainCommit(r), blobs));
   if (op === 'revision' && after.length >= 1) {
     const rev = after.join('/');
     const commit = resolveRev(r, rev);
     if (!commit) return ctx.error({ status: 404, code: 'RevisionNotFound', message: `Invalid rev id: ${rev}` });
-    return ctx.json(200, repoInfo(r, commit));
+    return ctx.json(200, repoInfo(r, commit, blobs));
   }
   if (op === 'refs' && after.length === 0) return ctx.json(200, refsJson(ctx, r));
   if (op === 'tree' && after.length >= 1) return tree(state, ctx, r, after);

@@ -87,6 +87,23 @@ describe('hub API', () => {
     assert.equal(wrong.headers.get('x-error-code'), 'RepoNotFound');
   });
 
+  it('adds the blob id, size and LFS facts of every sibling with ?blobs=true, as the tree lists them', async () => {
+    type Sibling = { rfilename: string; blobId?: string; size?: number; lfs?: { sha256: string; size: number; pointerSize: number } };
+    type Entry = { type: string; path: string; oid: string; size: number; lfs?: { oid: string; size: number; pointerSize: number } };
+    const info = await getJson<{ siblings: Sibling[] }>(`${hub.url}/api/models/emu/history/revision/v1.0?blobs=true`);
+    const tree = await getJson<Entry[]>(`${hub.url}/api/models/emu/history/tree/v1.0?recursive=true`);
+    const files = tree.body.filter((e) => e.type === 'file');
+    assert.equal(info.body.siblings.length, files.length);
+    for (const e of files) {
+      const s = info.body.siblings.find((x) => x.rfilename === e.path);
+      assert.deepEqual(s, { rfilename: e.path, blobId: e.oid, size: e.size, ...(e.lfs ? { lfs: { sha256: e.lfs.oid, size: e.lfs.size, pointerSize: e.lfs.pointerSize } } : {}) }, e.path);
+    }
+    assert.ok(info.body.siblings.some((s) => s.lfs), 'an LFS file among them');
+    // Without it, names only.
+    const plain = await getJson<{ siblings: Sibling[] }>(`${hub.url}/api/models/emu/history`);
+    assert.ok(plain.body.siblings.every((s) => Object.keys(s).join() === 'rfilename'));
+  });
+
   it('resolves branches, tags, commits and PR refs (raw and encoded)', async () => {
     const { commits } = hub.repo('emu/history');
     const cases: [string, string | undefined][] = [
