@@ -6,8 +6,6 @@
  * more bytes than the pinned size stop it. Checking the bytes against the
  * pinned sha256 is the sink's job (it sees every byte).
  */
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { HubApiError } from '../hub/errors.js';
@@ -89,26 +87,30 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
   }, idleMs);
   // The sink's own failure (the store refused the bytes) is not a broken connection.
   let sinkFailed = false;
-  const writer = new Writable({
-    highWaterMark: 256 << 10,
-    write(chunk: Buffer, _enc, done) {
-      if (sink.size + chunk.length > blob.lfs.size) {
-        done(new WrongBytesError(`${quote(blob.path)} of ${opts.repoId} is longer than its pinned ${blob.lfs.size} bytes`, 'the Hub served other bytes; retry later, or re-pin with `nix-hug fetch`'));
-        return;
-      }
-      inWindow += chunk.length;
-      sink.write(chunk).then(
-        () => done(),
-        (err: unknown) => {
-          sinkFailed = true;
-          done(err as Error);
-        },
-      );
-    },
-  });
   const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
+  // Read straight from the body, without a Node stream between it and the sink: at local-network speed
+  // every layer's per-chunk cost adds up (about 0.4 CPU-seconds per GiB, measured).
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const stop = () => void reader.cancel().catch(() => undefined);
+  signal.addEventListener('abort', stop, { once: true });
+  let ended = false;
   try {
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), writer, { signal });
+    for (;;) {
+      const { done, value } = await reader.read();
+      ended = done;
+      if (done || signal.aborted) break;
+      if (sink.size + value.byteLength > blob.lfs.size) {
+        throw new WrongBytesError(`${quote(blob.path)} of ${opts.repoId} is longer than its pinned ${blob.lfs.size} bytes`, 'the Hub served other bytes; retry later, or re-pin with `nix-hug fetch`');
+      }
+      inWindow += value.byteLength;
+      try {
+        await sink.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      } catch (err) {
+        sinkFailed = true;
+        throw err;
+      }
+    }
+    if (signal.aborted) throw signal.reason;
     return null;
   } catch (err) {
     if (opts.signal?.aborted || err instanceof NixHugError) throw err;
@@ -117,6 +119,9 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
     return `the connection broke off after ${sink.size} bytes`;
   } finally {
     clearInterval(timer);
+    signal.removeEventListener('abort', stop);
+    // A body left unread (wrong bytes, the store refused them) is dropped with its connection.
+    if (!ended) stop();
   }
 }
 
