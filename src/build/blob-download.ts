@@ -88,8 +88,7 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
   // The sink's own failure (the store refused the bytes) is not a broken connection.
   let sinkFailed = false;
   const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
-  // Read straight from the body, without a Node stream between it and the sink: at local-network speed
-  // every layer's per-chunk cost adds up (about 0.4 CPU-seconds per GiB, measured).
+  // Read straight from the body: no Node stream between it and the sink, one layer fewer per chunk.
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const stop = () => void reader.cancel().catch(() => undefined);
   signal.addEventListener('abort', stop, { once: true });
