@@ -9,10 +9,11 @@
  * Why by cores: streaming moves every byte through the CLI to overlap
  * Nix's content hash with the download. Where the network is the limit that
  * wins; on 2 cores fed at local-network speed everything is CPU-bound, and
- * the CLI's receiving costs more than it saves: about 0.8 CPU-seconds per
- * GiB more than Nix's downloads on Nix 2.8, about even on 2.26 (which
- * copies every downloaded file once more), and the fetch is slower on both
- * (bench/README.md has the measurements).
+ * the CLI's receiving costs more than it saves on Nix 2.8 (0.5–0.8
+ * CPU-seconds per GiB more than Nix's downloads, and a slower fetch); on
+ * 2.26, which copies every downloaded file once more, the two trade places
+ * from run to run, and streaming would cost the memory target (its peak RSS
+ * is over 120 MB). bench/README.md has the measurements.
  */
 import { availableParallelism } from 'node:os';
 import { NixHugError } from '../errors.js';
