@@ -3,10 +3,12 @@
     python checks.py hub   EXPECT_JSON   # against the Hub emulator (HF_ENDPOINT)
     python checks.py cache EXPECT_JSON   # a cache nix-hug made (HF_HUB_CACHE), offline
 
-Prints one line per check, `ok NAME` or `FAIL NAME: why`, and exits 0 (the
+Prints one line per check, `ok NAME` or `FAIL NAME: why` (and `-- …` for a
+check it could not make: transformers not installed), and exits 0 (the
 caller counts the lines). EXPECT_JSON says what the answers must be.
 """
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -106,6 +108,15 @@ def cache_checks(x):
             equal(sorted(result.missing_paths), sorted(repo["notSelected"]), "missing files")
             equal(result.checked_count, len(files), "files checked")
         check(f"{what}: verify_repo_checksums (what `hf cache verify` runs) against the Hub", verified)
+
+        if kind == "model" and "modelType" in repo:
+            if importlib.util.find_spec("transformers") is None:
+                print(f"-- {what}: transformers is not installed: AutoConfig not checked", flush=True)
+            else:
+                def config():
+                    from transformers import AutoConfig
+                    equal(AutoConfig.from_pretrained(rid, revision=commit, local_files_only=True).model_type, repo["modelType"], "model_type")
+                check(f"{what}: transformers' AutoConfig.from_pretrained, offline", config)
 
 
 if __name__ == "__main__":
