@@ -60,6 +60,9 @@ export interface BuiltCommit {
   sha: string;
   tree: string;
   time: number;
+  /** The parent commit (null for a branch's first), and the message, trailing newline included. */
+  parent: string | null;
+  message: string;
   files: Map<string, Entry>;
   /** Every file and folder, depth-first in git tree order (a folder before its content). */
   listing: TreeItem[];
@@ -414,7 +417,7 @@ async function emitCommits(
     const message = `${c.message ?? (i === 0 ? 'initial commit' : `commit ${i}`)}\n`;
     const parents = parent ? [parent.sha] : [];
     const sha = gitObjectId('commit', commitBody(tree, parents, { ...COMMITTER, time }, message));
-    commits.push({ sha, tree, time, files, listing, dirs });
+    commits.push({ sha, tree, time, parent: parent?.sha ?? null, message, files, listing, dirs });
     branchTip.set(branch, i);
     refs.set(branch, sha);
 

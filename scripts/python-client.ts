@@ -3,8 +3,9 @@
  * huggingface_hub (what `hf download`, transformers and
  * sentence-transformers use) against this project, on one machine:
  *
- * 1. the Hub emulator: snapshot_download, revisions, files metadata, tree
- *    pagination, and the error classes of unknown, gated and private repos;
+ * 1. the Hub emulator: snapshot_download, revisions, files metadata, the
+ *    commit history, tree pagination, and the error classes of unknown,
+ *    gated and private repos;
  * 2. the caches nix-hug makes: `buildCache` of the pins `nix-hug fetch`
  *    printed (built by real Nix) and `fetch --hf-cache DIR`, read offline
  *    (snapshot_download, hf_hub_download, try_to_load_from_cache,
@@ -124,6 +125,7 @@ try {
       tagConfig: text(v1, 'config.json'),
       prConfig: text(pr, 'config.json'),
       lfs: { 'model.safetensors': filesOf(MODEL, 'model')['model.safetensors'] },
+      history: [...model.commits].reverse(),
     },
     dataset: { id: DATASET, fileCount: Object.keys(filesOf(DATASET, 'dataset')).length },
     gated: { id: GATED, lfsPath: 'weights.bin', sha256: gatedFiles['weights.bin'] },

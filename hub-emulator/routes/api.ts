@@ -1,7 +1,7 @@
-/** `/api/…`: whoami, repo info, revision, refs, the paginated tree, paths-info. */
+/** `/api/…`: whoami, repo info, revision, refs, the paginated tree, paths-info, the commit history. */
 import { createHash } from 'node:crypto';
 import { access, authOf } from '../access.ts';
-import type { BuiltCommit, BuiltRepo, TreeItem } from '../build.ts';
+import { COMMITTER, type BuiltCommit, type BuiltRepo, type TreeItem } from '../build.ts';
 import { readBody, type Ctx } from '../http.ts';
 import { aliasAt, decodeSegs, lookup, mainCommit, resolveRev, splitRev, type HubState } from '../state.ts';
 import type { RepoType } from '../types.ts';
@@ -104,6 +104,31 @@ function tree(state: HubState, ctx: Ctx, r: BuiltRepo, after: string[]): void {
   ctx.json(200, page.map(treeJson), headers);
 }
 
+/** Commits a page of `commits/REV` holds (huggingface_hub follows the Link header whatever the size). */
+const COMMITS_PAGE = 50;
+
+/** `commits/REV`: the history from REV back to the first commit, newest first, a page at a time (`p`). */
+function commits(state: HubState, ctx: Ctx, r: BuiltRepo, after: string[]): void {
+  const rev = after.join('/');
+  const tip = resolveRev(r, rev);
+  if (!tip) return ctx.error({ status: 404, code: 'RevisionNotFound', message: `Invalid rev id: ${rev}` });
+  const history: BuiltCommit[] = [];
+  for (let c: BuiltCommit | undefined = tip; c; c = c.parent === null ? undefined : r.bySha.get(c.parent)) history.push(c);
+  const p = Number(ctx.query.get('p') ?? '0');
+  if (!Number.isInteger(p) || p < 0) return ctx.error({ status: 400, message: 'Invalid page' });
+  const headers: Record<string, string> = {};
+  if ((p + 1) * COMMITS_PAGE < history.length) {
+    const q = new URLSearchParams(ctx.query);
+    q.set('p', String(p + 1));
+    headers.Link = `<${state.hubUrl}${ctx.rawPath}?${q.toString()}>; rel="next"`;
+  }
+  const body = history.slice(p * COMMITS_PAGE, (p + 1) * COMMITS_PAGE).map((c) => {
+    const [title = '', ...rest] = c.message.replace(/\n$/, '').split('\n');
+    return { id: c.sha, title, message: rest.join('\n').trim(), authors: [{ user: COMMITTER.name }], date: new Date(c.time * 1000).toISOString() };
+  });
+  ctx.json(200, body, headers);
+}
+
 async function pathsInfo(ctx: Ctx, r: BuiltRepo, after: string[]): Promise<void> {
   const commit = resolveRev(r, after.join('/'));
   if (!commit) return ctx.error({ status: 404, code: 'RevisionNotFound', message: `Invalid rev id: ${after.join('/')}` });
@@ -150,6 +175,7 @@ export async function handleApi(state: HubState, ctx: Ctx, segs: string[]): Prom
   }
   if (op === 'refs' && after.length === 0) return ctx.json(200, refsJson(ctx, r));
   if (op === 'tree' && after.length >= 1) return tree(state, ctx, r, after);
+  if (op === 'commits' && after.length >= 1) return commits(state, ctx, r, after);
   if (op === 'paths-info' && after.length >= 1 && ctx.method === 'POST') return pathsInfo(ctx, r, after);
   ctx.error(NOT_FOUND);
 }

@@ -66,6 +66,8 @@ def hub_checks(x):
         open(hh.hf_hub_download(model["id"], "config.json", revision="refs/pr/1", cache_dir=cache)).read(), model["prConfig"], "config.json"))
     check("model_info(files_metadata=True): the LFS sha256 of every LFS file", lambda: equal(
         {s.rfilename: s.lfs.sha256 for s in api.model_info(model["id"], files_metadata=True).siblings if s.lfs}, model["lfs"], "siblings"))
+    check("list_repo_commits of the model: its history, newest first", lambda: equal(
+        [c.commit_id for c in api.list_repo_commits(model["id"])], model["history"], "commits"))
     check("list_repo_tree of the dataset, recursive, over several pages", lambda: equal(
         sum(1 for e in api.list_repo_tree(dataset["id"], repo_type="dataset", recursive=True) if isinstance(e, hh.hf_api.RepoFile)), dataset["fileCount"], "files"))
     check("an unknown repo: RepositoryNotFoundError", lambda: raises(errors.RepositoryNotFoundError, lambda: api.model_info(model["id"] + "-nope")))

@@ -221,6 +221,33 @@ describe('hub API', () => {
     assert.deepEqual(new Set(seen), new Set(hub.repo('emu/many').filesAt().keys()));
   });
 
+  it('lists a revision\'s history newest first, as git log --first-parent does, in linked pages (list_repo_commits)', async () => {
+    type Commit = { id: string; title: string; message: string; authors: { user: string }[]; date: string };
+    for (const rev of ['main', 'dev', 'v1.0']) {
+      const { status, body } = await getJson<Commit[]>(`${hub.url}/api/models/emu/history/commits/${rev}`);
+      assert.equal(status, 200, rev);
+      const log = (await git(hub, 'emu/history', 'log', '--first-parent', '--format=%H%x00%s%x00%aI', rev)).trim().split('\n').map((l) => l.split('\0'));
+      assert.deepEqual(body.map((c) => [c.id, c.title, new Date(c.date).getTime()]), log.map(([id, title, date]) => [id, title, new Date(date!).getTime()]), rev);
+      assert.ok(body.every((c) => c.authors.length === 1 && c.authors[0]!.user && c.message === ''), rev);
+    }
+    const missing = await fetch(`${hub.url}/api/models/emu/history/commits/nope`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('x-error-code'), 'RevisionNotFound');
+    const long = await startHub({ repos: [{ id: 'emu/long', commits: Array.from({ length: 55 }, (_, i) => ({ files: { 'n.txt': `${i}\n` } })) }] });
+    try {
+      const first = await fetch(`${long.url}/api/models/emu/long/commits/main`);
+      const page1 = (await first.json()) as Commit[];
+      const next = /<([^>]+)>; rel="next"/.exec(first.headers.get('link') ?? '')?.[1];
+      assert.ok(next, 'a Link to the next page');
+      const second = await fetch(next);
+      const page2 = (await second.json()) as Commit[];
+      assert.equal(second.headers.get('link'), null);
+      assert.deepEqual([...page1, ...page2].map((c) => c.id), [...long.repo('emu/long').commits].reverse());
+    } finally {
+      await long.close();
+    }
+  });
+
   it('honours pageSize and keeps other query parameters in the Link', async () => {
     const small = await startHub({ repos: [manyFiles('emu/small', 30)], pageSize: 7 });
     try {
