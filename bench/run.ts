@@ -18,7 +18,7 @@ import { revision, type BenchContext } from './context.ts';
 import { BenchEnv } from './env.ts';
 import { benchHubOptions, FIRST_REV_TAG } from './fixtures.ts';
 import { describeMachine, load, type Machine } from './machine.ts';
-import { describePythonPeer, findPythonPeer } from './python-peer.ts';
+import { describePythonPeer, findPythonPeer, type PythonPeerLookup } from './python-peer.ts';
 import { CLI, REPO_ROOT } from '../test/support/index.ts';
 import { renderTable, verdict, type Row } from './report.ts';
 import { deletePaths, snapshotPrefix } from './store.ts';
@@ -97,7 +97,7 @@ async function main(): Promise<number> {
   const loadStart = load();
   const machine = await describeMachine(config.nix);
   log(`${machine.cores} cores, ${machine.nix}, Node ${machine.node}; load ${loadStart.toFixed(2)}`);
-  let python;
+  let python: PythonPeerLookup;
   try {
     python = await findPythonPeer(config.python);
   } catch (err) {

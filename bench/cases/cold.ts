@@ -64,27 +64,33 @@ async function limitRun(ctx: BenchContext, r: Revision): Promise<number> {
   return seconds;
 }
 
-/** @huggingface/hub into a fresh cache, in its own process; its own timing of the download. */
-async function peerRun(ctx: BenchContext, r: Revision, mode: 'snapshot' | 'parallel'): Promise<number> {
-  const cacheDir = ctx.benv.dir(`peer-${mode}`);
+/**
+ * A peer in its own process, downloading into a fresh cache dir (`command`
+ * gets its path); the seconds it timed itself, from its last stdout line
+ * `{"seconds": N}`. `probes`: 1-byte range requests it makes per file.
+ */
+async function peerProcess(ctx: BenchContext, r: Revision, what: string, command: (cacheDir: string) => [string, string[]], env: NodeJS.ProcessEnv, probes = 0): Promise<number> {
+  const cacheDir = ctx.benv.dir('peer');
   const before = ctx.hub.cdnBytes();
-  const params = { hubUrl: ctx.hub.url, repo: r.id, revision: r.rev, cacheDir, mode };
-  const res = ok(await run(TSX, [join(REPO_ROOT, 'bench', 'peer.ts'), JSON.stringify(params)], process.env), `peer (${mode})`);
-  // @huggingface/hub asks each file's size with a `Range: bytes=0-0` request first.
-  checkCdn(ctx, `peer (${mode})`, before, r.lfsBytes, r.lfs.length);
+  const [program, args] = command(cacheDir);
+  const res = ok(await run(program, args, env), what);
+  checkCdn(ctx, what, before, r.lfsBytes, probes);
   rmSync(cacheDir, { recursive: true, force: true });
   return (JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number }).seconds;
 }
 
-/** The Python huggingface_hub's snapshot_download (what `hf download` runs) into a fresh cache; its own timing. */
-async function pythonPeerRun(ctx: BenchContext, r: Revision, python: string): Promise<number> {
-  const cacheDir = ctx.benv.dir('peer-python');
-  const before = ctx.hub.cdnBytes();
+/** @huggingface/hub into a fresh cache (bench/peer.ts). */
+function peerRun(ctx: BenchContext, r: Revision, mode: 'snapshot' | 'parallel'): Promise<number> {
+  const params = (cacheDir: string) => JSON.stringify({ hubUrl: ctx.hub.url, repo: r.id, revision: r.rev, cacheDir, mode });
+  // @huggingface/hub asks each file's size with a `Range: bytes=0-0` request first.
+  return peerProcess(ctx, r, `peer (${mode})`, (dir) => [TSX, [join(REPO_ROOT, 'bench', 'peer.ts'), params(dir)]], process.env, r.lfs.length);
+}
+
+/** The Python huggingface_hub's snapshot_download (what `hf download` runs) into a fresh cache (bench/peer.py). */
+function pythonPeerRun(ctx: BenchContext, r: Revision, python: string): Promise<number> {
   const env = { ...ctx.benv.env(ctx.benv.freshCache()), HF_HUB_DISABLE_PROGRESS_BARS: '1', HF_HUB_DISABLE_TELEMETRY: '1' };
-  const res = ok(await run(python, [join(REPO_ROOT, 'bench', 'peer.py'), JSON.stringify({ repo: r.id, revision: r.rev, cacheDir })], env), 'peer (Python huggingface_hub)');
-  checkCdn(ctx, 'peer (Python huggingface_hub)', before, r.lfsBytes);
-  rmSync(cacheDir, { recursive: true, force: true });
-  return (JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number }).seconds;
+  const params = (cacheDir: string) => JSON.stringify({ repo: r.id, revision: r.rev, cacheDir });
+  return peerProcess(ctx, r, 'peer (Python huggingface_hub)', (dir) => [python, [join(REPO_ROOT, 'bench', 'peer.py'), params(dir)]], env);
 }
 
 /**

@@ -71,6 +71,13 @@ function refsJson(ctx: Ctx, r: BuiltRepo): Record<string, unknown> {
   return body;
 }
 
+/** The `Link` header to the next page: this request's absolute URL with `key` set to `value`, other parameters kept. */
+function nextPage(state: HubState, ctx: Ctx, key: string, value: string): string {
+  const q = new URLSearchParams(ctx.query);
+  q.set(key, value);
+  return `<${state.hubUrl}${ctx.rawPath}?${q.toString()}>; rel="next"`;
+}
+
 /** `tree/REV[/PATH]`, one page at a time (`cursor`), `Link: rel="next"` while more follow. */
 function tree(state: HubState, ctx: Ctx, r: BuiltRepo, after: string[]): void {
   const split = splitRev(r, after);
@@ -97,9 +104,7 @@ function tree(state: HubState, ctx: Ctx, r: BuiltRepo, after: string[]): void {
   const page = items.slice(offset, offset + state.pageSize);
   const headers: Record<string, string> = {};
   if (offset + state.pageSize < items.length) {
-    const q = new URLSearchParams(ctx.query);
-    q.set('cursor', Buffer.from(JSON.stringify({ offset: offset + state.pageSize })).toString('base64url'));
-    headers.Link = `<${state.hubUrl}${ctx.rawPath}?${q.toString()}>; rel="next"`;
+    headers.Link = nextPage(state, ctx, 'cursor', Buffer.from(JSON.stringify({ offset: offset + state.pageSize })).toString('base64url'));
   }
   ctx.json(200, page.map(treeJson), headers);
 }
@@ -117,11 +122,7 @@ function commits(state: HubState, ctx: Ctx, r: BuiltRepo, after: string[]): void
   const p = Number(ctx.query.get('p') ?? '0');
   if (!Number.isInteger(p) || p < 0) return ctx.error({ status: 400, message: 'Invalid page' });
   const headers: Record<string, string> = {};
-  if ((p + 1) * COMMITS_PAGE < history.length) {
-    const q = new URLSearchParams(ctx.query);
-    q.set('p', String(p + 1));
-    headers.Link = `<${state.hubUrl}${ctx.rawPath}?${q.toString()}>; rel="next"`;
-  }
+  if ((p + 1) * COMMITS_PAGE < history.length) headers.Link = nextPage(state, ctx, 'p', String(p + 1));
   const body = history.slice(p * COMMITS_PAGE, (p + 1) * COMMITS_PAGE).map((c) => {
     const [title = '', ...rest] = c.message.replace(/\n$/, '').split('\n');
     return { id: c.sha, title, message: rest.join('\n').trim(), authors: [{ user: COMMITTER.name }], date: new Date(c.time * 1000).toISOString() };
