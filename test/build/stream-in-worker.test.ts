@@ -106,14 +106,26 @@ describe('streaming in a worker thread', () => {
     const b = blob('d.bin');
     hub.addFault({ match: b.lfs.sha256, kind: { slowBytesPerSecond: 20_000 }, times: 1 });
     const stop = new AbortController();
+    let abortedAt = 0;
+    const abort = (): void => {
+      if (abortedAt !== 0) return;
+      abortedAt = Date.now();
+      stop.abort();
+    };
     let progressed = false;
     const lines: string[] = [];
-    const run = streamInWorker([b], lines, { signal: stop.signal, onBytes: () => (progressed = true) });
-    const started = Date.now();
-    setTimeout(() => stop.abort(), 600);
+    // Abort at the first progress, so the download is surely under way however slowly the
+    // worker starts on a loaded machine; the backstop aborts anyway (and the test fails) if none comes.
+    const run = streamInWorker([b], lines, { signal: stop.signal, onBytes: () => {
+      progressed = true;
+      abort();
+    } });
+    const backstop = setTimeout(abort, 10_000);
     await assert.rejects(run, (e: unknown) => e instanceof InterruptedError);
-    assert.ok(Date.now() - started < 4000, 'stopped without waiting for the download or the grace period');
+    clearTimeout(backstop);
     assert.ok(progressed, 'progress came while it ran');
+    // The slowed blob needs 15 s; stopping well within that did not wait for it or for a grace period.
+    assert.ok(Date.now() - abortedAt < 4000, 'stopped without waiting for the download or the grace period');
     hub.clearFaults();
     assert.equal(await isValidPath(nix.env, blobStorePath(b.lfs.sha256)), false);
   });
