@@ -1,9 +1,10 @@
 /**
  * Case 1, cold fetch of the model, side by side in every repetition with
- * the limit (curl in parallel, written and hashed by OpenSSL) and the peers
+ * the limit (curl in parallel, written and hashed by OpenSSL), the peers
  * (@huggingface/hub, and the Python huggingface_hub when at hand, each into
- * a fresh cache); and case 5's memory (the CLI's peak
- * RSS during these fetches). Before the repetitions: the emulator alone.
+ * a fresh cache) and Nix alone (the blobs' `nix build`s as the CLI runs
+ * them, without the CLI); and case 5's memory (the CLI's peak RSS during
+ * these fetches). Before the repetitions: the emulator alone.
  */
 import { downloaderFromEnv, type Downloader } from '../../src/settings/downloader.ts';
 import { rmSync } from 'node:fs';
@@ -16,6 +17,10 @@ import { atMost, exactly, stats, type Row } from '../report.ts';
 import { nixLabel, withNix } from '../nix-versions.ts';
 import { comparePhases, phases, renderTimeline, runStamped, type Phase } from '../timeline.ts';
 import { measureCpu } from '../cpu.ts';
+import { buildBlobsInParallel, processCount } from '../../src/build/parallel-blobs.ts';
+import { nixEnv } from '../../src/nix/nix.ts';
+import { blobStorePath } from '../../src/nix/store-path.ts';
+import { DEFAULT_HTTP } from '../../src/settings/http.ts';
 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
@@ -60,6 +65,34 @@ async function limitRun(ctx: BenchContext, r: Revision): Promise<number> {
     if (digest !== f.lfs!.sha256) throw new Error(`limit: ${f.path} hashed to ${digest}, expected ${f.lfs!.sha256}`);
   }
   checkCdn(ctx, 'limit', before, r.lfsBytes);
+  rmSync(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+/**
+ * Nix alone: the missing blobs built as the CLI's Nix's-downloads route
+ * builds them (parallel-blobs.ts: the library's fixed-output derivations,
+ * one `nix build` per core), with nothing else — no Hub API, git, snapshot
+ * or CLI start-up. Its time is what Nix needs to download, verify and
+ * register the bytes; a fetch's time above it is the CLI's own.
+ */
+async function nixAloneRun(ctx: BenchContext, r: Revision, nixDir: string): Promise<number> {
+  const cacheHome = ctx.benv.freshCache();
+  await forget(ctx, r, { blobs: true }, cacheHome);
+  const env = nixEnv(withNix(ctx.benv.env(cacheHome), nixDir));
+  const dir = ctx.benv.dir('nix-alone');
+  const before = ctx.hub.cdnBytes();
+  const start = performance.now();
+  await buildBlobsInParallel({
+    blobs: r.lfs.map((f) => ({ url: resolveUrl(ctx, r, f.path), sha256: f.lfs!.sha256, size: f.size })),
+    processes: processCount(r.lfs.length, availableParallelism()),
+    dir,
+    env,
+    http: DEFAULT_HTTP,
+  });
+  const seconds = (performance.now() - start) / 1000;
+  checkCdn(ctx, 'Nix alone', before, r.lfsBytes);
+  ok(await run('nix-store', ['--check-validity', ...r.lfs.map((f) => blobStorePath(f.lfs!.sha256))], env), 'Nix alone: every blob valid');
   rmSync(dir, { recursive: true, force: true });
   return seconds;
 }
@@ -141,7 +174,14 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
 
   const python = ctx.pythonPeer;
   const peers = ['snapshot', 'parallel', ...(python ? ['python'] : [])];
-  const times = new Map<string, number[]>([['limit', []], ...peers.map((p) => [p, []] as [string, number[]]), ...nixes.map((n) => [`fetch ${n.key}`, []] as [string, number[]])]);
+  // Nix alone, once per Nix version (the route `NIX_HUG_DOWNLOADER=nix` runs).
+  const nixAlone = nixes.filter((n) => n.downloader === 'nix').map((n) => ({ dir: n.dir, label: n.label.replace(/, Nix's downloads.*$/, ''), key: `nix-alone ${n.dir}` }));
+  const times = new Map<string, number[]>([
+    ['limit', []],
+    ...peers.map((p) => [p, []] as [string, number[]]),
+    ...nixAlone.map((a) => [a.key, []] as [string, number[]]),
+    ...nixes.map((n) => [`fetch ${n.key}`, []] as [string, number[]]),
+  ]);
   const methods = [...times.keys()];
   const rss = new Map(nixes.map((n) => [n.key, [] as number[]]));
   // CPU seconds of each method's process tree, and of the bench process meanwhile (the emulator).
@@ -163,6 +203,7 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
       if (m === 'limit') await measured(() => limitRun(ctx, r), (s) => s);
       else if (m === 'snapshot' || m === 'parallel') await measured(() => peerRun(ctx, r, m), (s) => s);
       else if (m === 'python' && python) await measured(() => pythonPeerRun(ctx, r, python.python), (s) => s);
+      else if (m.startsWith('nix-alone ')) await measured(() => nixAloneRun(ctx, r, nixAlone.find((a) => a.key === m)!.dir), (s) => s);
       else {
         const n = nixes.find((x) => `fetch ${x.key}` === m)!;
         cacheHome = ctx.benv.freshCache();
@@ -197,8 +238,22 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
     const py = times.get('python')!;
     rows.push({ case: c, metric: 'peer: huggingface_hub snapshot_download (Python; what hf download runs)', unit: 's', values: py, note: `${rate(py)}; huggingface_hub ${python.version}; no sha256 check` });
   }
+  for (const a of nixAlone) {
+    const alone = times.get(a.key)!;
+    const processes = processCount(r.lfs.length, availableParallelism());
+    rows.push(
+      { case: c, metric: `Nix alone: the blobs' nix build (${processes} process(es), as the CLI splits them), ${a.label}`, unit: 's', values: alone, note: rate(alone) },
+      { case: c, metric: `CPU of Nix alone (user + system), ${a.label}`, unit: 's', values: treeCpu.get(a.key)!, note: cpuNote(a.key) },
+      { case: c, metric: `Nix alone / limit, ${a.label}`, unit: 'x', values: ratio(alone, limit), note: "below which no fetch with Nix's downloads goes" },
+    );
+  }
   for (const n of nixes) {
     const fetch = times.get(`fetch ${n.key}`)!;
+    const alone = nixAlone.find((a) => a.dir === n.dir);
+    if (n.downloader === 'nix' && alone) {
+      const own = fetch.map((x, i) => x - times.get(alone.key)![i]!);
+      rows.push({ case: c, metric: `fetch − Nix alone, ${n.label}`, unit: 's', values: own, note: "the CLI's own share: start-up, Hub API, git, evaluation, the snapshot" });
+    }
     rows.push(
       { case: c, metric: `nix-hug fetch (${label}), ${n.label}`, unit: 's', values: fetch, note: rate(fetch) },
       { case: c, metric: `CPU of nix-hug and its nix processes (user + system), ${n.label}`, unit: 's', values: treeCpu.get(`fetch ${n.key}`)!, note: cpuNote(`fetch ${n.key}`) },
@@ -210,7 +265,13 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   }
   ctx.rows.push(...rows);
   const budget = (label: string, m: string) => ({ label, wall: times.get(m)!, tree: treeCpu.get(m)!, emulator: emulatorCpu.get(m)! });
-  ctx.breakdown.push(cpuBudget([budget('limit: curl \\| tee \\| openssl sha256', 'limit'), ...nixes.map((n) => budget(`nix-hug fetch, ${n.label}`, `fetch ${n.key}`))]));
+  ctx.breakdown.push(
+    cpuBudget([
+      budget('limit: curl \\| tee \\| openssl sha256', 'limit'),
+      ...nixAlone.map((a) => budget(`Nix alone (the blobs' nix build, no CLI), ${a.label}`, a.key)),
+      ...nixes.map((n) => budget(`nix-hug fetch, ${n.label}`, `fetch ${n.key}`)),
+    ]),
+  );
   const timelines: { label: string; downloader: Downloader; phases: Phase[]; seconds: number }[] = [];
   for (const n of nixes) {
     const t = await timelineRun(ctx, r, n.dir, n.downloader);

@@ -98,6 +98,10 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
         has('1 cold fetch', new RegExp(`^fetch / limit, ${nix}, ${route}$`));
         has('1 cold fetch', new RegExp(`^fetch / fastest peer, ${nix}, ${route}$`));
       }
+      // Nix alone: the blobs' nix builds without the CLI, and what the CLI adds to them.
+      has('1 cold fetch', new RegExp(`^Nix alone: the blobs' nix build \\(\\d+ process\\(es\\), as the CLI splits them\\), ${nix}$`));
+      has('1 cold fetch', new RegExp(`^Nix alone / limit, ${nix}$`));
+      has('1 cold fetch', new RegExp(`^fetch − Nix alone, ${nix}, Nix's downloads(?: \\(default here\\))?$`));
       has('2 warm re-fetch', new RegExp(`^nix-hug fetch, everything in the store, ${nix}$`));
     }
     has('3 second revision', /^LFS bytes downloaded/);
