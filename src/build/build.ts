@@ -10,7 +10,7 @@ import { repoPath } from '../hub/repo-type.js';
 import { quote } from '../ui/text.js';
 import { planBlobs } from './blob-plan.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InterruptedError, NixHugError } from '../errors.js';
 import type { HubClient } from '../hub/client.js';
@@ -18,7 +18,7 @@ import { buildFile } from '../nix/library.js';
 import { gitAuthEnv } from '../git/run-git.js';
 import { detectNix, nixBuild, NixBuildError, nixEnv, type BuildTarget, type NixInfo, type NixLogEvent } from '../nix/nix.js';
 import { checkNixpkgs } from '../nix/nixpkgs.js';
-import { blobName, blobStorePath } from '../nix/store-path.js';
+import { blobName } from '../nix/store-path.js';
 import { invalidPaths } from '../nix/validity.js';
 import { tokenNeeded, type PinnedFetch } from '../pin/pin.js';
 import type { Settings } from '../settings/index.js';
@@ -30,10 +30,9 @@ import { addCheckoutToStore } from './add-checkout.js';
 import { addOutLink, lookUpBuild, recordBuild } from './built-record.js';
 import { explainBuildFailure } from './build-failure.js';
 import { NixActivities, NixWaitStatus } from './nix-activity.js';
-import { buildBlobsInParallel, prebuildBlobs, processCount, type Instantiated } from './parallel-blobs.js';
-import { StreamWorker } from './stream-in-worker.js';
-import { downloaderFromEnv } from '../settings/downloader.js';
-import { StoreConnection, StoreUnavailable } from '../nix/store-connection.js';
+import { prebuildBlobs, type Instantiated } from './parallel-blobs.js';
+import { BlobRoutes, type RouteSink } from './blob-routes.js';
+import type { BlobHeadStart } from './head-start.js';
 import { partialDownloads, prefetchBlobs } from './prefetch-blobs.js';
 import { resolveUrl } from './resolve-url.js';
 
@@ -58,6 +57,8 @@ export interface BuildOptions {
   hfCache?: boolean;
   /** A symlink to the result that keeps it from garbage collection (see nix/out-link.ts). */
   outLink?: string;
+  /** The blob plan and downloads begun when the files were listed (head-start.ts); stopped by its starter. */
+  headStart?: BlobHeadStart;
 }
 
 type NixpkgsSettings = Pick<Settings, 'env' | 'http' | 'nixpkgs'>;
@@ -106,7 +107,7 @@ export async function buildSnapshot(ctx: BuildContext, pinned: PinnedFetch, opts
   const checkoutAdded = addCheckoutToStore(pin, pinned.checkout, nixEnv(env), cacheDir, ctx.logger, opts.signal);
   checkoutAdded.catch(() => {}); // awaited below: never an unhandled rejection
   try {
-    const plan = await planBlobs(pinned.selectedLfs, env, opts.hfCache === false ? null : ctx.settings.hfCache().dir);
+    const plan = await (opts.headStart?.plan ?? planBlobs(pinned.selectedLfs, env, opts.hfCache === false ? null : ctx.settings.hfCache().dir));
     const toDownload = [...plan.toDownload];
     if (plan.inHfCache.length > 0) {
       // Verified by sha256 as Nix adds them; a cache file with other bytes is downloaded instead.
@@ -191,10 +192,13 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
           file,
           evalEnv: nixEnv(buildEnv),
           dir,
-          progress,
-          onEvent,
-          onStored: (sha256) => stored.add(sha256),
-          onWait: (text) => wait.update(text),
+          sink: {
+            onEvent,
+            transfer: (key, url, change) => progress.transfer(key, url, change),
+            onStored: (sha256) => stored.add(sha256),
+            onWait: (text) => wait.update(text),
+          },
+          ...(opts.headStart ? { headStart: opts.headStart } : {}),
           ...signal,
         });
       }
@@ -288,136 +292,46 @@ export function describeSources(inStore: readonly RepoFile[], fromHfCache: reado
   return parts.join(', ');
 }
 
-/** At most this many blobs stream into the store at once (as `hf download` runs 8 workers). */
-const MAX_STREAMS = 8;
-/** How often streamed downloads report progress to the display. */
-const PROGRESS_MS = 100;
-
 interface BlobsFirstOptions {
   /** The snapshot's build file, evaluated meanwhile. */
   file: string;
   evalEnv: NodeJS.ProcessEnv;
-  /** Scratch directory of the build (for the fallback's expression files). */
+  /** Scratch directory of the build (for Nix's expression files). */
   dir: string;
-  progress: DownloadProgress;
-  onEvent: (ev: NixLogEvent) => void;
-  onStored: (sha256: string) => void;
-  /** What the user waits for now (the CLI's own downloads are not Nix's). */
-  onWait: (text: string) => void;
+  /** Where the downloads report. */
+  sink: RouteSink;
+  /** The downloads, when they were started before the pin was complete (head-start.ts). */
+  headStart?: BlobHeadStart;
   signal?: AbortSignal;
 }
 
 /**
  * The missing public blobs, before the snapshot's build and while another
- * nix evaluates it: those a binary cache has are left to Nix (it
- * substitutes them); the others are streamed into the store by the CLI
- * (stream-blobs.ts, in a worker thread: stream-in-worker.ts). Where the store cannot be reached that way (no
- * `nix-daemon`, a daemon older than Nix 2.4), Nix downloads them, one nix
- * per core (parallel-blobs.ts).
+ * nix evaluates it, each by its route (blob-routes.ts): the downloads the
+ * head start began, else routes chosen now. Returns the evaluated snapshot
+ * (null: build it from its file).
  */
 async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownload: readonly RepoFile[], opts: BlobsFirstOptions): Promise<Instantiated | null> {
-  const { pin } = pinned;
-  const env = nixEnv(ctx.settings.env);
   const log = ctx.logger;
-  const downloader = downloaderFromEnv(ctx.settings.env);
-  if (downloader === 'nix') log.debug('Nix downloads the blobs (NIX_HUG_DOWNLOADER=nix)');
-  // Started now, so that its start-up overlaps the store connection and the cache query; ended below if unused.
-  const worker =
-    downloader === 'stream'
-      ? StreamWorker.start({ env, endpoint: pin.endpoint, token: ctx.settings.token()?.token ?? null, http: ctx.settings.http(), repo: { type: pin.type, repoId: pin.repoId }, progressMs: PROGRESS_MS }, log)
-      : null;
-  try {
-    return await fetchBlobsWith(worker, ctx, pinned, toDownload, opts);
-  } finally {
-    worker?.dispose();
-  }
-}
-
-/** fetchBlobsFirst's work, with the worker it started (null: NIX_HUG_DOWNLOADER chose Nix). */
-async function fetchBlobsWith(worker: StreamWorker | null, ctx: BuildContext, pinned: PinnedFetch, toDownload: readonly RepoFile[], opts: BlobsFirstOptions): Promise<Instantiated | null> {
-  const { pin } = pinned;
-  const env = nixEnv(ctx.settings.env);
-  const log = ctx.logger;
-  const conn = worker
-    ? await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
-        if (!(err instanceof StoreUnavailable)) throw err;
-        log.debug(`Nix downloads the blobs: ${err.message}`);
-        return null;
-      })
-    : null;
-  let forNix = [...toDownload];
-  let streamed: RepoFile[] = [];
-  if (conn) {
-    // This connection only shows that the route works and asks the caches; the worker opens its own.
-    log.debug(`streaming into the Nix store through ${conn.via}${conn.daemonVersion ? ` (Nix ${conn.daemonVersion})` : ''}`);
-    const paths = toDownload.map((f) => blobStorePath(f.lfs!.sha256));
-    const substitutable = await conn.querySubstitutable(paths, opts.onEvent).catch((err: unknown) => {
-      if (opts.signal?.aborted) {
-        conn.abort();
-        throw err;
-      }
-      // Nix asks the caches again when it builds, and says what went wrong there.
-      log.debug(`asking the binary caches through the daemon failed (${(err as Error).message}): Nix fetches the blobs`);
-      return null;
+  const prebuild = async (fetch: (signal: AbortSignal) => Promise<void>) => {
+    const evaluated = await prebuildBlobs({
+      fetch,
+      file: opts.file,
+      evalEnv: opts.evalEnv,
+      onEvaluated: () => log.debug('evaluated the snapshot'),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    if (substitutable === null) conn.abort();
-    else {
-      streamed = toDownload.filter((f) => !substitutable.has(blobStorePath(f.lfs!.sha256)));
-      forNix = toDownload.filter((f) => substitutable.has(blobStorePath(f.lfs!.sha256)));
-      if (forNix.length > 0) log.debug(`${forNix.length} blob(s) are in a binary cache: Nix substitutes them`);
-      await conn.close();
-    }
+    log.debug('fetched the blobs');
+    return evaluated;
+  };
+  const joined = await opts.headStart?.join(toDownload, opts.sink);
+  if (joined) return prebuild(joined);
+  const routes = await BlobRoutes.choose({ settings: ctx.settings, logger: log, pin: pinned.pin, toDownload, dir: opts.dir, sink: opts.sink, ...(opts.signal ? { signal: opts.signal } : {}) });
+  try {
+    return routes.empty ? null : await prebuild((signal) => routes.run(signal));
+  } finally {
+    routes.dispose();
   }
-  const processes = processCount(forNix.length, availableParallelism());
-  const routes: ((signal: AbortSignal) => Promise<void>)[] = [];
-  if (worker && streamed.length > 0) {
-    const parallel = Math.min(MAX_STREAMS, streamed.length);
-    log.debug(`streaming ${streamed.length} blob(s) into the Nix store over ${parallel} connection(s) while nix evaluates the snapshot`);
-    opts.onWait(`downloading ${streamed.length} LFS file(s) into the Nix store`);
-    routes.push((signal) =>
-      worker.run({
-        blobs: streamed.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
-        parallel,
-        signal,
-        onStart: (b) => opts.progress.transfer(b.lfs.sha256, b.url, { started: true, expected: b.lfs.size }),
-        onBytes: (b, bytes) => opts.progress.transfer(b.lfs.sha256, b.url, { done: bytes }),
-        onStored: (b) => {
-          opts.onStored(b.lfs.sha256);
-          opts.progress.transfer(b.lfs.sha256, b.url, { finished: true });
-        },
-      }),
-    );
-  }
-  if (processes > 1) {
-    log.debug(`fetching ${forNix.length} blob(s) with ${processes} nix processes while another evaluates the snapshot`);
-    routes.push((signal) =>
-      buildBlobsInParallel({
-        blobs: forNix.map((f) => ({ url: resolveUrl(pin, f.path), sha256: f.lfs!.sha256, size: f.size })),
-        processes,
-        dir: opts.dir,
-        env,
-        http: ctx.settings.http(),
-        onEvent: opts.onEvent,
-        signal,
-      }),
-    );
-  }
-  // One blob for Nix and nothing to stream: the snapshot's build fetches it.
-  if (routes.length === 0) return null;
-  const evaluated = await prebuildBlobs({
-    fetch: async (signal) => {
-      // Every route has stopped before this returns; the first failure is the one reported.
-      const results = await Promise.allSettled(routes.map((route) => route(signal)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-    },
-    file: opts.file,
-    evalEnv: opts.evalEnv,
-    onEvaluated: () => log.debug('evaluated the snapshot'),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  log.debug('fetched the blobs');
-  return evaluated;
 }
 
 /**

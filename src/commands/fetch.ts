@@ -19,7 +19,8 @@ import { detectNix, type NixInfo } from '../nix/nix.js';
 import { preloadFetch } from '../hub/client.js';
 import { smudgeNote } from '../nix/lfs-smudge.js';
 import { checkOutLink, chooseOutLink, showLink } from '../nix/out-link.js';
-import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type PinnedFetch } from '../pin/pin.js';
+import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type ListedPin, type PinnedFetch } from '../pin/pin.js';
+import { BlobHeadStart } from '../build/head-start.js';
 import { buildWithAutoPersist } from '../persist/auto.js';
 import { snapshotKey, type Filters, type RepoType } from '../types.js';
 import { checkVendorDir, vendorManifest } from '../vendor-manifest.js';
@@ -129,13 +130,42 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
     const nixpkgs = opts.build && !opts.dryRun ? startNixpkgsCheck(settings, signal) : undefined;
     const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
-    const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal);
+    let headStart: BlobHeadStart | undefined;
+    const onListed = nixpkgs ? (listed: ListedPin) => void (headStart = startDownloadsEarly(ctx, listed, opts, nixpkgs, signal)) : undefined;
     try {
-      if (opts.dryRun) await dryRun(ctx, pinned, opts, step);
-      else await fetchPinned(ctx, pinned, opts, { nix, nixpkgs, hfCacheDir, outLink, replaced, signal, step });
+      const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal, onListed);
+      try {
+        if (opts.dryRun) await dryRun(ctx, pinned, opts, step);
+        else await fetchPinned(ctx, pinned, opts, { nix, nixpkgs, hfCacheDir, outLink, replaced, headStart, signal, step });
+      } finally {
+        await pinned.checkout.dispose();
+      }
     } finally {
-      await pinned.checkout.dispose();
+      // Whatever ended the command (the clone failing too), no download it began runs on.
+      await headStart?.stop();
     }
+  });
+}
+
+/**
+ * The LFS downloads begun as soon as the files are listed (head-start.ts),
+ * unless they could be wasted: not before nixpkgs is found, not with
+ * auto_persist (its restore may bring the snapshot back), not when --out
+ * refuses the selection (fetchPinned says why).
+ */
+function startDownloadsEarly(ctx: CommandContext, listed: ListedPin, opts: FetchOptions, nixpkgs: Promise<void>, signal: AbortSignal): BlobHeadStart | undefined {
+  const { settings } = ctx;
+  if (opts.out !== undefined && outRecordConflict(listed.files.filter(selector(listed.pin.filters)).map((f) => f.path))) return undefined;
+  const mayDownload = Promise.all([nixpkgs, settings.persist()]).then(
+    ([, persist]) => !persist.autoPersist,
+    () => false, // the build reports it
+  );
+  return new BlobHeadStart(listed, {
+    settings,
+    logger: ctx.logger,
+    mayDownload,
+    hfCacheDir: opts.hfCache !== false ? settings.hfCache().dir : null,
+    signal,
   });
 }
 
@@ -159,12 +189,14 @@ interface BuildTools {
   /** The GC root to make (absolute), or null; and the store path a link there held before. */
   outLink: string | null;
   replaced: string | null;
+  /** The downloads begun when the files were listed. */
+  headStart: BlobHeadStart | undefined;
   signal: AbortSignal;
   /** Names the next step for the "interrupted while …" message. */
   step: Steps['step'];
 }
 
-async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptions, { nix, nixpkgs, hfCacheDir, outLink, replaced, signal, step }: BuildTools): Promise<void> {
+async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptions, { nix, nixpkgs, hfCacheDir, outLink, replaced, headStart, signal, step }: BuildTools): Promise<void> {
   const { settings } = ctx;
   const { pin } = pinned;
   const what = `${pin.type} ${pin.repoId}`;
@@ -196,6 +228,7 @@ async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: Fetch
         ...(nix ? { nix } : {}),
         ...(nixpkgs ? { nixpkgs } : {}),
         ...(outLink !== null ? { outLink } : {}),
+        ...(headStart ? { headStart } : {}),
       });
       ctx.logger.info(`built ${built}`);
       reportRoot(ctx, built, outLink, replaced);

@@ -94,6 +94,21 @@ export function defaultManifestForm(files: readonly RepoFile[]): ManifestForm {
   return files.length <= INLINE_MANIFEST_MAX_LINES ? { kind: 'inline', files } : { kind: 'none' };
 }
 
+/**
+ * A pin before its git checkout is done: all that fetching its LFS files
+ * needs (everything but gitRepoHash), and the repo's visibility.
+ */
+export interface ListedPin {
+  pin: Pick<PinnedRepo, 'type' | 'repoId' | 'rev' | 'endpoint' | 'filters'>;
+  info: RepoInfo;
+  files: RepoFile[];
+  /** The LFS files the filters select. */
+  selectedLfs: RepoFile[];
+}
+
+/** Told once the files are listed and the selection accepted, while the pointer clone may still run. */
+export type OnListed = (listed: ListedPin) => void;
+
 /** What pinning reads from the settings: the Hub, and for git the token, retries and nix-hug's cache. */
 export type PinSettings = Pick<Settings, 'env' | 'endpoint' | 'token' | 'http' | 'cacheDir'>;
 
@@ -102,14 +117,14 @@ export type PinSettings = Pick<Settings, 'env' | 'endpoint' | 'token' | 'http' |
  * downloading a weight. The caller disposes `checkout` (and calls its
  * `remember()` once the command succeeded).
  */
-export async function pinRepo(hub: HubClient, request: PinRequest, settings: PinSettings, logger: Logger, signal?: AbortSignal): Promise<PinnedFetch> {
+export async function pinRepo(hub: HubClient, request: PinRequest, settings: PinSettings, logger: Logger, signal?: AbortSignal, onListed?: OnListed): Promise<PinnedFetch> {
   const resolved = await resolveTarget(hub, request.target, logger);
   const selection: Selection = {
     filtersFor: (files) => requestFilters(request, resolved.repo, files),
     mayRefuse: request.filters !== null || request.target.parsed.quant !== undefined,
     refuseEmpty: request.flags.allowEmpty ? null : request.flags,
   };
-  return pinCommit(hub, resolved, selection, settings, logger, signal);
+  return pinCommit(hub, resolved, selection, settings, logger, signal, onListed);
 }
 
 /** Which files a pin keeps, and when pinning refuses them. */
@@ -133,6 +148,7 @@ export async function pinCommit(
   settings: PinSettings,
   logger: Logger,
   signal?: AbortSignal,
+  onListed?: OnListed,
 ): Promise<PinnedFetch> {
   const endpoint = settings.endpoint();
   const { repo, rev, ref } = resolved;
@@ -162,7 +178,11 @@ export async function pinCommit(
     }
     const empty = selection.refuseEmpty && emptySelection(selection.refuseEmpty, files);
     if (empty) throw emptySelectionError(empty, what, repo, ref);
-    const checkedOut = await (checkoutR ??= startCheckout());
+    const selected = selector(filters);
+    const selectedLfs = files.filter((f) => f.lfs !== null && selected(f));
+    checkoutR ??= startCheckout();
+    onListed?.({ pin: { type: repo.type, repoId: repo.repoId, rev, endpoint, filters }, info, files, selectedLfs });
+    const checkedOut = await checkoutR;
     if (checkedOut.status === 'rejected') {
       if ((info.private || info.gated !== false) && !token) throw tokenNeeded(info, endpoint, repo);
       throw checkedOut.reason;
@@ -178,13 +198,12 @@ export async function pinCommit(
       endpoint,
       gitRepoHash: checkout.gitRepoHash,
     };
-    const selected = selector(filters);
     return {
       pin,
       ref,
       info,
       files,
-      selectedLfs: files.filter((f) => f.lfs !== null && selected(f)),
+      selectedLfs,
       manifestText: manifest.toString('utf8'),
       checkout,
       expression: renderFetchExpression(pin, defaultManifestForm(files)),

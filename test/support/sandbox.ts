@@ -84,7 +84,7 @@ export function hubSandbox(options: HubOptions): { readonly hub: RunningHub; rea
 /** What nix-hug and Nix leave in TMPDIR while they work; none of it may outlive a run. */
 export function tmpLeftovers(tmp: string): string[] {
   if (!existsSync(tmp)) return [];
-  return readdirSync(tmp).filter((n) => /^nix-hug-(build|blobs)-|^nix-build-/.test(n));
+  return readdirSync(tmp).filter((n) => /^nix-hug-(build|blobs|head-start)-|^nix-build-/.test(n));
 }
 
 /** `.DIR.nix-hug-tmp-*` / `-old-*` siblings of an `--out` directory. */
