@@ -44,7 +44,7 @@ describe('fetch starts the LFS downloads before the pointer clone is done', () =
       const { hub, box } = suite;
       const id = `early/${downloader}`;
       // A slow git: its pack takes seconds, the 400 kB of LFS files a fraction of one.
-      hub.addFault({ match: 'git-upload-pack', kind: { slowBytesPerSecond: 1_000 }, times: Infinity });
+      hub.addFault({ match: 'git-upload-pack', kind: { slowBytesPerSecond: 500 }, times: Infinity });
       try {
         const before = hub.cdnBytes();
         const run = spawnCli(['--debug', 'fetch', id, '--json', '--no-link'], box.env({ NIX_HUG_DOWNLOADER: downloader }));
@@ -77,7 +77,7 @@ describe('fetch starts the LFS downloads before the pointer clone is done', () =
     const shas = ['a.safetensors', 'b.safetensors'].map((f) => fileSha(hub, { id }, f));
     // The LFS files take 10 s; the clone answers slowly, then fails for good.
     for (const sha of shas) hub.addFault({ match: sha, kind: { slowBytesPerSecond: 20_000 }, times: 1 });
-    hub.addFault({ match: /info\/refs/, kind: { slowBytesPerSecond: 500 }, times: 1 });
+    hub.addFault({ match: /info\/refs/, kind: { slowBytesPerSecond: 200 }, times: 1 });
     hub.addFault({ match: /git-upload-pack$/, kind: { status: 500 }, times: Infinity });
     try {
       const before = hub.cdnBytes();
