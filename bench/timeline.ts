@@ -88,7 +88,7 @@ export function phases(run: TimedRun, blobs: ReadonlyMap<string, string>): Phase
   if (checkout && usingNix) out.push({ what: 'git checkout added to the store', start: usingNix.at, end: checkout.at });
 
   // Evaluation: alongside the downloads (several nix processes), or inside the snapshot's build.
-  const evalStart = find(/^(fetching \d+ blob\(s\) with \d+ nix processes|streaming \d+ blob\(s\) into the Nix store)/);
+  const evalStart = find(/^evaluating the snapshot beside the downloads$/);
   const evaluated = find(/^evaluated the snapshot$/);
   const snapshotStart = find(/^building the snapshot$/);
   const firstNix = (after: number) => debug.find((l) => l.at > after && /^nix: .*: started$/.test(debugText(l)));

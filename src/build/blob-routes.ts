@@ -21,8 +21,8 @@ import { StreamWorker } from './stream-in-worker.js';
 
 /** Where the routes report as they go. */
 export interface RouteSink {
-  /** Nix's log events (its downloads, substitutions and builds). */
-  onEvent(ev: NixLogEvent): void;
+  /** Nix's log events (its downloads, substitutions and builds); `at`: when it came (performance.now()), if not now. */
+  onEvent(ev: NixLogEvent, at?: number): void;
   /** The CLI's own downloads (the streamed route). */
   transfer: DownloadProgress['transfer'];
   /** The blob with this sha256 is valid in the store. */

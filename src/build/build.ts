@@ -173,9 +173,9 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
   // Nix says nothing while it evaluates, asks binary caches or assembles: nix-hug says it for it.
   const status = new NixWaitStatus('evaluating the expression (fetchGit of the repository)');
   const wait = ctx.logger.waitFor(`waiting for Nix: ${status.current()}`);
-  const onEvent = (ev: NixLogEvent) => {
+  const onEvent = (ev: NixLogEvent, at?: number) => {
     progress.onEvent(ev);
-    if (!opts.signal?.aborted) activities.onEvent(ev);
+    if (!opts.signal?.aborted) activities.onEvent(ev, at);
     const now = status.onEvent(ev);
     if (now !== null) wait.update(`waiting for Nix: ${now}`);
   };
@@ -314,6 +314,7 @@ interface BlobsFirstOptions {
 async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownload: readonly RepoFile[], opts: BlobsFirstOptions): Promise<Instantiated | null> {
   const log = ctx.logger;
   const prebuild = async (fetch: (signal: AbortSignal) => Promise<void>) => {
+    log.debug('evaluating the snapshot beside the downloads');
     const evaluated = await prebuildBlobs({
       fetch,
       file: opts.file,

@@ -85,7 +85,11 @@ export class BlobHeadStart {
 
   /** Reports of the routes: to the build's sink once it joined, held until then. */
   private readonly relay: RouteSink = {
-    onEvent: (ev) => this.pass((sink) => sink.onEvent(ev)),
+    // Held events keep their time: the durations --debug reports (and the bench's timeline) stay true.
+    onEvent: (ev) => {
+      const at = performance.now();
+      this.pass((sink) => sink.onEvent(ev, at));
+    },
     transfer: (key, url, change) => this.pass((sink) => sink.transfer(key, url, change)),
     onStored: (sha256) => this.pass((sink) => sink.onStored(sha256)),
     onWait: (text) => this.pass((sink) => sink.onWait(text)),

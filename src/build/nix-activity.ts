@@ -40,20 +40,21 @@ export class NixActivities {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  onEvent(ev: NixLogEvent): void {
+  /** `at`: when the event came (`now()`'s clock), for one that was held before it got here. */
+  onEvent(ev: NixLogEvent, at: number = this.now()): void {
     if (typeof ev.id !== 'number') return;
     if (ev.action === 'start') {
       const what = describe(ev);
       if (what === null) return;
       const first = ev.fields?.[0];
-      this.open.set(ev.id, { what, type: ev.type ?? -1, drv: ev.type === ACT_BUILD && typeof first === 'string' ? first : null, at: this.now() });
+      this.open.set(ev.id, { what, type: ev.type ?? -1, drv: ev.type === ACT_BUILD && typeof first === 'string' ? first : null, at });
       this.debug?.(`nix: ${what}: started`);
     } else if (ev.action === 'stop') {
       const activity = this.open.get(ev.id);
       if (!activity) return;
       this.open.delete(ev.id);
       if (activity.drv !== null) this.built.add(activity.drv);
-      this.debug?.(`nix: ${activity.what}: done in ${((this.now() - activity.at) / 1000).toFixed(3)} s`);
+      this.debug?.(`nix: ${activity.what}: done in ${((at - activity.at) / 1000).toFixed(3)} s`);
     }
   }
 }

@@ -42,6 +42,16 @@ describe("Nix's activities", () => {
     a.onEvent({ action: 'stop', id: 7 });
     assert.deepEqual([...a.built], [drv('b')]);
   });
+
+  it('times events handed over later (the head start held them) by when they came', () => {
+    const lines: string[] = [];
+    const a = new NixActivities((l) => lines.push(l), () => 5000);
+    a.onEvent({ action: 'start', id: 1, type: 101, fields: ['http://hub/org/m/resolve/abc/w.bin'] }, 1000);
+    a.onEvent({ action: 'stop', id: 1 }, 3250);
+    a.onEvent({ action: 'start', id: 2, type: 105, fields: [drv('c')] }, 4000);
+    a.onEvent({ action: 'stop', id: 2 }); // now: 5000
+    assert.deepEqual(lines.filter((l) => l.includes('done in')), ['nix: download http://hub/org/m/resolve/abc/w.bin: done in 2.250 s', `nix: build ${drv('c')}: done in 1.000 s`]);
+  });
 });
 
 describe('after an interrupted build', () => {
