@@ -22,7 +22,7 @@ import { checkOutLink, chooseOutLink, showLink } from '../nix/out-link.js';
 import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type ListedPin, type PinnedFetch } from '../pin/pin.js';
 import { BlobHeadStart } from '../build/head-start.js';
 import { buildWithAutoPersist } from '../persist/auto.js';
-import { snapshotKey, type Filters, type RepoType } from '../types.js';
+import { snapshotKey, type Filters, type PinnedRepo, type RepoFile, type RepoType } from '../types.js';
 import { checkVendorDir, vendorManifest } from '../vendor-manifest.js';
 import { waiting } from '../ui/logger.js';
 import type { CommandContext } from './context.js';
@@ -147,6 +147,11 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   });
 }
 
+/** --out's record file would collide with a selected file (fetchPinned refuses it, before any download). */
+function outRefuses(opts: FetchOptions, files: readonly RepoFile[], filters: PinnedRepo['filters']): boolean {
+  return opts.out !== undefined && outRecordConflict(files.filter(selector(filters)).map((f) => f.path)) !== null;
+}
+
 /**
  * The LFS downloads begun as soon as the files are listed (head-start.ts),
  * unless they could be wasted: not before nixpkgs is found, not with
@@ -155,7 +160,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
  */
 function startDownloadsEarly(ctx: CommandContext, listed: ListedPin, opts: FetchOptions, nixpkgs: Promise<void>, signal: AbortSignal): BlobHeadStart | undefined {
   const { settings } = ctx;
-  if (opts.out !== undefined && outRecordConflict(listed.files.filter(selector(listed.pin.filters)).map((f) => f.path))) return undefined;
+  if (outRefuses(opts, listed.files, listed.pin.filters)) return undefined;
   const mayDownload = Promise.all([nixpkgs, settings.persist()]).then(
     ([, persist]) => !persist.autoPersist,
     () => false, // the build reports it
@@ -200,7 +205,7 @@ async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: Fetch
   const { settings } = ctx;
   const { pin } = pinned;
   const what = `${pin.type} ${pin.repoId}`;
-  if (opts.out !== undefined && outRecordConflict(pinned.files.filter(selector(pin.filters)).map((f) => f.path))) {
+  if (outRefuses(opts, pinned.files, pin.filters)) {
     throw recordConflictError(what); // before any download
   }
   const vendor = opts.vendor === undefined ? null : await vendored(ctx, pinned, opts.vendor);
