@@ -311,8 +311,9 @@ export const GIT_BYTES_PER_SECOND = 5_000;
  * WIRE_BYTES_PER_SECOND and git to GIT_BYTES_PER_SECOND, as a real link
  * makes them, both downloaders on each Nix: where the network is the limit,
  * does streaming's overlap of Nix's hashing with the download win, and does
- * the slow clone stay off the downloads' path? The limit here is the same
- * throttled CDN (curl clones nothing).
+ * the slow clone stay off the downloads' path? The limit and the peers go
+ * through the same throttled CDN (neither clones): what a user switching
+ * from `hf download` waits on a real link, where case 1 measures the CPU.
  */
 export async function networkBoundFetch(ctx: BenchContext): Promise<void> {
   const { config } = ctx;
@@ -320,7 +321,9 @@ export async function networkBoundFetch(ctx: BenchContext): Promise<void> {
   const nixes = (await Promise.all(config.nix.map(async (dir) => ({ dir, nixLabel: await nixLabel(dir) })))).flatMap((n) =>
     (['stream', 'nix'] as const).map((downloader) => ({ dir: n.dir, downloader, key: `${n.dir} ${downloader}`, label: `${n.nixLabel}, ${downloader === 'stream' ? 'streamed by the CLI' : "Nix's downloads"}` })),
   );
-  const times = new Map<string, number[]>([['limit', []], ...nixes.map((n) => [n.key, []] as [string, number[]])]);
+  const python = ctx.pythonPeer;
+  const peers = ['snapshot', 'parallel', ...(python ? ['python'] : [])];
+  const times = new Map<string, number[]>([['limit', []], ...peers.map((p) => [p, []] as [string, number[]]), ...nixes.map((n) => [n.key, []] as [string, number[]])]);
   const methods = [...times.keys()];
   ctx.hub.addFault({ match: '/repos/', kind: { slowBytesPerSecond: WIRE_BYTES_PER_SECOND }, times: Infinity });
   ctx.hub.addFault({ match: 'git-upload-pack', kind: { slowBytesPerSecond: GIT_BYTES_PER_SECOND }, times: Infinity });
@@ -329,6 +332,8 @@ export async function networkBoundFetch(ctx: BenchContext): Promise<void> {
       const order = methods.map((_, i) => methods[(i + rep) % methods.length]!);
       for (const m of order) {
         if (m === 'limit') times.get(m)!.push(await limitRun(ctx, r));
+        else if (m === 'snapshot' || m === 'parallel') times.get(m)!.push(await peerRun(ctx, r, m));
+        else if (m === 'python' && python) times.get(m)!.push(await pythonPeerRun(ctx, r, python.python));
         else {
           const n = nixes.find((x) => x.key === m)!;
           const cacheHome = ctx.benv.freshCache();
@@ -346,11 +351,22 @@ export async function networkBoundFetch(ctx: BenchContext): Promise<void> {
   const limit = times.get('limit')!;
   const wire = `${(WIRE_BYTES_PER_SECOND / 1e6).toFixed(0)} MB/s per download`;
   ctx.rows.push({ case: c, metric: `limit: ${r.lfs.length} × curl -L | tee | openssl sha256, CDN at ${wire}`, unit: 's', values: limit });
+  const peerNames: Record<string, string> = {
+    snapshot: '@huggingface/hub snapshotDownload',
+    parallel: `@huggingface/hub downloadFileToCacheDir, ${r.files.length} files at once`,
+    python: `huggingface_hub snapshot_download (Python; what hf download runs)${python ? `, ${python.version}` : ''}`,
+  };
+  for (const p of peers) ctx.rows.push({ case: c, metric: `peer: ${peerNames[p]!}`, unit: 's', values: times.get(p)!, note: 'no sha256 check' });
+  // The fastest peer, repetition by repetition, as in case 1.
+  const fastestPeer = limit.map((_, i) => Math.min(...peers.map((p) => times.get(p)![i]!)));
+  const hfDownload = python ? times.get('python')! : null;
   for (const n of nixes) {
     const fetch = times.get(n.key)!;
     ctx.rows.push(
       { case: c, metric: `nix-hug fetch, ${n.label}`, unit: 's', values: fetch },
       { case: c, metric: `fetch / limit, ${n.label}`, unit: 'x', values: fetch.map((x, i) => x / limit[i]!) },
+      { case: c, metric: `fetch / fastest peer, ${n.label}`, unit: 'x', values: fetch.map((x, i) => x / fastestPeer[i]!) },
+      ...(hfDownload ? [{ case: c, metric: `fetch / hf download's snapshot_download, ${n.label}`, unit: 'x' as const, values: fetch.map((x, i) => x / hfDownload[i]!) }] : []),
     );
   }
 }

@@ -103,7 +103,13 @@ describe('npm run bench -- --quick (tiny sizes)', { timeout: TIMEOUT_MS + 10_000
       has('1 cold fetch', new RegExp(`^Nix alone / limit, ${nix}$`));
       has('1 cold fetch', new RegExp(`^fetch − Nix alone, ${nix}, Nix's downloads(?: \\(default here\\))?$`));
       has('2 warm re-fetch', new RegExp(`^nix-hug fetch, everything in the store, ${nix}$`));
+      // The network-bound case sets each fetch beside the peers through the same throttled CDN.
+      for (const route of ['streamed by the CLI', "Nix's downloads"]) {
+        has('1b network-bound cold fetch', new RegExp(`^fetch / limit, ${nix}, ${route}$`));
+        has('1b network-bound cold fetch', new RegExp(`^fetch / fastest peer, ${nix}, ${route}$`));
+      }
     }
+    has('1b network-bound cold fetch', /^peer: @huggingface\/hub snapshotDownload$/);
     has('3 second revision', /^LFS bytes downloaded/);
     for (const n of ['20', '60']) {
       has('4 scale', new RegExp(`^ls, ${n} files$`));
