@@ -89,7 +89,7 @@ export function benchHubOptions(c: BenchConfig): HubOptions {
   const repos: RepoSpec[] = [];
   const wants = (name: BenchConfig['only'][number]) => c.only.includes(name);
   const salt = c.quick ? 'quick' : 'full';
-  if (wants('cold') || wants('warm') || wants('second-rev')) repos.push(modelRepo(c));
+  if (wants('cold') || wants('network') || wants('warm') || wants('second-rev')) repos.push(modelRepo(c));
   if (wants('filters')) repos.push(filtersRepo(c));
   const scales = new Set(wants('scale') ? c.scale : []);
   if (wants('offline')) scales.add(largestScale(c));
