@@ -72,6 +72,7 @@ export interface HubClientOptions {
 /** What `GET /api/{models|datasets}/{id}` says that nix-hug uses. */
 export interface RepoInfo {
   repoId: string;
+  /** The commit of `main` (40 hex), or null when the answer had none. */
   sha: string | null;
   private: boolean;
   gated: false | 'auto' | 'manual';
@@ -147,6 +148,11 @@ function apiPath(type: RepoType): string {
   return REPO_TYPES[type].apiSegment;
 }
 
+/** The branch `GET /api/{type}/{id}` describes: the Hub's default branch. */
+const INFO_BRANCH = 'main';
+
+const infoKey = (repo: RepoRef) => `${repo.type} ${repo.repoId}`;
+
 /** Why a fetch threw: the deepest `code` (ECONNREFUSED…) or name. */
 /** What `networkCode` calls a port fetch never connects to. */
 const BAD_PORT = 'BAD_PORT';
@@ -195,6 +201,12 @@ export class HubClient {
   private readonly now: () => number;
   /** Origins that answered at least once in this run: a refused connection there may be a restart, worth a retry. */
   private readonly answered = new Set<string>();
+  /**
+   * Each repo's info as the Hub gave it in this run (a bare id's lookup asks
+   * for it): a later step takes it from here instead of asking again, and
+   * the commit of `main` with it (one round trip fewer before a download).
+   */
+  private readonly infos = new Map<string, RepoInfo>();
 
   constructor(options: HubClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
@@ -232,20 +244,33 @@ export class HubClient {
 
   /** `GET /api/{models|datasets}/{id}`. */
   async repoInfo(repo: RepoRef): Promise<RepoInfo> {
+    const known = this.infos.get(infoKey(repo));
+    if (known) return known;
     const url = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.repoId}`;
     const body = await this.getJson(url, { what: 'reading the repository information', repo });
+    return this.rememberInfo(repo, body);
+  }
+
+  /** The info in an answer of `GET /api/{type}/{id}` (or `…/revision/main`, the same), kept under the id asked and the id answered. */
+  private rememberInfo(repo: RepoRef, body: unknown): RepoInfo {
     const o = (body ?? {}) as Record<string, unknown>;
     const gated = o.gated === 'auto' || o.gated === 'manual' ? o.gated : false;
-    return {
+    const info: RepoInfo = {
       repoId: typeof o.id === 'string' ? o.id : repo.repoId,
-      sha: typeof o.sha === 'string' ? o.sha : null,
+      sha: typeof o.sha === 'string' && /^[0-9a-f]{40}$/.test(o.sha) ? o.sha : null,
       private: o.private === true,
       gated,
     };
+    this.infos.set(infoKey(repo), info);
+    this.infos.set(infoKey({ type: repo.type, repoId: info.repoId }), info);
+    return info;
   }
 
   /** A branch, tag, commit or `refs/pr/N` → the 40-hex commit. */
   async resolveRevision(repo: RepoRef, rev: string): Promise<string> {
+    // The repo's info describes `main`: when this run has it, its commit is main's.
+    const known = rev === INFO_BRANCH ? this.infos.get(infoKey(repo))?.sha : null;
+    if (known) return known;
     const url = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.repoId}/revision/${encodeURIComponent(rev)}`;
     const ctx: RequestContext = { what: `resolving the revision ${rev}`, repo, rev };
     const body = await this.getJson(url, ctx);
@@ -263,6 +288,7 @@ export class HubClient {
         `check HF_ENDPOINT (${this.endpoint}): a mirror may serve other contents than the Hub; give a branch or tag to take what it has`,
       );
     }
+    if (rev === INFO_BRANCH) this.rememberInfo(repo, body);
     return sha;
   }
 

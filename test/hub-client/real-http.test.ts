@@ -10,7 +10,7 @@ import { GRANTED, UNGRANTED } from '../support/index.ts';
 let hub: RunningHub;
 before(async () => {
   hub = await startHub({
-    repos: [{ id: 'acme/gated', gated: 'manual', commits: [{ files: { 'w.bin': { lfs: { size: 70_000 } }, 'config.json': '{}\n' } }] }],
+    repos: [{ id: 'acme/gated', gated: 'manual', commits: [{ files: { 'w.bin': { lfs: { size: 70_000 } }, 'config.json': '{}\n' }, tags: ['v1'] }] }],
     tokens: { [GRANTED]: { grants: ['acme/gated'] }, [UNGRANTED]: { grants: [] } },
   });
 });
@@ -64,5 +64,26 @@ describe('HubClient against the emulator', () => {
     assert.equal(await c.resolveRevision(repo, 'main'), hub.repo('acme/gated').refs.main);
     const info = await c.repoInfo(repo);
     assert.equal(info.gated, 'manual');
+  });
+
+  it("asks nothing twice: a bare id's lookup gives main's commit and the info; another ref is asked for", async () => {
+    const c = make(null);
+    hub.resetStats();
+    const found = await c.identify('acme/gated');
+    assert.deepEqual(found, repo);
+    assert.equal(await c.resolveRevision(found, 'main'), hub.repo('acme/gated').refs.main);
+    assert.equal((await c.repoInfo(found)).gated, 'manual');
+    assert.deepEqual(hub.requests.map((r) => r.url).sort(), ['/api/datasets/acme/gated', '/api/models/acme/gated', '/api/spaces/acme/gated']);
+    hub.resetStats();
+    assert.equal(await c.resolveRevision(found, 'v1'), hub.repo('acme/gated').refs.v1);
+    assert.deepEqual(hub.requests.map((r) => r.url), ['/api/models/acme/gated/revision/v1']);
+  });
+
+  it("a typed id: main's revision answers the info too", async () => {
+    const c = make(null);
+    hub.resetStats();
+    assert.equal(await c.resolveRevision(repo, 'main'), hub.repo('acme/gated').refs.main);
+    assert.deepEqual(await c.repoInfo(repo), { repoId: 'acme/gated', sha: hub.repo('acme/gated').refs.main, private: false, gated: 'manual' });
+    assert.deepEqual(hub.requests.map((r) => r.url), ['/api/models/acme/gated/revision/main']);
   });
 });
