@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startHub } from '../hub-emulator/server.ts';
-import { coldFetch, GIT_BYTES_PER_SECOND, networkBoundFetch, WIRE_BYTES_PER_SECOND, type ColdResult } from './cases/cold.ts';
+import { coldFetch, GIT_BYTES_PER_SECOND, HUB_LATENCY_MS, networkBoundFetch, WIRE_BYTES_PER_SECOND, type ColdResult } from './cases/cold.ts';
 import { filtersCase } from './cases/filters.ts';
 import { offlineCase } from './cases/offline.ts';
 import { lockCase } from './cases/lock.ts';
@@ -36,7 +36,7 @@ function settingsText(c: BenchConfig): string {
     `- scale (case 4): datasets of ${c.scale.map((n) => n.toLocaleString('en-US')).join(' and ')} files, 1 in 10 LFS (1 KiB each)`,
     `- offline evaluation (case 7): the ${Math.max(...c.scale).toLocaleString('en-US')}-file dataset and ${c.models} small models (4 files, one 4 KiB LFS weight), on ${c.nix.map((d) => (d === 'PATH' ? 'the nix on PATH' : d)).join(' and ')}`,
     `- lock file (case 8): a lock of the ${c.models} small models of case 7`,
-    `- network-bound cold fetch (case 1b): the model of case 1 with every CDN download throttled to ${(WIRE_BYTES_PER_SECOND / 1e6).toFixed(0)} MB/s and git's answers to ${(GIT_BYTES_PER_SECOND / 1e3).toFixed(0)} kB/s (a clone of about half a second), each downloader on each Nix`,
+    `- network-bound cold fetch (case 1b): the model of case 1 with every CDN download throttled to ${(WIRE_BYTES_PER_SECOND / 1e6).toFixed(0)} MB/s and git's answers to ${(GIT_BYTES_PER_SECOND / 1e3).toFixed(0)} kB/s (a clone of about half a second) and every API and resolve answer ${HUB_LATENCY_MS} ms late, each downloader on each Nix and the peers`,
   ].join('\n');
 }
 

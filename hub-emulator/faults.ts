@@ -5,7 +5,7 @@
 import type { FaultSpec } from './types.ts';
 
 export type FaultKind = FaultSpec['kind'];
-export type BodyFault = Exclude<FaultKind, { status: number }>;
+export type BodyFault = Exclude<FaultKind, { status: number } | { latencyMs: number }>;
 
 interface Pending {
   spec: FaultSpec;
@@ -14,6 +14,10 @@ interface Pending {
 
 export function isStatusFault(kind: FaultKind): kind is { status: number; retryAfter?: number } {
   return 'status' in kind;
+}
+
+export function isLatencyFault(kind: FaultKind): kind is { latencyMs: number } {
+  return 'latencyMs' in kind;
 }
 
 export class FaultRegistry {
@@ -25,6 +29,9 @@ export class FaultRegistry {
     if ('status' in spec.kind && (spec.kind.status < 100 || spec.kind.status > 599)) {
       throw new Error(`addFault: bad status ${spec.kind.status}`);
     }
+    if ('latencyMs' in spec.kind && !(spec.kind.latencyMs >= 0 && spec.kind.latencyMs <= 60_000)) {
+      throw new Error(`addFault: latencyMs must be 0–60000 (got ${spec.kind.latencyMs})`);
+    }
     this.pending.push({ spec, left: times });
   }
 
@@ -34,12 +41,13 @@ export class FaultRegistry {
 
   /**
    * The first fault matching `url` that this request may consume. Body
-   * faults are only taken by requests that send a body (not HEAD).
+   * faults are only taken by requests that send a body (not HEAD); status
+   * and latency faults by any.
    */
   take(url: string, sendsBody: boolean): FaultKind | null {
     for (const p of this.pending) {
       if (!matches(p.spec.match, url)) continue;
-      if (!isStatusFault(p.spec.kind) && !sendsBody) continue;
+      if (!isStatusFault(p.spec.kind) && !isLatencyFault(p.spec.kind) && !sendsBody) continue;
       p.left -= 1;
       if (p.left <= 0) this.pending = this.pending.filter((q) => q !== p);
       return p.spec.kind;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { BodyFault, FaultKind } from './faults.ts';
-import { isStatusFault } from './faults.ts';
+import { isLatencyFault, isStatusFault } from './faults.ts';
 
 export type Route = 'api' | 'resolve' | 'cdn' | 'git' | 'lfs-batch' | 'other';
 
@@ -26,6 +26,7 @@ export class Ctx {
   readonly query: URLSearchParams;
   private bodyFault: BodyFault | null = null;
   private statusFault: { status: number; retryAfter?: number } | null = null;
+  private latencyFault: { latencyMs: number } | null = null;
 
   constructor(
     readonly req: IncomingMessage,
@@ -41,13 +42,19 @@ export class Ctx {
     this.rawPath = q < 0 ? url : url.slice(0, q);
     this.query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     if (fault && isStatusFault(fault)) this.statusFault = fault;
+    else if (fault && isLatencyFault(fault)) this.latencyFault = fault;
     else this.bodyFault = fault;
     res.setHeader('X-Request-Id', `Root=1-${randomBytes(12).toString('hex')}`);
   }
 
   /** The fault this response carries (a body fault handed on to a redirect's target is not this one's). */
   get fault(): FaultKind | null {
-    return this.statusFault ?? this.bodyFault;
+    return this.statusFault ?? this.latencyFault ?? this.bodyFault;
+  }
+
+  /** How long to wait before answering (an injected latency), in ms. */
+  get latencyMs(): number {
+    return this.latencyFault?.latencyMs ?? 0;
   }
 
   /** Answers an injected status fault, if any; true when the request is done. */

@@ -165,7 +165,8 @@ async function start(options: HubOptions, dataDir: string, ownDir: boolean): Pro
         req.resume();
         return;
       }
-      Promise.resolve()
+      const latency = ctx.latencyMs;
+      (latency > 0 ? new Promise<void>((resolve) => setTimeout(resolve, latency)) : Promise.resolve())
         .then(() => handler(ctx))
         .catch((e: unknown) => {
           if (!res.headersSent) ctx.error({ status: 500, message: `emulator error: ${String(e)}` });

@@ -92,6 +92,7 @@ export interface FaultSpec {
     | { status: number; retryAfter?: number } // e.g. 500, 503, 429 with Retry-After (seconds)
     | { dropAfterBytes: number } // send headers and this many body bytes, then destroy the socket
     | { slowBytesPerSecond: number } // throttle the body
+    | { latencyMs: number } // answer only after this long, as a far server does (HEAD too)
     | { corrupt: true }; // flip bytes in the body (same length)
   /** How many matching requests it affects (default 1; Infinity for all). */
   times?: number;

@@ -305,11 +305,18 @@ export const WIRE_BYTES_PER_SECOND = 32_000_000;
  * hundredths.
  */
 export const GIT_BYTES_PER_SECOND = 5_000;
+/**
+ * How late the Hub's API and resolve requests are answered in the
+ * network-bound case: the Hub is far, each request costs a round trip (and
+ * the server's own time), where the emulator answers in a millisecond.
+ */
+export const HUB_LATENCY_MS = 100;
 
 /**
  * Case 1b: the same cold fetch with every CDN download throttled to
- * WIRE_BYTES_PER_SECOND and git to GIT_BYTES_PER_SECOND, as a real link
- * makes them, both downloaders on each Nix: where the network is the limit,
+ * WIRE_BYTES_PER_SECOND, git to GIT_BYTES_PER_SECOND and every API and
+ * resolve request answered HUB_LATENCY_MS late, as a real link makes them,
+ * both downloaders on each Nix: where the network is the limit,
  * does streaming's overlap of Nix's hashing with the download win, and does
  * the slow clone stay off the downloads' path? The limit and the peers go
  * through the same throttled CDN (neither clones): what a user switching
@@ -327,6 +334,7 @@ export async function networkBoundFetch(ctx: BenchContext): Promise<void> {
   const methods = [...times.keys()];
   ctx.hub.addFault({ match: '/repos/', kind: { slowBytesPerSecond: WIRE_BYTES_PER_SECOND }, times: Infinity });
   ctx.hub.addFault({ match: 'git-upload-pack', kind: { slowBytesPerSecond: GIT_BYTES_PER_SECOND }, times: Infinity });
+  ctx.hub.addFault({ match: /^\/api\/|\/resolve\//, kind: { latencyMs: HUB_LATENCY_MS }, times: Infinity });
   try {
     for (let rep = 0; rep < config.reps; rep++) {
       const order = methods.map((_, i) => methods[(i + rep) % methods.length]!);

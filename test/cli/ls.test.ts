@@ -171,8 +171,10 @@ describe('nix-hug ls', () => {
   it('--debug logs every request with its status and time, never the token', async () => {
     const r = await runCli(['--debug', 'ls', 'acme/private'], { ...env.env, HF_TOKEN: GRANTED });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, new RegExp(`GET ${hub.url}/api/models/acme/private/revision/main -> 200 in \\d+ ms`));
+    assert.match(r.stderr, new RegExp(`GET ${hub.url}/api/models/acme/private -> 200 in \\d+ ms`));
     assert.match(r.stderr, /\/tree\/[0-9a-f]{40}\?recursive=true -> 200/);
+    // The lookup's answer describes main: its commit is not asked for again.
+    assert.ok(!r.stderr.includes('/revision/'), r.stderr);
     assert.ok(!r.stderr.includes(GRANTED) && !r.stdout.includes(GRANTED));
   });
 

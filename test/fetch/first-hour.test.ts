@@ -69,11 +69,12 @@ describe('waits say what they wait for', () => {
   });
 
   it('a slow Hub: says it waits for the Hub, then for the retry after a 503', async () => {
-    suite.hub.addFault({ match: `/api/models/${SLOW.id}/revision/`, kind: { status: 503 }, times: 1 });
+    // The first request about a bare id: the lookup of its info (which gives main's commit too).
+    suite.hub.addFault({ match: new RegExp(`^/api/models/${SLOW.id}$`), kind: { status: 503 }, times: 1 });
     try {
       const r = await runCli(['fetch', SLOW.id, '--no-build'], suite.box.env({ NIX_HUG_RETRY_BASE_MS: '2400', NIX_HUG_RETRY_MAX_DELAY_MS: '2400' }));
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, new RegExp(`… HTTP 503 from ${suite.hub.url}/api/models/first/slow-cache/revision/main: retrying resolving the revision main for model first/slow-cache in \\d s \\(attempt 2 of 3\\)`));
+      assert.match(r.stderr, new RegExp(`… HTTP 503 from ${suite.hub.url}/api/models/first/slow-cache: retrying reading the repository information for model first/slow-cache in \\d s \\(attempt 2 of 3\\)`));
     } finally {
       suite.hub.clearFaults();
     }

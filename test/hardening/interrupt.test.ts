@@ -220,11 +220,13 @@ describe('interrupted before the build: the Hub phase and the restore', () => {
   const id = `${ORG}/hub-phase`;
   const revisionOf = (repo: string) => new RegExp(`^/api/models/${repo}/revision/`);
   const asked = (re: RegExp, status?: number) => () => hub.requests.some((q) => re.test(q.url) && (status === undefined || q.status === status));
+  // The repo's URL names a model: its revision is asked for (a bare id's lookup would answer main's commit itself).
+  const modelUrl = () => `${hub.url}/${id}`;
 
   it('SIGINT while the Hub is slow to answer the revision: exits at once, no retry', async () => {
     const done = attempt('interrupt', 'interruptions');
     hub.addFault({ match: revisionOf(id), kind: { slowBytesPerSecond: 1 }, times: 1 });
-    const run = spawnCli(['fetch', id], box.env());
+    const run = spawnCli(['fetch', modelUrl()], box.env());
     await waitFor('the revision request', asked(revisionOf(id)));
     await interrupt(run, 'SIGINT', box.tmp);
     assert.match(run.stderr(), /interrupted while resolving the revision main for model /);
@@ -235,7 +237,7 @@ describe('interrupted before the build: the Hub phase and the restore', () => {
   it("SIGTERM in the retry back-off (a 503 with Retry-After: 100): exits at once instead of sleeping", async () => {
     const done = attempt('interrupt', 'interruptions');
     hub.addFault({ match: revisionOf(id), kind: { status: 503, retryAfter: 100 }, times: 1 });
-    const run = spawnCli(['fetch', id], box.env({ NIX_HUG_RETRY_MAX_DELAY_MS: '200000', NIX_HUG_RETRY_TOTAL_MS: '400000' }));
+    const run = spawnCli(['fetch', modelUrl()], box.env({ NIX_HUG_RETRY_MAX_DELAY_MS: '200000', NIX_HUG_RETRY_TOTAL_MS: '400000' }));
     await waitFor('the 503', asked(revisionOf(id), 503));
     await interrupt(run, 'SIGTERM', box.tmp);
     done();
@@ -278,7 +280,7 @@ describe('interrupted before the build: the Hub phase and the restore', () => {
     const persist = join(box.home, 'persist-hub-phase');
     hub.addFault({ match: revisionOf(id), kind: { slowBytesPerSecond: 1 }, times: 1 });
     const before = hub.requests.filter((q) => revisionOf(id).test(q.url)).length;
-    const run = spawnCli(['export', id], box.env({ NIX_HUG_PERSIST_DIR: persist }));
+    const run = spawnCli(['export', modelUrl()], box.env({ NIX_HUG_PERSIST_DIR: persist }));
     await waitFor('the revision request', () => hub.requests.filter((q) => revisionOf(id).test(q.url)).length > before);
     await interrupt(run, 'SIGINT', box.tmp);
     assert.equal(existsSync(join(persist, 'nix-cache-info')), false, 'nothing written to the persist store');

@@ -111,6 +111,23 @@ describe('fault injection', () => {
     assert.ok(Date.now() - t2 < slowMs);
   });
 
+  it('answers late with a latency, HEAD too, then on time', async () => {
+    hub.addFault({ match: /^\/api\/models\/emu\/history$/, kind: { latencyMs: 300 }, times: 2 });
+    const timed = async (method: 'GET' | 'HEAD') => {
+      const t = Date.now();
+      const res = await fetch(`${hub.url}/api/models/emu/history`, { method });
+      await res.arrayBuffer();
+      return { status: res.status, ms: Date.now() - t };
+    };
+    const get = await timed('GET');
+    const head = await timed('HEAD');
+    const after = await timed('GET');
+    assert.deepEqual([get.status, head.status, after.status], [200, 200, 200]);
+    assert.ok(get.ms >= 290 && head.ms >= 290, `GET ${get.ms} ms, HEAD ${head.ms} ms`);
+    assert.ok(after.ms < 290, `after the fault: ${after.ms} ms`);
+    assert.deepEqual(hub.requests.slice(-3).map((r) => r.fault), [{ latencyMs: 300 }, { latencyMs: 300 }, null]);
+  });
+
   it('counts CDN bytes and can reset its stats', async () => {
     hub.resetStats();
     assert.equal(hub.cdnBytes(), 0);
@@ -124,5 +141,6 @@ describe('fault injection', () => {
   it('rejects nonsense faults', () => {
     assert.throws(() => hub.addFault({ match: 'x', kind: { status: 42 } }));
     assert.throws(() => hub.addFault({ match: 'x', kind: { status: 500 }, times: 0 }));
+    assert.throws(() => hub.addFault({ match: 'x', kind: { latencyMs: -1 } }));
   });
 });
