@@ -17,7 +17,7 @@ import type { HubClient } from '../hub/client.js';
 import { buildFile } from '../nix/library.js';
 import { gitAuthEnv } from '../git/run-git.js';
 import { detectNix, nixBuild, NixBuildError, nixEnv, type BuildTarget, type NixInfo, type NixLogEvent } from '../nix/nix.js';
-import { checkNixpkgs } from '../nix/nixpkgs.js';
+import { checkNixpkgsOf, NIXPKGS_WAIT } from '../nix/nixpkgs.js';
 import { blobName } from '../nix/store-path.js';
 import { invalidPaths } from '../nix/validity.js';
 import { tokenNeeded, type PinnedFetch } from '../pin/pin.js';
@@ -59,25 +59,6 @@ export interface BuildOptions {
   outLink?: string;
   /** The blob plan and downloads begun when the files were listed (head-start.ts); stopped by its starter. */
   headStart?: BlobHeadStart;
-}
-
-type NixpkgsSettings = Pick<Settings, 'env' | 'http' | 'nixpkgs'>;
-
-function checkNixpkgsOf(settings: NixpkgsSettings, signal?: AbortSignal): Promise<void> {
-  return checkNixpkgs(settings.nixpkgs, settings.env, settings.http(), signal);
-}
-
-/** What the nixpkgs check is doing when it makes the user wait (reading a flake registry offline takes seconds). */
-export const NIXPKGS_WAIT = 'waiting for Nix to find nixpkgs (<nixpkgs> on NIX_PATH, else the nixpkgs of the flake registry)';
-
-/**
- * `checkNixpkgs` started now, to run while the Hub is asked; hand it to
- * `buildSnapshot`. Its failure waits for that (never an unhandled rejection).
- */
-export function startNixpkgsCheck(settings: NixpkgsSettings, signal?: AbortSignal): Promise<void> {
-  const check = checkNixpkgsOf(settings, signal);
-  check.catch(() => {});
-  return check;
 }
 
 /** Builds the pinned expression; returns the snapshot's store path. */

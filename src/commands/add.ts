@@ -5,7 +5,7 @@
  * mutex: a failed pin or build leaves it as it was, and two `add`s at once
  * both land.
  */
-import { startNixpkgsCheck } from '../build/build.js';
+import { startNixpkgsCheck } from '../nix/nixpkgs.js';
 import { UsageError } from '../errors.js';
 import { resolveTarget } from '../hub/resolve.js';
 import { interruptible } from '../interrupt.js';

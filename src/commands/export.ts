@@ -3,7 +3,8 @@
  * snapshot to the persist store (signed with nix-hug's key), records it in
  * the store's export index, and prints its store path.
  */
-import { buildSnapshot, startNixpkgsCheck } from '../build/build.js';
+import { buildSnapshot } from '../build/build.js';
+import { startNixpkgsCheck } from '../nix/nixpkgs.js';
 import { interruptible } from '../interrupt.js';
 import { detectNix } from '../nix/nix.js';
 import { parsePinRequest, pinRepo } from '../pin/pin.js';

@@ -9,7 +9,7 @@ import { dryRunPlan, renderDryRun } from '../build/dry-run.js';
 import { writeHfCacheSnapshot } from '../hf-cache/write.js';
 import { humanSize } from '../ui/size.js';
 import { UsageError } from '../errors.js';
-import { buildSnapshot, NIXPKGS_WAIT, startNixpkgsCheck } from '../build/build.js';
+import { NIXPKGS_WAIT, startNixpkgsCheck } from '../nix/nixpkgs.js';
 import { interruptible, type Steps } from '../interrupt.js';
 import { checkOutEmpty, copyOut, outRecordConflict, recordConflictError } from '../out-dir.js';
 import { selector } from '../filters.js';
@@ -20,7 +20,7 @@ import { preloadFetch } from '../hub/client.js';
 import { smudgeNote } from '../nix/lfs-smudge.js';
 import { checkOutLink, chooseOutLink, showLink } from '../nix/out-link.js';
 import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type ListedPin, type PinnedFetch } from '../pin/pin.js';
-import { BlobHeadStart } from '../build/head-start.js';
+import type { BlobHeadStart } from '../build/head-start.js';
 import { buildWithAutoPersist } from '../persist/auto.js';
 import { snapshotKey, type Filters, type PinnedRepo, type RepoFile, type RepoType } from '../types.js';
 import { checkVendorDir, vendorManifest } from '../vendor-manifest.js';
@@ -124,28 +124,42 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   const outLink = chooseOutLink({ outLink: opts.outLink, link: opts.link, build: opts.build && !opts.dryRun, out: opts.out }, ctx.settings.cwd);
   const replaced = outLink !== null ? await checkOutLink(outLink, ctx.settings.cwd) : null;
   // No point asking the Hub for anything when the build cannot run (a dry run asks the store too); while
-  // `nix --version` runs, Node readies its fetch for the Hub's requests.
+  // `nix --version` runs, Node readies its fetch for the Hub's requests and loads the build's modules.
+  const building = opts.build && !opts.dryRun ? loadBuild() : undefined;
   const nix = opts.build || opts.dryRun ? (await Promise.all([detectNix(ctx.settings.env), preloadFetch()]))[0] : undefined;
   const { settings } = ctx;
   await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
-    const nixpkgs = opts.build && !opts.dryRun ? startNixpkgsCheck(settings, signal) : undefined;
+    const nixpkgs = building ? startNixpkgsCheck(settings, signal) : undefined;
     const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
-    let headStart: BlobHeadStart | undefined;
-    const onListed = nixpkgs ? (listed: ListedPin) => void (headStart = startDownloadsEarly(ctx, listed, opts, nixpkgs, signal)) : undefined;
+    let headStart: Promise<BlobHeadStart | undefined> | undefined;
+    const onListed =
+      building && nixpkgs ? (listed: ListedPin) => void (headStart = building.then((b) => startDownloadsEarly(b.BlobHeadStart, ctx, listed, opts, nixpkgs, signal))) : undefined;
     try {
       const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal, onListed);
       try {
         if (opts.dryRun) await dryRun(ctx, pinned, opts, step);
-        else await fetchPinned(ctx, pinned, opts, { nix, nixpkgs, hfCacheDir, outLink, replaced, headStart, signal, step });
+        else await fetchPinned(ctx, pinned, opts, { build: building, nix, nixpkgs, hfCacheDir, outLink, replaced, headStart: await headStart, signal, step });
       } finally {
         await pinned.checkout.dispose();
       }
     } finally {
       // Whatever ended the command (the clone failing too), no download it began runs on.
-      await headStart?.stop();
+      await (await headStart)?.stop();
     }
   });
 }
+
+/**
+ * The build's modules (a third of the fetch handler's loading time), loaded
+ * while `nix --version` runs and the Hub answers instead of before both.
+ */
+function loadBuild() {
+  const loading = Promise.all([import('../build/build.js'), import('../build/head-start.js')]).then(([b, h]) => ({ buildSnapshot: b.buildSnapshot, BlobHeadStart: h.BlobHeadStart }));
+  loading.catch(() => {}); // awaited where it is needed, which reports a failure
+  return loading;
+}
+
+type BuildModules = Awaited<ReturnType<typeof loadBuild>>;
 
 /** --out's record file would collide with a selected file (fetchPinned refuses it, before any download). */
 function outRefuses(opts: FetchOptions, files: readonly RepoFile[], filters: PinnedRepo['filters']): boolean {
@@ -158,14 +172,21 @@ function outRefuses(opts: FetchOptions, files: readonly RepoFile[], filters: Pin
  * auto_persist (its restore may bring the snapshot back), not when --out
  * refuses the selection (fetchPinned says why).
  */
-function startDownloadsEarly(ctx: CommandContext, listed: ListedPin, opts: FetchOptions, nixpkgs: Promise<void>, signal: AbortSignal): BlobHeadStart | undefined {
+function startDownloadsEarly(
+  HeadStart: typeof BlobHeadStart,
+  ctx: CommandContext,
+  listed: ListedPin,
+  opts: FetchOptions,
+  nixpkgs: Promise<void>,
+  signal: AbortSignal,
+): BlobHeadStart | undefined {
   const { settings } = ctx;
   if (outRefuses(opts, listed.files, listed.pin.filters)) return undefined;
   const mayDownload = Promise.all([nixpkgs, settings.persist()]).then(
     ([, persist]) => !persist.autoPersist,
     () => false, // the build reports it
   );
-  return new BlobHeadStart(listed, {
+  return new HeadStart(listed, {
     settings,
     logger: ctx.logger,
     mayDownload,
@@ -186,6 +207,8 @@ async function dryRun(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptio
 }
 
 interface BuildTools {
+  /** The build's modules, loading since the command began (undefined with --no-build). */
+  build: Promise<BuildModules> | undefined;
   nix: NixInfo | undefined;
   /** The check that nixpkgs can be found, started before talking to the Hub. */
   nixpkgs: Promise<void> | undefined;
@@ -201,7 +224,7 @@ interface BuildTools {
   step: Steps['step'];
 }
 
-async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptions, { nix, nixpkgs, hfCacheDir, outLink, replaced, headStart, signal, step }: BuildTools): Promise<void> {
+async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptions, { build: building, nix, nixpkgs, hfCacheDir, outLink, replaced, headStart, signal, step }: BuildTools): Promise<void> {
   const { settings } = ctx;
   const { pin } = pinned;
   const what = `${pin.type} ${pin.repoId}`;
@@ -220,6 +243,7 @@ async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: Fetch
   const expression = vendor ? vendor.printed : pinned.expression;
   let storePath: string | null = null;
   if (opts.build) {
+    const { buildSnapshot } = await (building ?? loadBuild());
     step('looking for nixpkgs');
     await waiting(ctx.logger, NIXPKGS_WAIT, nixpkgs ?? Promise.resolve());
     // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).

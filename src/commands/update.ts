@@ -7,7 +7,7 @@
  * never rewritten. A gone repository or a deleted ref is reported, its entry
  * kept, and the exit code is 1.
  */
-import { startNixpkgsCheck } from '../build/build.js';
+import { startNixpkgsCheck } from '../nix/nixpkgs.js';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { interruptible } from '../interrupt.js';
 import { buildForLock } from '../lock/build.js';

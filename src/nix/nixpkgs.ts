@@ -10,6 +10,7 @@ import { NixHugError } from '../errors.js';
 import { NIXPKGS_HINT, nixpkgsSourceExpression } from './library.js';
 import { downloadLimits, type HttpSettings } from '../settings/http.js';
 import { capture, COMMON_FLAGS, downloadOptions, nixEnv } from './nix.js';
+import type { Settings } from '../settings/index.js';
 
 /** Nix's own reason, without colours and the evaluation trace: its last `error:` line. */
 function nixReason(stderr: string): string {
@@ -41,4 +42,24 @@ export async function checkNixpkgs(nixpkgs: string | null, env: NodeJS.ProcessEn
     `nixpkgs was not found (nix-hug assembles the snapshot with its runCommand): <nixpkgs> is not on NIX_PATH, and the flake registry has no nixpkgs${reason ? ` (${reason})` : ''}`,
     NIXPKGS_HINT,
   );
+}
+
+type NixpkgsSettings = Pick<Settings, 'env' | 'http' | 'nixpkgs'>;
+
+/** `checkNixpkgs` with the command's settings. */
+export function checkNixpkgsOf(settings: NixpkgsSettings, signal?: AbortSignal): Promise<void> {
+  return checkNixpkgs(settings.nixpkgs, settings.env, settings.http(), signal);
+}
+
+/** What the nixpkgs check is doing when it makes the user wait (reading a flake registry offline takes seconds). */
+export const NIXPKGS_WAIT = 'waiting for Nix to find nixpkgs (<nixpkgs> on NIX_PATH, else the nixpkgs of the flake registry)';
+
+/**
+ * `checkNixpkgs` started now, to run while the Hub is asked; hand it to the
+ * build. Its failure waits for that (never an unhandled rejection).
+ */
+export function startNixpkgsCheck(settings: NixpkgsSettings, signal?: AbortSignal): Promise<void> {
+  const check = checkNixpkgsOf(settings, signal);
+  check.catch(() => {});
+  return check;
 }
