@@ -138,7 +138,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
       const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal, onListed);
       try {
         if (opts.dryRun) await dryRun(ctx, pinned, opts, step);
-        else await fetchPinned(ctx, pinned, opts, { build: building, nix, nixpkgs, hfCacheDir, outLink, replaced, headStart: await headStart, signal, step });
+        else await fetchPinned(ctx, pinned, opts, { modules: await building, nix, nixpkgs, hfCacheDir, outLink, replaced, headStart: await headStart, signal, step });
       } finally {
         await pinned.checkout.dispose();
       }
@@ -207,8 +207,8 @@ async function dryRun(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptio
 }
 
 interface BuildTools {
-  /** The build's modules, loading since the command began (undefined with --no-build). */
-  build: Promise<BuildModules> | undefined;
+  /** The build's modules (loaded since the command began), or undefined with --no-build. */
+  modules: BuildModules | undefined;
   nix: NixInfo | undefined;
   /** The check that nixpkgs can be found, started before talking to the Hub. */
   nixpkgs: Promise<void> | undefined;
@@ -224,7 +224,7 @@ interface BuildTools {
   step: Steps['step'];
 }
 
-async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptions, { build: building, nix, nixpkgs, hfCacheDir, outLink, replaced, headStart, signal, step }: BuildTools): Promise<void> {
+async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: FetchOptions, { modules, nix, nixpkgs, hfCacheDir, outLink, replaced, headStart, signal, step }: BuildTools): Promise<void> {
   const { settings } = ctx;
   const { pin } = pinned;
   const what = `${pin.type} ${pin.repoId}`;
@@ -242,8 +242,8 @@ async function fetchPinned(ctx: CommandContext, pinned: PinnedFetch, opts: Fetch
   }
   const expression = vendor ? vendor.printed : pinned.expression;
   let storePath: string | null = null;
-  if (opts.build) {
-    const { buildSnapshot } = await (building ?? loadBuild());
+  if (modules) {
+    const { buildSnapshot } = modules;
     step('looking for nixpkgs');
     await waiting(ctx.logger, NIXPKGS_WAIT, nixpkgs ?? Promise.resolve());
     // auto_persist: bring a collected snapshot back from the persist store first (the build is then a no-op).
