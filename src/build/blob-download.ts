@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { HubApiError } from '../hub/errors.js';
+import { bodyReader } from '../hub/node-fetch.js';
 import type { HttpSettings } from '../settings/http.js';
 import type { LfsInfo } from '../types.js';
 import { quote } from '../ui/text.js';
@@ -76,7 +77,8 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
     if (err instanceof NixHugError && !(err instanceof InterruptedError)) throw new NixHugError(`could not download ${quote(blob.path)}: ${err.message}`, err.hint);
     throw err;
   });
-  if (!res.ok || !res.body) throw httpError(blob, opts.repoId, res.status);
+  const reader = res.ok ? bodyReader(res) : null;
+  if (!reader) throw httpError(blob, opts.repoId, res.status);
   if (from > 0 && !(res.status === 206 && res.headers.get('content-range')?.startsWith(`bytes ${from}-`))) await sink.restart();
   const idleMs = opts.http.timeoutMs;
   const idle = new AbortController();
@@ -88,16 +90,16 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
   // The sink's own failure (the store refused the bytes) is not a broken connection.
   let sinkFailed = false;
   const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
-  // Read straight from the body: no Node stream between it and the sink, one layer fewer per chunk.
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const stop = () => void reader.cancel().catch(() => undefined);
+  // Read straight from the body (the socket's Node stream, see node-fetch.ts): no stream layer between it and the sink.
+  const stop = () => reader.cancel();
   signal.addEventListener('abort', stop, { once: true });
   let ended = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      ended = done;
-      if (done || signal.aborted) break;
+      const next = await reader.read();
+      ended = next.done === true;
+      if (next.done || signal.aborted) break;
+      const value = next.value;
       if (sink.size + value.byteLength > blob.lfs.size) {
         throw new WrongBytesError(`${quote(blob.path)} of ${opts.repoId} is longer than its pinned ${blob.lfs.size} bytes`, 'the Hub served other bytes; retry later, or re-pin with `nix-hug fetch`');
       }

@@ -4,7 +4,9 @@
  * for downloads. Every request has a timeout, is retried with exponential
  * backoff and jitter on 429 (honouring Retry-After), 5xx and connection
  * errors within a bounded number of attempts and total time, and failures
- * become one-line user errors (errors.ts). `fetch` is injectable for tests.
+ * become one-line user errors (errors.ts). API answers come through Node's
+ * `fetch`; downloads through node-fetch.ts (fewer layers per chunk). Both are
+ * injectable for tests (`fetch` replaces both).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';
@@ -12,6 +14,7 @@ import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 import { createLogger } from '../ui/logger.js';
 import { LOOKUP_ORDER, repoPath, REPO_TYPES } from './repo-type.js';
+import { nodeFetch } from './node-fetch.js';
 import {
   describeRepo,
   HubApiError,
@@ -58,6 +61,7 @@ export interface HubClientOptions {
   /** Without trailing slash (see endpoint.ts). */
   endpoint: string;
   token?: string | null;
+  /** The transport of every request (tests); by default Node's `fetch` for the API and node-fetch.ts for downloads. */
   fetch?: FetchFn;
   logger?: Logger;
   retry?: Partial<RetryPolicy>;
@@ -192,6 +196,8 @@ export class HubClient {
   private readonly origin: string;
   private readonly token: string | null;
   private readonly fetchFn: FetchFn;
+  /** The transport of `get`, whose bodies are model files. */
+  private readonly downloadFn: FetchFn;
   private readonly logger: Logger;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
@@ -213,6 +219,7 @@ export class HubClient {
     this.origin = new URL(this.endpoint).origin;
     this.token = options.token ?? null;
     this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.downloadFn = options.fetch ?? nodeFetch;
     this.logger = options.logger ?? createLogger({ level: 'quiet' });
     if (this.token) this.logger.addSecret(this.token);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -377,7 +384,7 @@ export class HubClient {
    */
   async get(url: string, options: GetOptions = {}): Promise<Response> {
     const ctx = options.context ?? { what: 'downloading' };
-    return this.request(url, ctx, options, async (res) => res, false);
+    return this.request(url, ctx, options, async (res) => res, true);
   }
 
   private async getJson(url: string, ctx: RequestContext): Promise<unknown> {
@@ -408,15 +415,16 @@ export class HubClient {
 
   /**
    * One logical request with retries. `consume` reads the successful
-   * response; with `timeBody` the timeout also covers it (a dropped or stalled
-   * body is retried like a failed connection).
+   * response, within the timeout (a dropped or stalled body is retried like
+   * a failed connection); a `download`'s body is the caller's to stream and
+   * to time, and it comes through the download transport.
    */
   private async request<T>(
     url: string,
     ctx: RequestContext,
     options: GetOptions,
     consume: (res: Response) => Promise<T>,
-    timeBody = true,
+    download = false,
   ): Promise<T> {
     const started = this.now();
     const errEnv = { endpoint: this.endpoint, hasToken: this.token !== null };
@@ -429,7 +437,7 @@ export class HubClient {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.attempt(url, ctx, opts, consume, timeBody, attempt, errEnv);
+          return await this.attempt(url, ctx, opts, consume, download, attempt, errEnv);
         } catch (err) {
           if (signal?.aborted) throw interruptedError(ctx);
           if (!(err instanceof Retry)) throw err;
@@ -456,7 +464,7 @@ export class HubClient {
     ctx: RequestContext,
     options: GetOptions,
     consume: (res: Response) => Promise<T>,
-    timeBody: boolean,
+    download: boolean,
     attempt: number,
     errEnv: { endpoint: string; hasToken: boolean },
   ): Promise<T> {
@@ -505,7 +513,7 @@ export class HubClient {
       let res: Response;
       for (let hop = 0; ; hop++) {
         try {
-          res = await this.fetchFn(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal, redirect: 'manual' });
+          res = await (download ? this.downloadFn : this.fetchFn)(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal, redirect: 'manual' });
         } catch (err) {
           if (options.signal?.aborted) throw interruptedError(ctx);
           throw unreachable(err);
@@ -523,7 +531,7 @@ export class HubClient {
       }
       if (res.ok) {
         // A streamed body is the caller's to time; it stays abortable by the caller's signal.
-        if (!timeBody) {
+        if (download) {
           clearTimeout(timer);
           keepListener = true;
         }

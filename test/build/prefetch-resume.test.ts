@@ -16,6 +16,7 @@ import type { RunningHub } from '../../hub-emulator/types.ts';
 import { prefetchBlobs, type BlobToFetch } from '../../src/build/prefetch-blobs.ts';
 import { nixEnv } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
+import { HubClient } from '../../src/hub/client.ts';
 import { DEFAULT_HTTP } from '../../src/settings/http.ts';
 import { fileSha, isValidPath, nixTestEnv, runNix, seeded, seedOf } from '../support/index.ts';
 
@@ -47,7 +48,7 @@ const partialFile = (partials: string, b: BlobToFetch) => join(partials, `hf-blo
 function fetchInto(partials: string, b: BlobToFetch, resumed: number[] = []): Promise<void> {
   return prefetchBlobs({
     blobs: [b],
-    get: (url, signal, headers) => fetch(url, { ...(signal ? { signal } : {}), ...(headers ? { headers } : {}) }),
+    get: (url, signal, headers) => hubClient().get(url, { ...(signal ? { signal } : {}), ...(headers ? { headers } : {}) }),
     env: nixEnv(nix.env),
     http: DEFAULT_HTTP,
     repoId: ID,
@@ -55,6 +56,9 @@ function fetchInto(partials: string, b: BlobToFetch, resumed: number[] = []): Pr
     onResume: (_b, bytes) => resumed.push(bytes),
   });
 }
+
+/** The CLI's client of this Hub: downloads go through its transport (node-fetch.ts), as in a real run. */
+const hubClient = () => new HubClient({ endpoint: hub.url, retry: DEFAULT_HTTP.retry });
 
 /** The CDN's answers for this blob since `mark`: [status, bytes]. */
 const cdnSince = (mark: number, b: BlobToFetch) => hub.requests.slice(mark).filter((q) => q.route === 'cdn' && q.url.includes(b.lfs.sha256)).map((q) => [q.status, q.bytes]);

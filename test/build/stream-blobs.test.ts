@@ -14,6 +14,7 @@ import { streamBlobs } from '../../src/build/stream-blobs.ts';
 import { InterruptedError } from '../../src/errors.ts';
 import { nixEnv } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
+import { HubClient } from '../../src/hub/client.ts';
 import { DEFAULT_HTTP } from '../../src/settings/http.ts';
 import { type BlobHub, isValidPath, nixTestEnv, startBlobHub } from '../support/index.ts';
 
@@ -44,13 +45,16 @@ async function stream(blobs: BlobToFetch[], signal?: AbortSignal, stored: string
     blobs,
     parallel: 2,
     env,
-    get: (url, sig, headers) => fetch(url, { ...(sig ? { signal: sig } : {}), ...(headers ? { headers } : {}) }),
+    get: (url, sig, headers) => hubClient().get(url, { ...(sig ? { signal: sig } : {}), ...(headers ? { headers } : {}) }),
     http: HTTP,
     repoId: ID,
     ...(signal ? { signal } : {}),
     onStored: (b) => stored.push(b.path),
   });
 }
+
+/** The CLI's client of this Hub: downloads go through its transport (node-fetch.ts), as in a real run. */
+const hubClient = () => new HubClient({ endpoint: hub.url, retry: HTTP.retry });
 
 /** The CDN's answers for this blob since `mark`: [status, bytes]. */
 const cdnSince = (mark: number, b: BlobToFetch) => hub.requests.slice(mark).filter((q) => q.route === 'cdn' && q.url.includes(b.lfs.sha256)).map((q) => [q.status, q.bytes]);

@@ -1,0 +1,153 @@
+/**
+ * The download transport (node-fetch.ts) against a real HTTP server on
+ * 127.0.0.1: it answers as `fetch` would for what the Hub client asks
+ * (status, headers, redirects returned, HEAD, refused connections), and
+ * `bodyReader` reads a body as the socket delivers it, failing when the
+ * connection breaks off, the signal aborts or the reader cancels.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { bodyReader, nodeFetch, type BodyReader } from '../../src/hub/node-fetch.ts';
+
+const BIG = Buffer.alloc(3 << 20, 7);
+let server: Server;
+let base: string;
+/** Requests the server saw: method, path, and the headers the tests look at. */
+const seen: { method: string; path: string; auth: string | undefined; range: string | undefined }[] = [];
+
+function route(req: IncomingMessage, res: ServerResponse): void {
+  seen.push({ method: req.method ?? '', path: req.url ?? '', auth: req.headers.authorization, range: req.headers.range });
+  switch (req.url) {
+    case '/big':
+      res.writeHead(200, { 'content-length': BIG.length, 'x-part': ['one', 'two'] });
+      return void res.end(BIG);
+    case '/moved':
+      res.writeHead(302, { location: '/big', 'content-type': 'text/plain' });
+      return void res.end('moved to /big');
+    case '/empty':
+      res.writeHead(204);
+      return void res.end();
+    case '/broken':
+      // Half of what it promises, then the connection drops.
+      res.writeHead(200, { 'content-length': BIG.length });
+      res.write(BIG.subarray(0, BIG.length / 2));
+      return void setTimeout(() => res.socket?.destroy(), 50);
+    case '/slow':
+      // One chunk, then nothing: the client must stop it.
+      res.writeHead(200, { 'content-length': BIG.length });
+      return void res.write(BIG.subarray(0, 1024));
+    case '/error':
+      res.writeHead(500, { 'content-type': 'application/json' });
+      return void res.end('{"error":"Internal Error"}');
+    default:
+      res.writeHead(404);
+      res.end();
+  }
+}
+
+before(async () => {
+  server = createServer(route);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+async function readAll(reader: BodyReader): Promise<{ bytes: Buffer; chunks: number }> {
+  const parts: Buffer[] = [];
+  for (;;) {
+    const next = await reader.read();
+    if (next.done) break;
+    parts.push(Buffer.from(next.value));
+  }
+  return { bytes: Buffer.concat(parts), chunks: parts.length };
+}
+
+describe('nodeFetch, the transport of downloads', () => {
+  it('answers a GET as a Response: status, every header, the body read chunk by chunk as sent', async () => {
+    const res = await nodeFetch(`${base}/big`, { headers: { authorization: 'Bearer t', range: 'bytes=0-' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.ok, true);
+    assert.equal(res.headers.get('content-length'), String(BIG.length));
+    assert.equal(res.headers.get('x-part'), 'one, two');
+    const { bytes, chunks } = await readAll(bodyReader(res)!);
+    assert.ok(bytes.equals(BIG));
+    assert.ok(chunks > 1, 'the body arrives in the socket\'s chunks, not as one buffer');
+    assert.deepEqual(seen.at(-1), { method: 'GET', path: '/big', auth: 'Bearer t', range: 'bytes=0-' });
+  });
+
+  it('returns a redirect instead of following it; its body can be read as text, or cancelled', async () => {
+    const res = await nodeFetch(`${base}/moved`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), '/big');
+    assert.equal(await res.text(), 'moved to /big');
+    const again = await nodeFetch(`${base}/moved`);
+    await again.body?.cancel();
+    assert.equal(seen.filter((s) => s.path === '/big').length, 1, 'the redirect was not followed');
+  });
+
+  it('an error answer\'s body reads as text (the client takes the Hub\'s message from it)', async () => {
+    const res = await nodeFetch(`${base}/error`);
+    assert.equal(res.status, 500);
+    assert.equal(await res.text(), '{"error":"Internal Error"}');
+  });
+
+  it('HEAD and 204 answers have no body', async () => {
+    const head = await nodeFetch(`${base}/big`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body, null);
+    assert.equal(bodyReader(head), null);
+    const empty = await nodeFetch(`${base}/empty`);
+    assert.equal(empty.status, 204);
+    assert.equal(bodyReader(empty), null);
+  });
+
+  it('a refused connection rejects with Node\'s code, as the client expects of fetch', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await assert.rejects(nodeFetch(`http://127.0.0.1:${port}/x`), (err: unknown) => (err as { code?: string }).code === 'ECONNREFUSED');
+  });
+
+  it('refuses URLs of other protocols', async () => {
+    await assert.rejects(nodeFetch('ftp://127.0.0.1/x'), /only http and https URLs are supported/);
+  });
+
+  it('a body that breaks off fails the read, after the bytes that did arrive', async () => {
+    const reader = bodyReader(await nodeFetch(`${base}/broken`))!;
+    let got = 0;
+    await assert.rejects(async () => {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) return;
+        got += next.value.byteLength;
+      }
+    });
+    assert.equal(got, BIG.length / 2);
+  });
+
+  it('cancel stops a read that waits for bytes; the signal stops the body too', async () => {
+    const reader = bodyReader(await nodeFetch(`${base}/slow`))!;
+    assert.equal((await reader.read()).done, false);
+    const pending = reader.read();
+    reader.cancel();
+    await assert.rejects(pending);
+
+    const controller = new AbortController();
+    const aborted = bodyReader(await nodeFetch(`${base}/slow`, { signal: controller.signal }))!;
+    assert.equal((await aborted.read()).done, false);
+    const waiting = aborted.read();
+    controller.abort();
+    await assert.rejects(waiting);
+  });
+
+  it('bodyReader reads a web-stream body (a Response from fetch) the same way', async () => {
+    const { bytes } = await readAll(bodyReader(await fetch(`${base}/big`))!);
+    assert.ok(bytes.equals(BIG));
+  });
+});
