@@ -16,7 +16,6 @@ import { selector } from '../filters.js';
 import { renderFetchExpression } from '../nix/expr.js';
 import { nixPath } from '../nix/library.js';
 import { detectNix, type NixInfo } from '../nix/nix.js';
-import { preloadFetch } from '../hub/client.js';
 import { smudgeNote } from '../nix/lfs-smudge.js';
 import { checkOutLink, chooseOutLink, showLink } from '../nix/out-link.js';
 import { INLINE_MANIFEST_MAX_LINES, parsePinRequest, pinRepo, type ListedPin, type PinnedFetch } from '../pin/pin.js';
@@ -124,9 +123,9 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   const outLink = chooseOutLink({ outLink: opts.outLink, link: opts.link, build: opts.build && !opts.dryRun, out: opts.out }, ctx.settings.cwd);
   const replaced = outLink !== null ? await checkOutLink(outLink, ctx.settings.cwd) : null;
   // No point asking the Hub for anything when the build cannot run (a dry run asks the store too); while
-  // `nix --version` runs, Node readies its fetch for the Hub's requests and loads the build's modules.
+  // `nix --version` runs, Node loads the build's modules.
   const building = opts.build && !opts.dryRun ? loadBuild() : undefined;
-  const nix = opts.build || opts.dryRun ? (await Promise.all([detectNix(ctx.settings.env), preloadFetch()]))[0] : undefined;
+  const nix = opts.build || opts.dryRun ? await detectNix(ctx.settings.env) : undefined;
   const { settings } = ctx;
   await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
     const nixpkgs = building ? startNixpkgsCheck(settings, signal) : undefined;

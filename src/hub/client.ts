@@ -4,9 +4,8 @@
  * for downloads. Every request has a timeout, is retried with exponential
  * backoff and jitter on 429 (honouring Retry-After), 5xx and connection
  * errors within a bounded number of attempts and total time, and failures
- * become one-line user errors (errors.ts). API answers come through Node's
- * `fetch`; downloads through node-fetch.ts (fewer layers per chunk). Both are
- * injectable for tests (`fetch` replaces both).
+ * become one-line user errors (errors.ts). Requests go through node-fetch.ts
+ * (Node's http module behind `fetch`'s interface), which tests can replace.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';
@@ -14,7 +13,7 @@ import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 import { createLogger } from '../ui/logger.js';
 import { LOOKUP_ORDER, repoPath, REPO_TYPES } from './repo-type.js';
-import { nodeFetch } from './node-fetch.js';
+import { bodyReader, nodeFetch } from './node-fetch.js';
 import {
   describeRepo,
   HubApiError,
@@ -35,13 +34,15 @@ export const DEFAULT_MAX_PAGES = 100_000;
 const MAX_REDIRECTS = 10;
 /** Largest API answer read: a tree page of 1000 entries is about 300 kB, the info of a 100,000-file repo about 15 MB. */
 export const MAX_JSON_BYTES = 64 << 20;
+/** The encodings asked for API answers (node-fetch.ts decodes them). */
+const JSON_ENCODINGS = 'gzip, deflate, br';
 /** Of an error answer only its message is used. */
 const MAX_ERROR_BYTES = 64 << 10;
 
 /** At most `limit` bytes of the body as text; `complete` is false when there was more (left unread). */
 async function readText(res: Response, limit: number): Promise<{ text: string; complete: boolean }> {
-  if (!res.body) return { text: '', complete: true };
-  const reader = res.body.getReader();
+  const reader = bodyReader(res);
+  if (!reader) return { text: '', complete: true };
   const decoder = new TextDecoder();
   let text = '';
   let bytes = 0;
@@ -50,7 +51,7 @@ async function readText(res: Response, limit: number): Promise<{ text: string; c
     if (done) return { text: text + decoder.decode(), complete: true };
     bytes += value.byteLength;
     if (bytes > limit) {
-      await reader.cancel().catch(() => undefined);
+      reader.cancel();
       return { text: text + decoder.decode(value.subarray(0, value.byteLength - (bytes - limit))), complete: false };
     }
     text += decoder.decode(value, { stream: true });
@@ -61,7 +62,7 @@ export interface HubClientOptions {
   /** Without trailing slash (see endpoint.ts). */
   endpoint: string;
   token?: string | null;
-  /** The transport of every request (tests); by default Node's `fetch` for the API and node-fetch.ts for downloads. */
+  /** The transport (tests); by default node-fetch.ts. */
   fetch?: FetchFn;
   logger?: Logger;
   retry?: Partial<RetryPolicy>;
@@ -108,18 +109,6 @@ export interface HubAccess {
 }
 
 /** The client for these settings; the token is registered with the logger as a secret to redact. */
-/**
- * Node compiles its `fetch` (undici) on the first call: ~20–30 ms of CPU
- * here. A command that waits for something else first (a child process) has
- * it done meanwhile. A `data:` URL: nothing leaves the process.
- */
-export async function preloadFetch(): Promise<void> {
-  await globalThis
-    .fetch('data:,')
-    .then((r) => r.arrayBuffer())
-    .catch(() => undefined);
-}
-
 export function createHubClient(access: HubAccess, logger: Logger, fetchImpl?: FetchFn): HubClient {
   if (access.token) {
     logger.addSecret(access.token.token);
@@ -157,17 +146,12 @@ const INFO_BRANCH = 'main';
 
 const infoKey = (repo: RepoRef) => `${repo.type} ${repo.repoId}`;
 
-/** Why a fetch threw: the deepest `code` (ECONNREFUSED…) or name. */
-/** What `networkCode` calls a port fetch never connects to. */
-const BAD_PORT = 'BAD_PORT';
-
+/** Why a request threw: the deepest `code` (ECONNREFUSED…) or name. */
 function networkCode(err: unknown): string {
   let e: unknown = err;
   for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;
-    // fetch refuses the ports of other protocols (the Fetch standard's list: 9, 22, 25, 6000, 10080…) with no code.
-    if ((e as { message?: unknown }).message === 'bad port') return BAD_PORT;
     const cause = (e as { cause?: unknown }).cause;
     if (!cause) break;
     e = cause;
@@ -196,8 +180,6 @@ export class HubClient {
   private readonly origin: string;
   private readonly token: string | null;
   private readonly fetchFn: FetchFn;
-  /** The transport of `get`, whose bodies are model files. */
-  private readonly downloadFn: FetchFn;
   private readonly logger: Logger;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
@@ -218,8 +200,7 @@ export class HubClient {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
     this.origin = new URL(this.endpoint).origin;
     this.token = options.token ?? null;
-    this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.downloadFn = options.fetch ?? nodeFetch;
+    this.fetchFn = options.fetch ?? nodeFetch;
     this.logger = options.logger ?? createLogger({ level: 'quiet' });
     if (this.token) this.logger.addSecret(this.token);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -384,11 +365,12 @@ export class HubClient {
    */
   async get(url: string, options: GetOptions = {}): Promise<Response> {
     const ctx = options.context ?? { what: 'downloading' };
-    return this.request(url, ctx, options, async (res) => res, true);
+    return this.request(url, ctx, options, async (res) => res, false);
   }
 
   private async getJson(url: string, ctx: RequestContext): Promise<unknown> {
-    return this.request(url, ctx, {}, (res) => this.readJson(res, ctx));
+    // Compressed, as a browser would ask: a tree page of 1000 entries is ~300 kB of JSON.
+    return this.request(url, ctx, { headers: { 'accept-encoding': JSON_ENCODINGS } }, (res) => this.readJson(res, ctx));
   }
 
   /** A JSON answer, read within the request's timeout and MAX_JSON_BYTES. */
@@ -415,16 +397,15 @@ export class HubClient {
 
   /**
    * One logical request with retries. `consume` reads the successful
-   * response, within the timeout (a dropped or stalled body is retried like
-   * a failed connection); a `download`'s body is the caller's to stream and
-   * to time, and it comes through the download transport.
+   * response; with `timeBody` the timeout also covers it (a dropped or stalled
+   * body is retried like a failed connection).
    */
   private async request<T>(
     url: string,
     ctx: RequestContext,
     options: GetOptions,
     consume: (res: Response) => Promise<T>,
-    download = false,
+    timeBody = true,
   ): Promise<T> {
     const started = this.now();
     const errEnv = { endpoint: this.endpoint, hasToken: this.token !== null };
@@ -437,7 +418,7 @@ export class HubClient {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.attempt(url, ctx, opts, consume, download, attempt, errEnv);
+          return await this.attempt(url, ctx, opts, consume, timeBody, attempt, errEnv);
         } catch (err) {
           if (signal?.aborted) throw interruptedError(ctx);
           if (!(err instanceof Retry)) throw err;
@@ -464,7 +445,7 @@ export class HubClient {
     ctx: RequestContext,
     options: GetOptions,
     consume: (res: Response) => Promise<T>,
-    download: boolean,
+    timeBody: boolean,
     attempt: number,
     errEnv: { endpoint: string; hasToken: boolean },
   ): Promise<T> {
@@ -483,8 +464,8 @@ export class HubClient {
     let keepListener = false;
     const unreachable = (err: unknown): Retry => {
       const code = timedOut ? 'TIMEOUT' : networkCode(err);
-      // An unknown host stays unknown: say so at once (EAI_AGAIN, a DNS hiccup, is retried).
-      if (code === 'ENOTFOUND' || code === BAD_PORT) throw unreachableError(err, code);
+      // An unknown host or a URL of another protocol stays so: say so at once (EAI_AGAIN, a DNS hiccup, is retried).
+      if (code === 'ENOTFOUND' || code === 'ERR_INVALID_PROTOCOL') throw unreachableError(err, code);
       // Nothing listens there (a wrong port in HF_ENDPOINT, a mirror that is not running): retrying only
       // makes the user wait. Once the origin has answered in this run, a refusal may be a restart: retried.
       if (code === 'ECONNREFUSED' && !this.answered.has(new URL(current).origin)) throw unreachableError(err, code);
@@ -496,12 +477,12 @@ export class HubClient {
       const tries = attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
       const message = timedOut
         ? `the Hub at ${this.endpoint} did not answer within ${Math.round(this.timeoutMs / 1000)} s while ${ctx.what} for ${describeRepo(ctx.repo)}${tries}`
-        : code === BAD_PORT
-          ? `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${new URL(current).host} is on a port that fetch never connects to (one of another protocol, blocked by the Fetch standard)`
+        : code === 'ERR_INVALID_PROTOCOL'
+          ? `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${current} is not an http or https URL`
           : `cannot reach the Hub at ${this.endpoint} while ${ctx.what} for ${describeRepo(ctx.repo)}: ${code}${code === 'ECONNREFUSED' ? ` (nothing accepts connections at ${new URL(current).host})` : ''}${tries}`;
       const hint =
-        code === BAD_PORT
-          ? 'serve the Hub or mirror on another port (e.g. 8080) and set HF_ENDPOINT to it'
+        code === 'ERR_INVALID_PROTOCOL'
+          ? `check HF_ENDPOINT (${this.endpoint}): the Hub or mirror redirected there`
           : code !== 'ECONNREFUSED'
           ? 'check your network or HF_ENDPOINT'
           : this.endpoint === DEFAULT_ENDPOINT
@@ -513,7 +494,7 @@ export class HubClient {
       let res: Response;
       for (let hop = 0; ; hop++) {
         try {
-          res = await (download ? this.downloadFn : this.fetchFn)(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal, redirect: 'manual' });
+          res = await this.fetchFn(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal, redirect: 'manual' });
         } catch (err) {
           if (options.signal?.aborted) throw interruptedError(ctx);
           throw unreachable(err);
@@ -531,7 +512,7 @@ export class HubClient {
       }
       if (res.ok) {
         // A streamed body is the caller's to time; it stays abortable by the caller's signal.
-        if (download) {
+        if (!timeBody) {
           clearTimeout(timer);
           keepListener = true;
         }

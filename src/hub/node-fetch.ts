@@ -1,24 +1,45 @@
 /**
- * The Hub client's transport for downloads: what the client asks of
- * `fetch` (GET or HEAD, headers, an abort signal, redirects returned, not
- * followed), done with Node's own http and https modules and answered as a
- * standard `Response`, whose body a download reads as the Node stream it
- * is (`bodyReader`).
+ * The Hub client's transport: what the client asks of `fetch` (GET or
+ * HEAD, headers, an abort signal, redirects returned, not followed, bodies
+ * decoded as their Content-Encoding says), done with Node's own http and
+ * https modules and answered as a standard `Response`, whose body a
+ * download reads as the Node stream it is (`bodyReader`).
  *
- * Why: a model file is read chunk by chunk, and Node's `fetch` (undici)
- * passes every chunk through several layers of web streams. Reading 1 GiB
- * over four connections here cost ~1.6 CPU-seconds that way and ~1.1 from
- * the Node stream (bench/README.md): on a machine of two cores, time that
- * Nix's hashing of the same bytes no longer gets.
+ * Why not Node's `fetch` (undici): it passes every chunk of a model file
+ * through several layers of web streams (reading 1 GiB over four
+ * connections here cost ~1.6 CPU-seconds that way, ~1.1 from the Node
+ * stream: on two cores, time that Nix's hashing of the same bytes no longer
+ * gets), its first use costs ~40 MB of memory and 40–150 ms of start-up,
+ * and it refuses to connect to ports of other protocols (6000, 10080, …)
+ * that a mirror may well use. bench/README.md has the measurements.
  */
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { pipeline, type Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 /** Statuses whose answers have no body (a `Response` refuses one for them). */
 const NO_BODY = new Set([101, 103, 204, 205, 304]);
 
-/** Each answer's body as Node reads it off the socket. */
-const nodeBodies = new WeakMap<Response, IncomingMessage>();
+/** Each answer's body as Node reads it off the socket (decoded, if it was encoded). */
+const nodeBodies = new WeakMap<Response, Readable>();
+
+/** The decoders of the Content-Encodings `fetch` decodes (of one encoding; several are not sent in practice). */
+const DECODERS: Record<string, () => Readable & NodeJS.WritableStream> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+/** The body as its Content-Encoding says to read it (as `fetch` does); an unknown encoding is left as it is. */
+function decoded(res: IncomingMessage): Readable {
+  const encoding = (res.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const decoder = DECODERS[encoding];
+  if (!decoder) return res;
+  // A failure or destruction of either end ends both (a cancelled body closes its connection).
+  return pipeline(res, decoder(), () => undefined);
+}
 
 function headersOf(res: IncomingMessage): Headers {
   const headers = new Headers();
@@ -39,7 +60,7 @@ function plainHeaders(init: HeadersInit | undefined): OutgoingHttpHeaders {
  * `res.body` (an error's message, `text()`), and cancelling that stream (a
  * redirect's body) destroys it. A download reads the Node stream instead.
  */
-function lazyBody(node: IncomingMessage): AsyncIterable<Uint8Array> {
+function lazyBody(node: Readable): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator]() {
       let it: AsyncIterator<Uint8Array> | null = null;
@@ -63,7 +84,7 @@ function lazyBody(node: IncomingMessage): AsyncIterable<Uint8Array> {
 export function nodeFetch(input: string, init: RequestInit = {}): Promise<Response> {
   const url = new URL(input);
   const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : null;
-  if (!send) return Promise.reject(new TypeError(`cannot download ${input}: only http and https URLs are supported`));
+  if (!send) return Promise.reject(Object.assign(new TypeError(`${input}: only http and https URLs are supported`), { code: 'ERR_INVALID_PROTOCOL' }));
   const method = init.method ?? 'GET';
   return new Promise((resolve, reject) => {
     const req = send(url, { method, headers: plainHeaders(init.headers), ...(init.signal ? { signal: init.signal } : {}) });
@@ -72,16 +93,17 @@ export function nodeFetch(input: string, init: RequestInit = {}): Promise<Respon
       const status = res.statusCode ?? 0;
       const hasBody = method !== 'HEAD' && !NO_BODY.has(status);
       if (!hasBody) res.resume();
+      const body = hasBody ? decoded(res) : null;
       let answer: Response;
       try {
         // Undici takes any async iterable as a body; the DOM's types do not say so.
-        answer = new Response(hasBody ? (lazyBody(res) as unknown as ReadableStream<Uint8Array>) : null, { status, statusText: res.statusMessage ?? '', headers: headersOf(res) });
+        answer = new Response(body ? (lazyBody(body) as unknown as ReadableStream<Uint8Array>) : null, { status, statusText: res.statusMessage ?? '', headers: headersOf(res) });
       } catch (err) {
         // A status a Response cannot carry (under 200, over 599): no Hub sends one.
         res.destroy();
         return reject(err);
       }
-      if (hasBody) nodeBodies.set(answer, res);
+      if (body) nodeBodies.set(answer, body);
       resolve(answer);
     });
     req.end();
@@ -111,7 +133,7 @@ export function bodyReader(res: Response): BodyReader | null {
  * waiting. (A Node stream's async iterator instead joins what is buffered
  * into a new Buffer on each read: a copy of every byte.)
  */
-function nodeReader(node: IncomingMessage): BodyReader {
+function nodeReader(node: Readable): BodyReader {
   let waiting: Buffer | null = null;
   let ended = false;
   let failure: Error | null = null;

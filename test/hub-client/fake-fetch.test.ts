@@ -327,6 +327,18 @@ describe('HubClient requests', () => {
     ]);
   });
 
+  it('asks for the API\'s answers compressed, and for a download as it is', async () => {
+    const encodings: (string | null)[] = [];
+    const hub = fakeHub((url, _n, init) => {
+      encodings.push(new Headers(init?.headers).get('accept-encoding'));
+      return url.includes('/api/') ? json({ sha: SHA }) : new Response('bytes');
+    });
+    const { c } = client(hub.fetch);
+    await c.resolveRevision(model, 'main');
+    await c.get(`${EP}/org/repo/resolve/${SHA}/w.bin`);
+    assert.deepEqual(encodings, ['gzip, deflate, br', null]);
+  });
+
   it('refuses a revision answer without a commit', async () => {
     const { c } = client(fakeHub(() => json({ sha: 'main' })).fetch);
     await assert.rejects(c.resolveRevision(model, 'main'), NixHugError);

@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { bodyReader, nodeFetch, type BodyReader } from '../../src/hub/node-fetch.ts';
 
 const BIG = Buffer.alloc(3 << 20, 7);
+const JSON_BODY = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ path: `file-${i}.bin`, size: i })));
 let server: Server;
 let base: string;
 /** Requests the server saw: method, path, and the headers the tests look at. */
@@ -38,6 +40,12 @@ function route(req: IncomingMessage, res: ServerResponse): void {
       // One chunk, then nothing: the client must stop it.
       res.writeHead(200, { 'content-length': BIG.length });
       return void res.write(BIG.subarray(0, 1024));
+    case '/gzip':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      return void res.end(gzipSync(JSON_BODY));
+    case '/br':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'br' });
+      return void res.end(brotliCompressSync(JSON_BODY));
     case '/error':
       res.writeHead(500, { 'content-type': 'application/json' });
       return void res.end('{"error":"Internal Error"}');
@@ -114,8 +122,19 @@ describe('nodeFetch, the transport of downloads', () => {
     await assert.rejects(nodeFetch(`http://127.0.0.1:${port}/x`), (err: unknown) => (err as { code?: string }).code === 'ECONNREFUSED');
   });
 
-  it('refuses URLs of other protocols', async () => {
-    await assert.rejects(nodeFetch('ftp://127.0.0.1/x'), /only http and https URLs are supported/);
+  it('refuses URLs of other protocols, with a code the client does not retry', async () => {
+    await assert.rejects(nodeFetch('ftp://127.0.0.1/x'), (err: unknown) => {
+      assert.match((err as Error).message, /only http and https URLs are supported/);
+      assert.equal((err as { code?: string }).code, 'ERR_INVALID_PROTOCOL');
+      return true;
+    });
+  });
+
+  it('decodes a body as its Content-Encoding says (gzip, br), as fetch does', async () => {
+    for (const path of ['/gzip', '/br']) {
+      assert.equal(await (await nodeFetch(`${base}${path}`)).text(), JSON_BODY, path);
+      assert.equal((await readAll(bodyReader(await nodeFetch(`${base}${path}`))!)).bytes.toString(), JSON_BODY, path);
+    }
   });
 
   it('a body that breaks off fails the read, after the bytes that did arrive', async () => {
