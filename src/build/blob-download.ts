@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { HubApiError } from '../hub/errors.js';
-import { bodyReader } from '../hub/node-fetch.js';
+import type { HttpAnswer } from '../hub/transport.js';
 import type { HttpSettings } from '../settings/http.js';
 import type { LfsInfo } from '../types.js';
 import { quote } from '../ui/text.js';
@@ -23,7 +23,7 @@ export interface BlobToFetch {
 }
 
 /** GET with the Hub client's retries and token rules (never sent to another origin); `headers`: e.g. Range. */
-export type HubGet = (url: string, signal?: AbortSignal, headers?: Record<string, string>) => Promise<Response>;
+export type HubGet = (url: string, signal?: AbortSignal, headers?: Record<string, string>) => Promise<HttpAnswer>;
 
 export interface DownloadOptions {
   get: HubGet;
@@ -77,7 +77,7 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
     if (err instanceof NixHugError && !(err instanceof InterruptedError)) throw new NixHugError(`could not download ${quote(blob.path)}: ${err.message}`, err.hint);
     throw err;
   });
-  const reader = res.ok ? bodyReader(res) : null;
+  const reader = res.ok ? res.body : null;
   if (!reader) throw httpError(blob, opts.repoId, res.status);
   if (from > 0 && !(res.status === 206 && res.headers.get('content-range')?.startsWith(`bytes ${from}-`))) await sink.restart();
   const idleMs = opts.http.timeoutMs;
@@ -90,7 +90,7 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
   // The sink's own failure (the store refused the bytes) is not a broken connection.
   let sinkFailed = false;
   const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
-  // Read straight from the body (the socket's Node stream, see node-fetch.ts): no stream layer between it and the sink.
+  // Read straight from the body (as the socket delivers it, see transport.ts): no stream layer between it and the sink.
   const stop = () => reader.cancel();
   signal.addEventListener('abort', stop, { once: true });
   let ended = false;

@@ -4,8 +4,8 @@
  * for downloads. Every request has a timeout, is retried with exponential
  * backoff and jitter on 429 (honouring Retry-After), 5xx and connection
  * errors within a bounded number of attempts and total time, and failures
- * become one-line user errors (errors.ts). Requests go through node-fetch.ts
- * (Node's http module behind `fetch`'s interface), which tests can replace.
+ * become one-line user errors (errors.ts). Requests go through transport.ts
+ * (Node's http module); tests give a `fetch` instead.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';
@@ -13,7 +13,7 @@ import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 import { createLogger } from '../ui/logger.js';
 import { LOOKUP_ORDER, repoPath, REPO_TYPES } from './repo-type.js';
-import { bodyReader, nodeFetch } from './node-fetch.js';
+import { fetchTransport, nodeTransport, type FetchFn, type HttpAnswer, type Transport } from './transport.js';
 import {
   describeRepo,
   HubApiError,
@@ -27,7 +27,7 @@ import { withInterrupt } from '../interrupt.js';
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, type HttpSettings, type RetryPolicy } from '../settings/http.js';
 import type { TokenSource } from '../settings/token.js';
 
-export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+export type { FetchFn, HttpAnswer };
 
 /** Pages of one tree listing; 100,000 pages of 1000 entries is far beyond any repo. */
 export const DEFAULT_MAX_PAGES = 100_000;
@@ -40,8 +40,8 @@ const JSON_ENCODINGS = 'gzip, deflate, br';
 const MAX_ERROR_BYTES = 64 << 10;
 
 /** At most `limit` bytes of the body as text; `complete` is false when there was more (left unread). */
-async function readText(res: Response, limit: number): Promise<{ text: string; complete: boolean }> {
-  const reader = bodyReader(res);
+async function readText(res: HttpAnswer, limit: number): Promise<{ text: string; complete: boolean }> {
+  const reader = res.body;
   if (!reader) return { text: '', complete: true };
   const decoder = new TextDecoder();
   let text = '';
@@ -62,7 +62,7 @@ export interface HubClientOptions {
   /** Without trailing slash (see endpoint.ts). */
   endpoint: string;
   token?: string | null;
-  /** The transport (tests); by default node-fetch.ts. */
+  /** For tests: requests go to this `fetch` instead of the network (transport.ts). */
   fetch?: FetchFn;
   logger?: Logger;
   retry?: Partial<RetryPolicy>;
@@ -179,7 +179,7 @@ export class HubClient {
   readonly endpoint: string;
   private readonly origin: string;
   private readonly token: string | null;
-  private readonly fetchFn: FetchFn;
+  private readonly transport: Transport;
   private readonly logger: Logger;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
@@ -200,7 +200,7 @@ export class HubClient {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
     this.origin = new URL(this.endpoint).origin;
     this.token = options.token ?? null;
-    this.fetchFn = options.fetch ?? nodeFetch;
+    this.transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
     this.logger = options.logger ?? createLogger({ level: 'quiet' });
     if (this.token) this.logger.addSecret(this.token);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -363,7 +363,7 @@ export class HubClient {
    * stream). Redirects are followed here, and the token is sent only to the
    * endpoint's origin. Error statuses throw HubApiError.
    */
-  async get(url: string, options: GetOptions = {}): Promise<Response> {
+  async get(url: string, options: GetOptions = {}): Promise<HttpAnswer> {
     const ctx = options.context ?? { what: 'downloading' };
     return this.request(url, ctx, options, async (res) => res, false);
   }
@@ -374,7 +374,7 @@ export class HubClient {
   }
 
   /** A JSON answer, read within the request's timeout and MAX_JSON_BYTES. */
-  private async readJson(res: Response, ctx: RequestContext): Promise<unknown> {
+  private async readJson(res: HttpAnswer, ctx: RequestContext): Promise<unknown> {
     const { text, complete } = await readText(res, MAX_JSON_BYTES);
     if (!complete) {
       throw new NixHugError(
@@ -404,7 +404,7 @@ export class HubClient {
     url: string,
     ctx: RequestContext,
     options: GetOptions,
-    consume: (res: Response) => Promise<T>,
+    consume: (res: HttpAnswer) => Promise<T>,
     timeBody = true,
   ): Promise<T> {
     const started = this.now();
@@ -444,7 +444,7 @@ export class HubClient {
     url: string,
     ctx: RequestContext,
     options: GetOptions,
-    consume: (res: Response) => Promise<T>,
+    consume: (res: HttpAnswer) => Promise<T>,
     timeBody: boolean,
     attempt: number,
     errEnv: { endpoint: string; hasToken: boolean },
@@ -491,10 +491,10 @@ export class HubClient {
       return new HubUnreachableError(current, code, message, hint, { cause: err });
     };
     try {
-      let res: Response;
+      let res: HttpAnswer;
       for (let hop = 0; ; hop++) {
         try {
-          res = await this.fetchFn(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal, redirect: 'manual' });
+          res = await this.transport(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal });
         } catch (err) {
           if (options.signal?.aborted) throw interruptedError(ctx);
           throw unreachable(err);
@@ -504,7 +504,7 @@ export class HubClient {
         const location = res.headers.get('location');
         if (res.status >= 300 && res.status < 400 && location) {
           if (hop >= MAX_REDIRECTS) throw new NixHugError(`too many redirects while ${ctx.what} for ${describeRepo(ctx.repo)}`, `check HF_ENDPOINT (${this.endpoint})`);
-          await res.body?.cancel();
+          res.body?.cancel();
           current = new URL(location, current).href;
           continue;
         }

@@ -79,7 +79,7 @@ export class HubUnreachableError extends NixHugError {
 }
 
 /** `{"error": "..."}` or the X-Error-Message header or the start of the body; one printable line. */
-export function serverMessageOf(headers: Headers, body: string): string | null {
+export function serverMessageOf(headers: { get(name: string): string | null }, body: string): string | null {
   let msg: string | null = null;
   try {
     const parsed: unknown = JSON.parse(body);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHub } from '../../hub-emulator/server.ts';
@@ -176,6 +176,18 @@ describe('nix-hug ls', () => {
     // The lookup's answer describes main: its commit is not asked for again.
     assert.ok(!r.stderr.includes('/revision/'), r.stderr);
     assert.ok(!r.stderr.includes(GRANTED) && !r.stdout.includes(GRANTED));
+  });
+
+  it('never loads Node\'s fetch (undici: ~10–40 MB and tens of milliseconds): the Hub client has its own transport', async () => {
+    // Node loads undici on the first use of fetch, Response or Headers; its module list says whether it did.
+    const probe = join(env.env.HOME!, 'modules-probe.cjs');
+    const list = join(env.env.HOME!, 'modules.txt');
+    writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+    const r = await runCli(['ls', 'acme/private'], { ...env.env, HF_TOKEN: GRANTED, NODE_OPTIONS: `--require ${probe}` });
+    assert.equal(r.code, 0, r.stderr);
+    const modules = readFileSync(list, 'utf8').split('\n');
+    assert.ok(modules.includes('NativeModule http'), 'the probe sees the modules the CLI loaded');
+    assert.deepEqual(modules.filter((m) => /undici/.test(m)), []);
   });
 
   it('--manifest prints the canonical manifest whose hash is the fileTreeHash', async () => {

@@ -10,6 +10,7 @@ import { findToken, tokenFilePath } from '../../src/settings/token.ts';
 import { hubEndpoint } from '../../src/settings/endpoint.ts';
 import { createLogger } from '../../src/ui/logger.ts';
 import { NixHugError, UsageError } from '../../src/errors.ts';
+import { readBody } from '../support/http.ts';
 
 const EP = 'https://hub.test';
 const SHA = 'c'.repeat(40);
@@ -320,7 +321,7 @@ describe('HubClient requests', () => {
     );
     const { c } = client(hub.fetch, { token: TOKEN });
     const res = await c.get(`${EP}/org/repo/resolve/${SHA}/w.bin`);
-    assert.equal(await res.text(), 'bytes');
+    assert.equal((await readBody(res)).toString(), 'bytes');
     assert.deepEqual(hub.calls.map((x) => [x.url, x.auth]), [
       [`${EP}/org/repo/resolve/${SHA}/w.bin`, `Bearer ${TOKEN}`],
       ['https://cdn.test/x?sig=1', null],

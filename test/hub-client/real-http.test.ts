@@ -5,7 +5,7 @@ import { HubClient } from '../../src/hub/client.ts';
 import { HubApiError } from '../../src/hub/errors.ts';
 import { startHub } from '../../hub-emulator/server.ts';
 import type { RunningHub } from '../../hub-emulator/types.ts';
-import { GRANTED, UNGRANTED } from '../support/index.ts';
+import { GRANTED, readBody, UNGRANTED } from '../support/index.ts';
 
 let hub: RunningHub;
 before(async () => {
@@ -24,7 +24,7 @@ describe('HubClient against the emulator', () => {
     const rev = hub.repo('acme/gated').refs.main!;
     hub.resetStats();
     const res = await make(GRANTED).get(`${hub.url}/acme/gated/resolve/${rev}/w.bin`, { context: { what: 'downloading w.bin', repo, rev, path: 'w.bin' } });
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const bytes = await readBody(res);
     assert.deepEqual(bytes, Buffer.from(hub.repo('acme/gated').filesAt().get('w.bin')!));
     const routes = hub.requests.map((r) => [r.route, r.status, r.authorized]);
     assert.deepEqual(routes, [

@@ -17,3 +17,4 @@ export * from './nix-matrix.ts';
 export * from './nix-daemon.ts';
 export * from './lock.ts';
 export * from './blob-hub.ts';
+export * from './http.ts';

@@ -1,16 +1,17 @@
 /**
- * The download transport (node-fetch.ts) against a real HTTP server on
+ * The Hub client's transport (transport.ts) against a real HTTP server on
  * 127.0.0.1: it answers as `fetch` would for what the Hub client asks
- * (status, headers, redirects returned, HEAD, refused connections), and
- * `bodyReader` reads a body as the socket delivers it, failing when the
- * connection breaks off, the signal aborts or the reader cancels.
+ * (status, headers, redirects returned, HEAD, refused connections, encoded
+ * bodies decoded), and reads a body as the socket delivers it, failing when
+ * the connection breaks off, the signal aborts or the reader cancels.
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import { bodyReader, nodeFetch, type BodyReader } from '../../src/hub/node-fetch.ts';
+import { fetchTransport, nodeTransport, type BodyReader, type HttpAnswer, type HttpRequest } from '../../src/hub/transport.ts';
+import { readBody } from '../support/http.ts';
 
 const BIG = Buffer.alloc(3 << 20, 7);
 const JSON_BODY = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ path: `file-${i}.bin`, size: i })));
@@ -65,6 +66,12 @@ after(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
+/** A request as the client makes it: GET unless said, these headers, this signal. */
+function get(path: string, request: Partial<HttpRequest> = {}): Promise<HttpAnswer> {
+  const url = path.includes('://') ? path : `${base}${path}`;
+  return nodeTransport(url, { method: 'GET', headers: {}, signal: new AbortController().signal, ...request });
+}
+
 async function readAll(reader: BodyReader): Promise<{ bytes: Buffer; chunks: number }> {
   const parts: Buffer[] = [];
   for (;;) {
@@ -75,55 +82,55 @@ async function readAll(reader: BodyReader): Promise<{ bytes: Buffer; chunks: num
   return { bytes: Buffer.concat(parts), chunks: parts.length };
 }
 
-describe('nodeFetch, the transport of downloads', () => {
-  it('answers a GET as a Response: status, every header, the body read chunk by chunk as sent', async () => {
-    const res = await nodeFetch(`${base}/big`, { headers: { authorization: 'Bearer t', range: 'bytes=0-' } });
+describe('nodeTransport, the Hub client\'s requests', () => {
+  it('answers a GET: status, every header, the body read chunk by chunk as the socket delivers it', async () => {
+    const res = await get('/big', { headers: { authorization: 'Bearer t', range: 'bytes=0-' } });
     assert.equal(res.status, 200);
     assert.equal(res.ok, true);
-    assert.equal(res.headers.get('content-length'), String(BIG.length));
+    assert.equal(res.headers.get('Content-Length'), String(BIG.length));
     assert.equal(res.headers.get('x-part'), 'one, two');
-    const { bytes, chunks } = await readAll(bodyReader(res)!);
+    assert.equal(res.headers.get('x-absent'), null);
+    const { bytes, chunks } = await readAll(res.body!);
     assert.ok(bytes.equals(BIG));
     assert.ok(chunks > 1, 'the body arrives in the socket\'s chunks, not as one buffer');
     assert.deepEqual(seen.at(-1), { method: 'GET', path: '/big', auth: 'Bearer t', range: 'bytes=0-' });
   });
 
-  it('returns a redirect instead of following it; its body can be read as text, or cancelled', async () => {
-    const res = await nodeFetch(`${base}/moved`, { redirect: 'manual' });
+  it('returns a redirect instead of following it; its body can be read, or cancelled', async () => {
+    const res = await get('/moved');
     assert.equal(res.status, 302);
+    assert.equal(res.ok, false);
     assert.equal(res.headers.get('location'), '/big');
-    assert.equal(await res.text(), 'moved to /big');
-    const again = await nodeFetch(`${base}/moved`);
-    await again.body?.cancel();
+    assert.equal((await readBody(res)).toString(), 'moved to /big');
+    (await get('/moved')).body?.cancel();
     assert.equal(seen.filter((s) => s.path === '/big').length, 1, 'the redirect was not followed');
   });
 
-  it('an error answer\'s body reads as text (the client takes the Hub\'s message from it)', async () => {
-    const res = await nodeFetch(`${base}/error`);
+  it('an error answer\'s body reads as sent (the client takes the Hub\'s message from it)', async () => {
+    const res = await get('/error');
     assert.equal(res.status, 500);
-    assert.equal(await res.text(), '{"error":"Internal Error"}');
+    assert.equal((await readBody(res)).toString(), '{"error":"Internal Error"}');
   });
 
   it('HEAD and 204 answers have no body', async () => {
-    const head = await nodeFetch(`${base}/big`, { method: 'HEAD' });
+    const head = await get('/big', { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.body, null);
-    assert.equal(bodyReader(head), null);
-    const empty = await nodeFetch(`${base}/empty`);
+    const empty = await get('/empty');
     assert.equal(empty.status, 204);
-    assert.equal(bodyReader(empty), null);
+    assert.equal(empty.body, null);
   });
 
-  it('a refused connection rejects with Node\'s code, as the client expects of fetch', async () => {
+  it('a refused connection rejects with Node\'s code (the client fails at once on it)', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    await assert.rejects(nodeFetch(`http://127.0.0.1:${port}/x`), (err: unknown) => (err as { code?: string }).code === 'ECONNREFUSED');
+    await assert.rejects(get(`http://127.0.0.1:${port}/x`), (err: unknown) => (err as { code?: string }).code === 'ECONNREFUSED');
   });
 
   it('refuses URLs of other protocols, with a code the client does not retry', async () => {
-    await assert.rejects(nodeFetch('ftp://127.0.0.1/x'), (err: unknown) => {
+    await assert.rejects(get('ftp://127.0.0.1/x'), (err: unknown) => {
       assert.match((err as Error).message, /only http and https URLs are supported/);
       assert.equal((err as { code?: string }).code, 'ERR_INVALID_PROTOCOL');
       return true;
@@ -131,14 +138,11 @@ describe('nodeFetch, the transport of downloads', () => {
   });
 
   it('decodes a body as its Content-Encoding says (gzip, br), as fetch does', async () => {
-    for (const path of ['/gzip', '/br']) {
-      assert.equal(await (await nodeFetch(`${base}${path}`)).text(), JSON_BODY, path);
-      assert.equal((await readAll(bodyReader(await nodeFetch(`${base}${path}`))!)).bytes.toString(), JSON_BODY, path);
-    }
+    for (const path of ['/gzip', '/br']) assert.equal((await readBody(await get(path))).toString(), JSON_BODY, path);
   });
 
   it('a body that breaks off fails the read, after the bytes that did arrive', async () => {
-    const reader = bodyReader(await nodeFetch(`${base}/broken`))!;
+    const reader = (await get('/broken')).body!;
     let got = 0;
     await assert.rejects(async () => {
       for (;;) {
@@ -151,22 +155,30 @@ describe('nodeFetch, the transport of downloads', () => {
   });
 
   it('cancel stops a read that waits for bytes; the signal stops the body too', async () => {
-    const reader = bodyReader(await nodeFetch(`${base}/slow`))!;
+    const reader = (await get('/slow')).body!;
     assert.equal((await reader.read()).done, false);
     const pending = reader.read();
     reader.cancel();
     await assert.rejects(pending);
 
     const controller = new AbortController();
-    const aborted = bodyReader(await nodeFetch(`${base}/slow`, { signal: controller.signal }))!;
+    const aborted = (await get('/slow', { signal: controller.signal })).body!;
     assert.equal((await aborted.read()).done, false);
     const waiting = aborted.read();
     controller.abort();
     await assert.rejects(waiting);
   });
+});
 
-  it('bodyReader reads a web-stream body (a Response from fetch) the same way', async () => {
-    const { bytes } = await readAll(bodyReader(await fetch(`${base}/big`))!);
-    assert.ok(bytes.equals(BIG));
+describe('fetchTransport, for tests that answer with Responses', () => {
+  it('reads a fetch Response the same way, its redirects returned', async () => {
+    const transport = fetchTransport((url, init) => fetch(url, init));
+    const signal = new AbortController().signal;
+    const res = await transport(`${base}/big`, { method: 'GET', headers: {}, signal });
+    assert.equal(res.headers.get('content-length'), String(BIG.length));
+    assert.ok((await readAll(res.body!)).bytes.equals(BIG));
+    const moved = await transport(`${base}/moved`, { method: 'GET', headers: {}, signal });
+    assert.equal(moved.status, 302);
+    moved.body?.cancel();
   });
 });
