@@ -14,11 +14,11 @@ import { FIRST_REV_TAG, MODEL } from '../fixtures.ts';
 import { cliUrl, fetchRun, forget, mb, revision, type BenchContext, type Revision } from '../context.ts';
 import { ok, run, REPO_ROOT } from '../../test/support/index.ts';
 import { atMost, exactly, stats, type Row } from '../report.ts';
-import { nixLabel, withNix } from '../nix-versions.ts';
+import { nixInfo, nixLabel, withNix } from '../nix-versions.ts';
 import { comparePhases, phases, renderTimeline, runStamped, type Phase } from '../timeline.ts';
 import { measureCpu } from '../cpu.ts';
 import { buildBlobsInParallel, processCount } from '../../src/build/parallel-blobs.ts';
-import { nixEnv } from '../../src/nix/nix.ts';
+import { copiesFixedOutputs, nixEnv } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
 import { DEFAULT_HTTP } from '../../src/settings/http.ts';
 
@@ -153,12 +153,17 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
   const r = await revision(ctx.hub, 'model', MODEL, FIRST_REV_TAG);
   const total = r.lfsBytes;
   const label = `${r.lfs.length} × ${(r.lfs[0]!.size / 2 ** 20).toFixed(0)} MiB + ${r.files.length - r.lfs.length} small`;
-  // Each Nix with each downloader (NIX_HUG_DOWNLOADER), first the one `auto` picks on this machine.
-  const chosen = downloaderFromEnv({});
-  const downloaders: Downloader[] = [chosen, chosen === 'stream' ? 'nix' : 'stream'];
-  const nixes = (
-    await Promise.all(config.nix.map(async (dir) => ({ dir, nixLabel: await nixLabel(dir) })))
-  ).flatMap((n) => downloaders.map((downloader) => ({ dir: n.dir, downloader, key: `${n.dir} ${downloader}`, label: `${n.nixLabel}, ${downloader === 'stream' ? 'streamed by the CLI' : "Nix's downloads"}${downloader === chosen ? ' (default here)' : ''}` })));
+  // Each Nix with each downloader (NIX_HUG_DOWNLOADER), first the one `auto` picks for that Nix on this machine.
+  const nixes = (await Promise.all(config.nix.map(async (dir) => ({ dir, nix: await nixInfo(dir) })))).flatMap((n) => {
+    const chosen = downloaderFromEnv({}, { nixCopiesDownloads: copiesFixedOutputs(n.nix) });
+    const downloaders: Downloader[] = [chosen, chosen === 'stream' ? 'nix' : 'stream'];
+    return downloaders.map((downloader) => ({
+      dir: n.dir,
+      downloader,
+      key: `${n.dir} ${downloader}`,
+      label: `Nix ${n.nix.version}, ${downloader === 'stream' ? 'streamed by the CLI' : "Nix's downloads"}${downloader === chosen ? ' (default here)' : ''}`,
+    }));
+  });
 
   // The emulator alone: also reads every shard once, so all methods find them in the page cache.
   const urls = await Promise.all(r.lfs.map((f) => cdnUrl(ctx, r, f.path)));
@@ -281,7 +286,7 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
     ctx.breakdown.push(`Timeline of one more cold fetch with ${n.label} (with --debug; seconds from the CLI's start):\n\n\`\`\`\n${text}\n\`\`\``);
   }
   // Where one Nix spends time the other does not, downloader by downloader.
-  for (const d of downloaders) {
+  for (const d of ['stream', 'nix'] as const) {
     const same = timelines.filter((t) => t.downloader === d);
     if (same.length > 1) ctx.breakdown.push(comparePhases(same));
   }

@@ -24,6 +24,7 @@ import { cliUrl, revision, type BenchContext, type Revision } from '../context.t
 import { largestScale, scaleRepo, smallModel } from '../fixtures.ts';
 import { atMost, type Row } from '../report.ts';
 import { deletePaths, snapshotPrefix } from '../store.ts';
+import { nixLabel } from '../nix-versions.ts';
 
 interface Pins {
   label: string;
@@ -94,13 +95,6 @@ async function evaluate(ctx: BenchContext, nixDir: string, file: string, cacheHo
   const cpu = /"cpuTime":\s*([0-9.]+)/.exec(r.stderr)?.[1];
   if (cpu === undefined) throw new Error(`${what}: no cpuTime in Nix's NIX_SHOW_STATS output`);
   return { seconds: r.seconds, cpu: Number(cpu), hubRequests: ctx.hub.requests.length - before };
-}
-
-/** `Nix 2.26.3`: how the rows name the Nix they ran with. */
-async function nixLabel(nixDir: string): Promise<string> {
-  const r = ok(await run(nixDir === 'PATH' ? 'nix' : `${nixDir}/nix`, ['--version'], process.env), 'nix --version');
-  const version = /\d+\.\d+(\.\d+)?/.exec(r.stdout)?.[0];
-  return version ? `Nix ${version}` : r.stdout.trim();
 }
 
 export async function offlineCase(ctx: BenchContext): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { PinnedRepo, RepoFile } from '../types.js';
-import { nixEnv, type NixLogEvent } from '../nix/nix.js';
+import { copiesFixedOutputs, nixEnv, type NixInfo, type NixLogEvent } from '../nix/nix.js';
 import { blobStorePath } from '../nix/store-path.js';
 import { StoreConnection, StoreUnavailable } from '../nix/store-connection.js';
 import { downloaderFromEnv } from '../settings/downloader.js';
@@ -35,6 +35,8 @@ export interface BlobRoutesOptions {
   settings: Pick<Settings, 'env' | 'token' | 'http'>;
   logger: Logger;
   pin: Pick<PinnedRepo, 'endpoint' | 'type' | 'repoId' | 'rev'>;
+  /** The Nix on PATH: whether its own downloads cost a copy more decides `auto` (settings/downloader.ts). */
+  nix: NixInfo;
   /** The selected LFS files missing from the store, all public. */
   toDownload: readonly RepoFile[];
   /** A private scratch directory (for Nix's expression files). */
@@ -76,8 +78,8 @@ export class BlobRoutes {
   static async choose(opts: BlobRoutesOptions): Promise<BlobRoutes> {
     const { pin, logger: log, settings } = opts;
     const env = nixEnv(settings.env);
-    const downloader = downloaderFromEnv(settings.env);
-    if (downloader === 'nix') log.debug('Nix downloads the blobs (NIX_HUG_DOWNLOADER=nix)');
+    const downloader = downloaderFromEnv(settings.env, { nixCopiesDownloads: copiesFixedOutputs(opts.nix) });
+    if (downloader === 'nix') log.debug(`Nix downloads the blobs (NIX_HUG_DOWNLOADER=${settings.env.NIX_HUG_DOWNLOADER || 'auto'}, Nix ${opts.nix.version}, ${availableParallelism()} cores)`);
     // Started now, so that its start-up overlaps the store connection and the cache query; ended if unused.
     const worker =
       downloader === 'stream'

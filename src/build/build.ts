@@ -180,6 +180,7 @@ async function runBuild(ctx: BuildContext, pinned: PinnedFetch, plan: BuildPlan,
             onWait: (text) => wait.update(text),
           },
           ...(opts.headStart ? { headStart: opts.headStart } : {}),
+          nix: plan.nix,
           ...signal,
         });
       }
@@ -283,6 +284,8 @@ interface BlobsFirstOptions {
   sink: RouteSink;
   /** The downloads, when they were started before the pin was complete (head-start.ts). */
   headStart?: BlobHeadStart;
+  /** The Nix on PATH (which route `auto` takes). */
+  nix: NixInfo;
   signal?: AbortSignal;
 }
 
@@ -308,7 +311,7 @@ async function fetchBlobsFirst(ctx: BuildContext, pinned: PinnedFetch, toDownloa
   };
   const joined = await opts.headStart?.join(toDownload, opts.sink);
   if (joined) return prebuild(joined);
-  const routes = await BlobRoutes.choose({ settings: ctx.settings, logger: log, pin: pinned.pin, toDownload, dir: opts.dir, sink: opts.sink, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const routes = await BlobRoutes.choose({ settings: ctx.settings, logger: log, pin: pinned.pin, nix: opts.nix, toDownload, dir: opts.dir, sink: opts.sink, ...(opts.signal ? { signal: opts.signal } : {}) });
   try {
     return routes.empty ? null : await prebuild((signal) => routes.run(signal));
   } finally {

@@ -14,6 +14,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NixInfo } from '../nix/nix.js';
 import type { ListedPin } from '../pin/pin.js';
 import type { Settings } from '../settings/index.js';
 import type { RepoFile } from '../types.js';
@@ -28,6 +29,8 @@ export interface HeadStartOptions {
   mayDownload: Promise<boolean>;
   /** The local Hugging Face cache to take blobs from (null: not used). */
   hfCacheDir: string | null;
+  /** The Nix on PATH (which route `auto` takes). */
+  nix: NixInfo;
   /** The command's interrupt. */
   signal?: AbortSignal;
 }
@@ -68,6 +71,7 @@ export class BlobHeadStart {
       settings: opts.settings,
       logger: opts.logger,
       pin: listed.pin,
+      nix: opts.nix,
       toDownload: plan.toDownload,
       dir: this.dir,
       sink: this.relay,

@@ -132,7 +132,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
     const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
     let headStart: Promise<BlobHeadStart | undefined> | undefined;
     const onListed =
-      building && nixpkgs ? (listed: ListedPin) => void (headStart = building.then((b) => startDownloadsEarly(b.BlobHeadStart, ctx, listed, opts, nixpkgs, signal))) : undefined;
+      building && nixpkgs && nix ? (listed: ListedPin) => void (headStart = building.then((b) => startDownloadsEarly(b.BlobHeadStart, ctx, listed, opts, { nix, nixpkgs, signal }))) : undefined;
     try {
       const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal, onListed);
       try {
@@ -176,8 +176,7 @@ function startDownloadsEarly(
   ctx: CommandContext,
   listed: ListedPin,
   opts: FetchOptions,
-  nixpkgs: Promise<void>,
-  signal: AbortSignal,
+  { nix, nixpkgs, signal }: { nix: NixInfo; nixpkgs: Promise<void>; signal: AbortSignal },
 ): BlobHeadStart | undefined {
   const { settings } = ctx;
   if (outRefuses(opts, listed.files, listed.pin.filters)) return undefined;
@@ -190,6 +189,7 @@ function startDownloadsEarly(
     logger: ctx.logger,
     mayDownload,
     hfCacheDir: opts.hfCache !== false ? settings.hfCache().dir : null,
+    nix,
     signal,
   });
 }

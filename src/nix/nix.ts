@@ -17,6 +17,8 @@ export interface NixInfo {
   version: string;
   major: number;
   minor: number;
+  /** 0 when the version has none (`2.8`). */
+  patch: number;
   /** Lix reports `nix (Lix, like Nix) 2.91.1`. */
   isLix: boolean;
 }
@@ -32,8 +34,27 @@ export function parseNixVersion(text: string): NixInfo | null {
     version: `${m[2]}.${m[3]}${m[4] ?? ''}`,
     major: Number(m[2]),
     minor: Number(m[3]),
+    patch: m[4] ? Number(m[4].slice(1)) : 0,
     isLix: /lix/i.test(m[1] ?? ''),
   };
+}
+
+/**
+ * The first release of each series that copies a fixed-output derivation's
+ * output once more before registering it: Nix's fix for CVE-2024-27297
+ * (March 2024), in 2.20.5 and every later Nix, and in the security releases
+ * of the older series still maintained then. A file Nix downloads then
+ * costs one more pass over its bytes than one added to the store directly.
+ */
+const FIXED_OUTPUT_COPY_SINCE: Record<string, number> = { '2.3': 18, '2.18': 2, '2.19': 4, '2.20': 5 };
+
+/** Whether this Nix copies each fixed-output derivation's output before registering it (see above; Lix forked after the fix). */
+export function copiesFixedOutputs(nix: NixInfo): boolean {
+  if (nix.isLix || nix.major > 2) return true;
+  if (nix.major < 2) return false;
+  if (nix.minor > 20) return true;
+  const since = FIXED_OUTPUT_COPY_SINCE[`${nix.major}.${nix.minor}`];
+  return since !== undefined && nix.patch >= since;
 }
 
 interface Captured {

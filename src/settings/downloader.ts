@@ -2,18 +2,20 @@
  * Who downloads the LFS files of public repos (NIX_HUG_DOWNLOADER): `stream`,
  * the CLI, streaming each file into the Nix store as it arrives; `nix`, Nix's
  * own fixed-output downloads (also what happens without a usable
- * `nix-daemon`); `auto` (the default) streams on machines with
- * STREAM_MIN_CORES cores or more. Both give the same store paths, every byte
- * hashed by Nix.
+ * `nix-daemon`); `auto` (the default) streams, except on a machine of fewer
+ * than STREAM_MIN_CORES cores whose Nix does not copy its downloads. Both
+ * give the same store paths, every byte hashed by Nix.
  *
- * Why by cores: streaming moves every byte through the CLI to overlap
- * Nix's content hash with the download. Where the network is the limit that
- * wins; on 2 cores fed at local-network speed everything is CPU-bound, and
- * the CLI's receiving costs more than it saves on Nix 2.8 (0.5–0.8
- * CPU-seconds per GiB more than Nix's downloads, and a slower fetch); on
- * 2.26, which copies every downloaded file once more, the two trade places
- * from run to run, and streaming would cost the memory target (its peak RSS
- * is over 120 MB). bench/README.md has the measurements.
+ * Why: streamed, Nix hashes the bytes while they arrive and writes them
+ * once; its own download writes the file, then reads it back for the
+ * content hash, the NAR hash and the reference scan, and Nix with the fix
+ * for CVE-2024-27297 (2.20.5 and later, nix/nix.ts) also copies it once
+ * more. The CLI's receiving costs CPU too: on 2 cores fed at local-network
+ * speed, where everything is CPU-bound, streaming wins on a Nix that copies
+ * (Nix 2.26: a cold fetch of 1 GiB ~20% faster, with ~30% less CPU) and
+ * loses on one that does not (Nix 2.8: ~25% slower). With more cores, or
+ * where the network is the limit, it wins on both. bench/README.md has the
+ * measurements.
  */
 import { availableParallelism } from 'node:os';
 import { NixHugError } from '../errors.js';
@@ -22,18 +24,26 @@ export type Downloader = 'stream' | 'nix';
 
 const CHOICES = ['auto', 'stream', 'nix'] as const;
 
-/** Cores from which `auto` streams: the CLI's copying then has a core of its own beside Nix's hashing. */
+/** Cores from which `auto` streams whatever the Nix: the CLI's receiving then has a core of its own beside Nix's hashing. */
 export const STREAM_MIN_CORES = 4;
 
-/** What `auto` picks on a machine with `cores` cores. */
-export function autoDownloader(cores: number): Downloader {
-  return cores >= STREAM_MIN_CORES ? 'stream' : 'nix';
+/** What `auto` weighs. */
+export interface Machine {
+  /** Whether the Nix that would download copies each download once more before registering it (nix/nix.ts: copiesFixedOutputs). */
+  nixCopiesDownloads: boolean;
+  /** This machine's cores (default: what Node says). */
+  cores?: number;
 }
 
-/** The downloader NIX_HUG_DOWNLOADER asks for (`auto`, unset or empty: by this machine's cores). */
-export function downloaderFromEnv(env: NodeJS.ProcessEnv, cores: number = availableParallelism()): Downloader {
+/** What `auto` picks on `machine`. */
+export function autoDownloader({ nixCopiesDownloads, cores = availableParallelism() }: Machine): Downloader {
+  return cores >= STREAM_MIN_CORES || nixCopiesDownloads ? 'stream' : 'nix';
+}
+
+/** The downloader NIX_HUG_DOWNLOADER asks for (`auto`, unset or empty: by `machine`). */
+export function downloaderFromEnv(env: NodeJS.ProcessEnv, machine: Machine): Downloader {
   const value = env.NIX_HUG_DOWNLOADER;
-  if (value === undefined || value === '' || value === 'auto') return autoDownloader(cores);
+  if (value === undefined || value === '' || value === 'auto') return autoDownloader(machine);
   if (value === 'stream' || value === 'nix') return value;
   throw new NixHugError(
     `NIX_HUG_DOWNLOADER=${JSON.stringify(value)} is not a downloader`,

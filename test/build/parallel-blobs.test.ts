@@ -159,8 +159,8 @@ describe('buildBlobsInParallel (real Nix, Hub emulator)', () => {
 
 describe('drvInstallable', () => {
   const nix = (version: string, isLix = false) => {
-    const [major, minor] = version.split('.').map(Number) as [number, number];
-    return { version, major, minor, isLix };
+    const [major, minor, patch = 0] = version.split('.').map(Number) as [number, number, number?];
+    return { version, major, minor, patch, isLix };
   };
   it('names the output with ^out from Nix 2.13 and in Lix, the bare .drv before', () => {
     const drv = '/nix/store/00000000000000000000000000000000-x.drv';

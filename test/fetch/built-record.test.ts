@@ -131,7 +131,7 @@ async function buildKeyOfModel(): Promise<string> {
 }
 
 describe('the record key', () => {
-  const nix = { version: '2.8.0', major: 2, minor: 8, isLix: false };
+  const nix = { version: '2.8.0', major: 2, minor: 8, patch: 0, isLix: false };
   const base = () => ({ file: 'f', libDir: LIB_DIR, nixpkgs: STUB_DIR, nix, env: { HOME: tmp } });
 
   it('changes with the build file, the Nix version and the environment Nix reads', async () => {

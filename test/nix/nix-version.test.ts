@@ -4,15 +4,24 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { parseNixVersion } from '../../src/nix/nix.ts';
+import { copiesFixedOutputs, parseNixVersion } from '../../src/nix/nix.ts';
 import { cliEnv, requireBuild, runCli } from '../support/index.ts';
 
 test('nix --version output of Nix, Lix and Determinate Nix is understood', () => {
-  assert.deepEqual(parseNixVersion('nix (Nix) 2.8.0\n'), { version: '2.8.0', major: 2, minor: 8, isLix: false });
-  assert.deepEqual(parseNixVersion('nix (Nix) 2.24.10'), { version: '2.24.10', major: 2, minor: 24, isLix: false });
-  assert.deepEqual(parseNixVersion('nix (Lix, like Nix) 2.91.1'), { version: '2.91.1', major: 2, minor: 91, isLix: true });
-  assert.deepEqual(parseNixVersion('nix (Determinate Nix 3.6.2) 2.29.0'), { version: '2.29.0', major: 2, minor: 29, isLix: false });
+  assert.deepEqual(parseNixVersion('nix (Nix) 2.8.0\n'), { version: '2.8.0', major: 2, minor: 8, patch: 0, isLix: false });
+  assert.deepEqual(parseNixVersion('nix (Nix) 2.24.10'), { version: '2.24.10', major: 2, minor: 24, patch: 10, isLix: false });
+  assert.deepEqual(parseNixVersion('nix (Lix, like Nix) 2.91.1'), { version: '2.91.1', major: 2, minor: 91, patch: 1, isLix: true });
+  assert.deepEqual(parseNixVersion('nix (Determinate Nix 3.6.2) 2.29.0'), { version: '2.29.0', major: 2, minor: 29, patch: 0, isLix: false });
+  assert.deepEqual(parseNixVersion('nix (Nix) 2.26'), { version: '2.26', major: 2, minor: 26, patch: 0, isLix: false });
   assert.equal(parseNixVersion('bash: nix: command not found'), null);
+});
+
+test('which Nix copies a fixed-output download once more (the CVE-2024-27297 fix): 2.20.5 on, and the security releases of 2.3, 2.18, 2.19', () => {
+  const copies = (text: string) => copiesFixedOutputs(parseNixVersion(text)!);
+  for (const v of ['2.3.18', '2.18.2', '2.18.9', '2.19.4', '2.20.5', '2.21.0', '2.24.10', '2.26.3']) assert.equal(copies(`nix (Nix) ${v}`), true, v);
+  for (const v of ['2.3.17', '2.8.0', '2.13.6', '2.18.1', '2.19.3', '2.20.4']) assert.equal(copies(`nix (Nix) ${v}`), false, v);
+  assert.equal(copies('nix (Lix, like Nix) 2.91.1'), true);
+  assert.equal(copies('nix (Determinate Nix 3.6.2) 2.29.0'), true);
 });
 
 test('fetch without nix on PATH says how to install it (exit 1, one line, no stack), at once although the Hub does not answer', async () => {
