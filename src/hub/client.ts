@@ -34,7 +34,7 @@ export const DEFAULT_MAX_PAGES = 100_000;
 const MAX_REDIRECTS = 10;
 /** Largest API answer read: a tree page of 1000 entries is about 300 kB, the info of a 100,000-file repo about 15 MB. */
 export const MAX_JSON_BYTES = 64 << 20;
-/** The encodings asked for API answers (node-fetch.ts decodes them). */
+/** The encodings asked for API answers (transport.ts decodes them). */
 const JSON_ENCODINGS = 'gzip, deflate, br';
 /** Of an error answer only its message is used. */
 const MAX_ERROR_BYTES = 64 << 10;

@@ -48,7 +48,7 @@ export function parseNixVersion(text: string): NixInfo | null {
  */
 const FIXED_OUTPUT_COPY_SINCE: Record<string, number> = { '2.3': 18, '2.18': 2, '2.19': 4, '2.20': 5 };
 
-/** Whether this Nix copies each fixed-output derivation's output before registering it (see above; Lix forked after the fix). */
+/** Whether this Nix copies each fixed-output derivation's output before registering it (see above; Lix has the fix from its first release, 2.90). */
 export function copiesFixedOutputs(nix: NixInfo): boolean {
   if (nix.isLix || nix.major > 2) return true;
   if (nix.major < 2) return false;

@@ -57,7 +57,7 @@ function fetchInto(partials: string, b: BlobToFetch, resumed: number[] = []): Pr
   });
 }
 
-/** The CLI's client of this Hub: downloads go through its transport (node-fetch.ts), as in a real run. */
+/** The CLI's client of this Hub: downloads go through its transport (transport.ts), as in a real run. */
 const hubClient = () => new HubClient({ endpoint: hub.url, retry: DEFAULT_HTTP.retry });
 
 /** The CDN's answers for this blob since `mark`: [status, bytes]. */

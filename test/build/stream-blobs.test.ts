@@ -53,7 +53,7 @@ async function stream(blobs: BlobToFetch[], signal?: AbortSignal, stored: string
   });
 }
 
-/** The CLI's client of this Hub: downloads go through its transport (node-fetch.ts), as in a real run. */
+/** The CLI's client of this Hub: downloads go through its transport (transport.ts), as in a real run. */
 const hubClient = () => new HubClient({ endpoint: hub.url, retry: HTTP.retry });
 
 /** The CDN's answers for this blob since `mark`: [status, bytes]. */
