@@ -15,6 +15,8 @@ command -v nix >/dev/null 2>&1 || missing+=(nix-bin)
 command -v git >/dev/null 2>&1 || missing+=(git)
 git lfs version >/dev/null 2>&1 || missing+=(git-lfs)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The transport's TLS test makes a certificate for 127.0.0.1 with openssl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v zsh >/dev/null 2>&1 || missing+=(zsh)
 command -v fish >/dev/null 2>&1 || missing+=(fish)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)

@@ -3,15 +3,23 @@
  * 127.0.0.1: it answers as `fetch` would for what the Hub client asks
  * (status, headers, redirects returned, HEAD, refused connections, encoded
  * bodies decoded), and reads a body as the socket delivers it, failing when
- * the connection breaks off, the signal aborts or the reader cancels.
+ * the connection breaks off, the signal aborts or the reader cancels; over
+ * TLS too, with a certificate made by openssl for the test.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { fetchTransport, nodeTransport, type BodyReader, type HttpAnswer, type HttpRequest } from '../../src/hub/transport.ts';
 import { readBody } from '../support/http.ts';
+import { REPO_ROOT, run } from '../support/index.ts';
 
 const BIG = Buffer.alloc(3 << 20, 7);
 const JSON_BODY = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ path: `file-${i}.bin`, size: i })));
@@ -180,5 +188,41 @@ describe('fetchTransport, for tests that answer with Responses', () => {
     const moved = await transport(`${base}/moved`, { method: 'GET', headers: {}, signal });
     assert.equal(moved.status, 302);
     moved.body?.cancel();
+  });
+});
+
+describe('nodeTransport over TLS (the real Hub and its CDN are HTTPS)', () => {
+  it('fetches from an https server whose certificate the process trusts, and refuses one it does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nix-hug-tls-'));
+    const tls = createTlsServer();
+    try {
+      // A certificate for 127.0.0.1, trusted only by the child process below (NODE_EXTRA_CA_CERTS is read at start).
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      tls.setSecureContext({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+      tls.on('request', route);
+      await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+      const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+      const script = [
+        `import { nodeTransport } from ${JSON.stringify(join(REPO_ROOT, 'src/hub/transport.ts'))};`,
+        `import { createHash } from 'node:crypto';`,
+        `const get = (path) => nodeTransport(${JSON.stringify(url)} + path, { method: 'GET', headers: {}, signal: new AbortController().signal });`,
+        `const big = await get('/big'); const hash = createHash('sha256');`,
+        `for (let n = await big.body.read(); !n.done; n = await big.body.read()) hash.update(n.value);`,
+        `const gz = await get('/gzip'); let text = ''; for (let n = await gz.body.read(); !n.done; n = await gz.body.read()) text += Buffer.from(n.value);`,
+        `console.log(JSON.stringify({ status: big.status, sha256: hash.digest('hex'), json: text.length }));`,
+      ].join('\n');
+      const child = (env: NodeJS.ProcessEnv) => run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], env, { cwd: REPO_ROOT });
+      const trusted = await child({ ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') });
+      assert.equal(trusted.code, 0, trusted.stderr);
+      assert.deepEqual(JSON.parse(trusted.stdout), { status: 200, sha256: createHash('sha256').update(BIG).digest('hex'), json: JSON_BODY.length });
+      const untrusted = await child({ ...process.env, NODE_EXTRA_CA_CERTS: '' });
+      assert.notEqual(untrusted.code, 0);
+      assert.match(untrusted.stderr, /self-signed certificate|SELF_SIGNED|unable to verify/i);
+    } finally {
+      tls.closeAllConnections();
+      await new Promise<void>((resolve) => tls.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
