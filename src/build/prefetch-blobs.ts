@@ -13,7 +13,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -76,6 +76,26 @@ interface Partial {
 }
 
 /**
+ * Creates `lock` holding this process's id, or returns false when it
+ * exists. Made whole under another name and then linked into place, so that
+ * another run never reads it empty (it would take an empty lock for a dead
+ * run's and write the same partial file).
+ */
+async function createLock(lock: string): Promise<boolean> {
+  const whole = `${lock}.${process.pid}`;
+  await writeFile(whole, String(process.pid), { mode: 0o600 });
+  try {
+    await link(whole, lock);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(whole, { force: true });
+  }
+}
+
+/**
  * Takes the blob's partial file in `dir`: its lock is created, or taken over
  * from a run that no longer exists. While another live run holds it, this
  * run downloads to a file of its own (removed at the end: not resumable).
@@ -84,17 +104,14 @@ async function claimPartial(dir: string, blob: BlobToFetch): Promise<Partial> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${blobName(blob.lfs.sha256)}.part`);
   const lock = `${file}.lock`;
-  const take = async (flag: 'wx' | 'w') => {
-    await writeFile(lock, String(process.pid), { flag, mode: 0o600 });
-    return { file, release: () => rm(lock, { force: true }) };
-  };
-  try {
-    return await take('wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
+  const mine = { file, release: () => rm(lock, { force: true }) };
+  if (await createLock(lock)) return mine;
   const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-  if (!(Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder))) return take('w');
+  if (!(Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder))) {
+    // The run that held it is gone: its partial file is this run's to resume.
+    await writeFile(lock, String(process.pid), { mode: 0o600 });
+    return mine;
+  }
   const own = join(dir, `${blobName(blob.lfs.sha256)}.${process.pid}.part`);
   return { file: own, release: () => rm(own, { force: true }) };
 }
