@@ -115,6 +115,16 @@ async function listed(m: ReturnType<typeof machine>): Promise<Listed> {
   return JSON.parse(r.stdout) as Listed;
 }
 
+/** `store ls` from a machine that never used the persist store (made for it, then removed). */
+async function listedElsewhere(persist: string): Promise<Listed> {
+  const m = machine(persist);
+  try {
+    return await listed(m);
+  } finally {
+    m.cleanup();
+  }
+}
+
 /** `nix-hug store key` on A: the nix.conf text, and the key it trusts. */
 async function keyLines(a: ReturnType<typeof machine>, ...args: string[]): Promise<{ text: string; publicKey: string }> {
   const r = await a.run('store', 'key', ...args);
@@ -273,7 +283,7 @@ test('two machines exporting to one ssh-ng store at the same time lose no record
       b.run('export', id('race'), '--file', 'w3.safetensors'),
     ]);
     for (const r of runs) assert.equal(r.code, 0, r.stderr);
-    const seen = await listed(machine(url));
+    const seen = await listedElsewhere(url);
     assert.deepEqual(seen.entries.map((e) => e.storePath).sort(), runs.map((r) => r.stdout.trim()).sort());
     assert.deepEqual(seen.entries.map((e) => e.slot).sort(), [0, 1, 2, 3]);
   } finally {
@@ -307,7 +317,7 @@ test('an ssh store whose Nix does not trust the ssh user: export says what to ad
     const trusting = sshd.storeUrl('ssh-ng', remote, wrapper('trusts-key.sh', `extra-trusted-public-keys = ${publicKey}`));
     const done = await runCli(['export', id('untrusted')], { ...a.env, NIX_HUG_PERSIST_DIR: trusting });
     assert.equal(done.code, 0, done.stderr);
-    const seen = await listed(machine(trusting));
+    const seen = await listedElsewhere(trusting);
     assert.deepEqual(seen.entries.map((e) => e.storePath), [done.stdout.trim()]);
   } finally {
     a.cleanup();

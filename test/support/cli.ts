@@ -28,7 +28,7 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): { env: NodeJS.ProcessEnv;
     NIX_HUG_RETRY_BASE_MS: '5',
     NIX_HUG_RETRY_MAX_DELAY_MS: '20',
     NIX_HUG_HTTP_TIMEOUT_MS: '10000',
-    // Who downloads public files follows the machine's cores (auto); a test run may force one for every CLI.
+    // Who downloads public files follows the Nix and the machine's cores (auto); a test run may force one for every CLI.
     ...(process.env.NIX_HUG_DOWNLOADER ? { NIX_HUG_DOWNLOADER: process.env.NIX_HUG_DOWNLOADER } : {}),
     ...extra,
   };
