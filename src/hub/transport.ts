@@ -149,7 +149,7 @@ export const nodeTransport: Transport = (input, { method, headers, signal }) => 
 };
 
 /** A reader of a web stream (a `Response`'s body). */
-export function webReader(body: ReadableStream<Uint8Array>): BodyReader {
+function webReader(body: ReadableStream<Uint8Array>): BodyReader {
   const reader = body.getReader();
   return {
     read: async () => {
