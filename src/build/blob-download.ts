@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InterruptedError, NixHugError } from '../errors.js';
 import { HubApiError } from '../hub/errors.js';
+import type { GetOptions } from '../hub/client.js';
 import type { HttpAnswer } from '../hub/transport.js';
 import type { HttpSettings } from '../settings/http.js';
 import type { LfsInfo } from '../types.js';
@@ -22,8 +23,16 @@ export interface BlobToFetch {
   lfs: LfsInfo;
 }
 
-/** GET with the Hub client's retries and token rules (never sent to another origin); `headers`: e.g. Range. */
-export type HubGet = (url: string, signal?: AbortSignal, headers?: Record<string, string>) => Promise<HttpAnswer>;
+/** GET with the Hub client's retries and token rules (never sent to another origin); `headers`: e.g. Range; `bulk`: a large file. */
+export type HubGet = (url: string, options: Pick<GetOptions, 'signal' | 'headers' | 'bulk'>) => Promise<HttpAnswer>;
+
+/**
+ * Files this large come as `bulk` downloads (a connection of their own, read
+ * into reused buffers: hub/http1.ts). The CPU it saves grows with the file;
+ * the two handshakes it costs (Hub and CDN) do not, and small files keep
+ * the client's shared connections.
+ */
+export const BULK_FROM = 64 << 20;
 
 export interface DownloadOptions {
   get: HubGet;
@@ -31,13 +40,16 @@ export interface DownloadOptions {
   http: HttpSettings;
   repoId: string;
   signal?: AbortSignal;
+  /** Size from which a download is `bulk` (BULK_FROM unless said; tests say 0). */
+  bulkFrom?: number;
 }
 
 /** Where the bytes of one download go. */
 export interface BodySink {
   /** Bytes it holds: a resumed request asks for the rest after them. */
   readonly size: number;
-  write(chunk: Buffer): Promise<void>;
+  /** `written`, when given, is called once the sink no longer needs the chunk's memory (it may then be reused). */
+  write(chunk: Buffer, written?: () => void): Promise<void>;
   /** The server sent the whole file again instead of the rest: drop what was received. */
   restart(): Promise<void>;
 }
@@ -70,7 +82,9 @@ function httpError(blob: BlobToFetch, repoId: string, status: number): NixHugErr
 /** Why an attempt broke off in the body (worth another attempt), or null when the body arrived whole. */
 async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions): Promise<string | null> {
   const from = sink.size;
-  const res = await opts.get(blob.url, opts.signal, from > 0 ? { range: `bytes=${from}-` } : undefined).catch((err: unknown) => {
+  const bulk = blob.lfs.size >= (opts.bulkFrom ?? BULK_FROM);
+  const request = { bulk, ...(opts.signal ? { signal: opts.signal } : {}), ...(from > 0 ? { headers: { range: `bytes=${from}-` } } : {}) };
+  const res = await opts.get(blob.url, request).catch((err: unknown) => {
     // An error status is the file's, not the repo's (the client would say the repo was not found).
     if (err instanceof HubApiError) throw httpError(blob, opts.repoId, err.status);
     // The client's message names the repo; say which file too.
@@ -105,7 +119,9 @@ async function receive(blob: BlobToFetch, sink: BodySink, opts: DownloadOptions)
       }
       inWindow += value.byteLength;
       try {
-        await sink.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+        // Given back to the reader once written, its memory is read into again (hub/http1.ts).
+        const written = reader.release ? () => reader.release?.(value) : undefined;
+        await sink.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength), written);
       } catch (err) {
         sinkFailed = true;
         throw err;

@@ -335,8 +335,7 @@ async function downloadWithToken(ctx: BuildContext, pinned: PinnedFetch, toDownl
   const tokenWait = ctx.logger.waitFor(`downloading ${toDownload.length} LFS file(s) (${bytes}) with your token`);
   await prefetchBlobs({
     blobs: toDownload.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
-    get: (url, sig, headers) =>
-      ctx.hub().get(url, { ...(sig ? { signal: sig } : {}), ...(headers ? { headers } : {}), context: { what: `downloading a file`, repo: { type: pin.type, repoId: pin.repoId } } }),
+    get: (url, request) => ctx.hub().get(url, { ...request, context: { what: `downloading a file`, repo: { type: pin.type, repoId: pin.repoId } } }),
     env: nixEnv(env),
     http: ctx.settings.http(),
     repoId: pin.repoId,

@@ -56,10 +56,11 @@ function fileSink(fh: FileHandle, got: Received): BodySink {
     get size() {
       return got.size;
     },
-    async write(chunk) {
+    async write(chunk, written) {
       await fh.write(chunk, 0, chunk.length, got.size);
       got.hash.update(chunk);
       got.size += chunk.length;
+      written?.();
     },
     async restart() {
       await fh.truncate(0);

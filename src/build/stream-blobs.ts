@@ -58,8 +58,8 @@ async function storeBlob(conn: StoreConnection, blob: BlobToFetch, opts: StreamB
           get size() {
             return received;
           },
-          async write(chunk) {
-            await write(chunk);
+          async write(chunk, written) {
+            await write(chunk, written);
             received += chunk.length;
             opts.onBytes?.(blob, received);
           },

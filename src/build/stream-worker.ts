@@ -40,8 +40,7 @@ async function run(blobs: BlobToFetch[], parallel: number): Promise<void> {
       blobs,
       parallel,
       env: settings.env,
-      get: (url, signal, headers) =>
-        hub.get(url, { ...(signal ? { signal } : {}), ...(headers ? { headers } : {}), context: { what: 'downloading a file', repo: settings.repo } }),
+      get: (url, request) => hub.get(url, { ...request, context: { what: 'downloading a file', repo: settings.repo } }),
       http: settings.http,
       repoId: settings.repo.repoId,
       signal: stop.signal,

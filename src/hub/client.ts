@@ -5,7 +5,8 @@
  * backoff and jitter on 429 (honouring Retry-After), 5xx and connection
  * errors within a bounded number of attempts and total time, and failures
  * become one-line user errors (errors.ts). Requests go through transport.ts
- * (Node's http module); tests give a `fetch` instead.
+ * (Node's http module), large downloads through http1.ts; tests give a
+ * `fetch` instead.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_ENDPOINT } from '../settings/endpoint.js';
@@ -13,6 +14,7 @@ import type { RepoRef, RepoType } from '../types.js';
 import type { Logger } from '../ui/logger.js';
 import { createLogger } from '../ui/logger.js';
 import { LOOKUP_ORDER, repoPath, REPO_TYPES } from './repo-type.js';
+import { http1Transport } from './http1.js';
 import { fetchTransport, nodeTransport, type FetchFn, type HttpAnswer, type Transport } from './transport.js';
 import {
   describeRepo,
@@ -99,6 +101,8 @@ export interface GetOptions {
   /** Extra headers (e.g. Range). */
   headers?: Record<string, string>;
   method?: 'GET' | 'HEAD';
+  /** A large download: each hop on a connection of its own, the body read into reused buffers (http1.ts). */
+  bulk?: boolean;
 }
 
 /** What the client needs to know of the settings. */
@@ -180,6 +184,8 @@ export class HubClient {
   private readonly origin: string;
   private readonly token: string | null;
   private readonly transport: Transport;
+  /** For `bulk` requests. */
+  private readonly bulkTransport: Transport;
   private readonly logger: Logger;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
@@ -201,6 +207,7 @@ export class HubClient {
     this.origin = new URL(this.endpoint).origin;
     this.token = options.token ?? null;
     this.transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
+    this.bulkTransport = options.fetch ? this.transport : http1Transport;
     this.logger = options.logger ?? createLogger({ level: 'quiet' });
     if (this.token) this.logger.addSecret(this.token);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -494,7 +501,7 @@ export class HubClient {
       let res: HttpAnswer;
       for (let hop = 0; ; hop++) {
         try {
-          res = await this.transport(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal });
+          res = await (options.bulk ? this.bulkTransport : this.transport)(current, { method, headers: this.headersFor(current, options.headers), signal: controller.signal });
         } catch (err) {
           if (options.signal?.aborted) throw interruptedError(ctx);
           throw unreachable(err);

@@ -30,6 +30,12 @@ export interface HttpRequest {
 export interface BodyReader {
   read(): Promise<IteratorResult<Uint8Array, undefined>>;
   cancel(): void;
+  /**
+   * Gives a chunk back once its bytes are no longer needed (written out):
+   * a reader that has this reads into that memory again (http1.ts). A
+   * chunk not given back stays the caller's.
+   */
+  release?(chunk: Uint8Array): void;
 }
 
 export interface HttpAnswer {
@@ -58,13 +64,18 @@ const DECODERS: Record<string, () => Readable & NodeJS.WritableStream> = {
   br: createBrotliDecompress,
 };
 
+/** A decoder of a body in `encoding` (a Content-Encoding), or null when it is read as it is (none, identity, unknown). */
+export function decoderFor(encoding: string | null | undefined): (Readable & NodeJS.WritableStream) | null {
+  const make = DECODERS[(encoding ?? '').trim().toLowerCase()];
+  return make ? make() : null;
+}
+
 /** The body as its Content-Encoding says to read it (as `fetch` does); an unknown encoding is left as it is. */
 function decoded(res: IncomingMessage): Readable {
-  const encoding = (res.headers['content-encoding'] ?? '').trim().toLowerCase();
-  const decoder = DECODERS[encoding];
+  const decoder = decoderFor(res.headers['content-encoding']);
   if (!decoder) return res;
   // A failure or destruction of either end ends both (a cancelled body closes its connection).
-  return pipeline(res, decoder(), () => undefined);
+  return pipeline(res, decoder, () => undefined);
 }
 
 /**
@@ -72,7 +83,7 @@ function decoded(res: IncomingMessage): Readable {
  * waits to be read. (A Node stream's async iterator instead joins what is
  * buffered into a new Buffer on each read: a copy of every byte.)
  */
-function nodeReader(node: Readable): BodyReader {
+export function nodeReader(node: Readable): BodyReader {
   let waiting: Buffer | null = null;
   let ended = false;
   let failure: Error | null = null;

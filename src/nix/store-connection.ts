@@ -26,8 +26,12 @@ export interface AddedPath {
   narSize: number;
 }
 
-/** Writes one chunk of a file being added; resolves when the connection can take more. */
-export type WriteChunk = (chunk: Buffer) => Promise<void>;
+/**
+ * Writes one chunk of a file being added; resolves when the connection can
+ * take more. `written` is called once the chunk has left for the store (its
+ * memory may then be reused), or the connection failed.
+ */
+export type WriteChunk = (chunk: Buffer, written?: () => void) => Promise<void>;
 
 export class StoreConnection {
   private readonly reader: WireReader;
@@ -91,14 +95,14 @@ export class StoreConnection {
     await readWork(this.reader, this.minor);
   }
 
-  /** Writes to the daemon; waits once more than BUFFERED bytes are queued for its pipe. */
-  private async send(data: Buffer, more?: Buffer): Promise<void> {
+  /** Writes to the daemon; waits once more than BUFFERED bytes are queued for its pipe. `written`: see WriteChunk. */
+  private async send(data: Buffer, more?: Buffer, written?: () => void): Promise<void> {
     if (this.broken) throw this.broken;
     const { input } = this.transport;
     if (more) {
       input.cork();
       input.write(data);
-      input.write(more);
+      input.write(more, written && (() => written()));
       input.uncork();
     } else input.write(data);
     if (input.writableLength < BUFFERED) return;
@@ -148,9 +152,10 @@ export class StoreConnection {
     let refused: unknown = null;
     const watched = work.catch((err: unknown) => void (refused ??= err));
     try {
-      await produce(async (chunk) => {
+      await produce(async (chunk, written) => {
         if (refused) throw refused;
-        if (chunk.length > 0) await this.send(u64(chunk.length), chunk);
+        if (chunk.length > 0) await this.send(u64(chunk.length), chunk, written);
+        else written?.();
       });
       await this.send(u64(0));
     } catch (err) {

@@ -48,7 +48,7 @@ const partialFile = (partials: string, b: BlobToFetch) => join(partials, `hf-blo
 function fetchInto(partials: string, b: BlobToFetch, resumed: number[] = []): Promise<void> {
   return prefetchBlobs({
     blobs: [b],
-    get: (url, signal, headers) => hubClient().get(url, { ...(signal ? { signal } : {}), ...(headers ? { headers } : {}) }),
+    get: (url, request) => hubClient().get(url, request),
     env: nixEnv(nix.env),
     http: DEFAULT_HTTP,
     repoId: ID,

@@ -45,7 +45,7 @@ async function stream(blobs: BlobToFetch[], signal?: AbortSignal, stored: string
     blobs,
     parallel: 2,
     env,
-    get: (url, sig, headers) => hubClient().get(url, { ...(sig ? { signal: sig } : {}), ...(headers ? { headers } : {}) }),
+    get: (url, request) => hubClient().get(url, request),
     http: HTTP,
     repoId: ID,
     ...(signal ? { signal } : {}),
