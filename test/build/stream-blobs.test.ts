@@ -1,8 +1,8 @@
 /**
  * Public blobs streamed into the store by the CLI (stream-blobs.ts), against
  * the emulator and real Nix: each lands at the library's `hf-blob-<sha256>`
- * path; a body that breaks off is resumed with a Range request into the same
- * store write; bytes that are not the pinned file's are refused (Nix names
+ * path; a body that breaks off or stalls is resumed with a Range request into
+ * the same store write; bytes that are not the pinned file's are refused (Nix names
  * them by their own hash) and leave nothing behind; an interrupt stops every
  * download and adds nothing.
  */
@@ -20,7 +20,7 @@ import { type BlobHub, isValidPath, nixTestEnv, startBlobHub } from '../support/
 
 const SIZE = 400_000;
 const ID = 'stream/model';
-const FILES = ['a.bin', 'b.bin', 'c.bin', 'd.bin', 'e.bin'];
+const FILES = ['a.bin', 'b.bin', 'c.bin', 'd.bin', 'e.bin', 'f.bin'];
 // Fast retries: a test of a broken body should not wait for the default back-off.
 const HTTP = { ...DEFAULT_HTTP, retry: { ...DEFAULT_HTTP.retry, baseDelayMs: 10, maxDelayMs: 50 } };
 
@@ -40,7 +40,7 @@ after(async () => {
 
 const blob = (path: string): BlobToFetch => blobHub.blob(path);
 
-async function stream(blobs: BlobToFetch[], signal?: AbortSignal, stored: string[] = []): Promise<void> {
+async function stream(blobs: BlobToFetch[], signal?: AbortSignal, stored: string[] = [], http = HTTP): Promise<void> {
   await streamBlobs({
     blobs,
     parallel: 2,
@@ -48,7 +48,7 @@ async function stream(blobs: BlobToFetch[], signal?: AbortSignal, stored: string
     get: (url, request) => hubClient().get(url, request),
     // Every file as large downloads are (hub/http1.ts): the small ones of this test would take the shared connections.
     bulkFrom: 0,
-    http: HTTP,
+    http,
     repoId: ID,
     ...(signal ? { signal } : {}),
     onStored: (b) => stored.push(b.path),
@@ -79,6 +79,19 @@ describe('streaming public LFS files into the store', () => {
     hub.addFault({ match: b.lfs.sha256, kind: { dropAfterBytes: 150_000 }, times: 1 });
     const mark = hub.requests.length;
     await stream([b]);
+    hub.clearFaults();
+    const answers = cdnSince(mark, b);
+    assert.equal(answers.length, 2, JSON.stringify(answers));
+    assert.equal(answers[1]![0], 206, 'the rest was asked for, not the whole file');
+    assert.equal(await isValidPath(nix.env, blobStorePath(b.lfs.sha256)), true);
+  });
+
+  it('a body that stalls is dropped and resumed with a Range request', async () => {
+    const b = blob('f.bin');
+    // 2 kB/s: under 1 KiB in each 400 ms window, a stall.
+    hub.addFault({ match: b.lfs.sha256, kind: { slowBytesPerSecond: 2_000 }, times: 1 });
+    const mark = hub.requests.length;
+    await stream([b], undefined, [], { ...HTTP, timeoutMs: 400 });
     hub.clearFaults();
     const answers = cdnSince(mark, b);
     assert.equal(answers.length, 2, JSON.stringify(answers));
