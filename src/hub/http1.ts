@@ -95,8 +95,8 @@ function framingOf(method: string, head: Head): Framing | null {
 /** One response read off its socket: the head, then the body as chunks lent out of reused buffers. */
 class Exchange implements BodyReader {
   private readonly free: Buffer[] = [];
-  /** Chunks lent out of each buffer and not given back yet. */
-  private readonly lent = new Map<ArrayBufferLike, number>();
+  /** Chunks lent out of each buffer and not given back yet (weakly: a chunk the consumer drops is not kept alive here). */
+  private readonly lent = new WeakMap<ArrayBufferLike, number>();
   private readonly queue: Buffer[] = [];
   private head = '';
   private framing: Framing | null = null;
@@ -193,8 +193,8 @@ class Exchange implements BodyReader {
         return at + 1;
       default: {
         // A chunk-size line (its extensions ignored), or a trailer line.
-        const nl = buf.indexOf(0x0a, at);
-        const upTo = nl < 0 || nl >= end ? end : nl;
+        const nl = buf.subarray(0, end).indexOf(0x0a, at);
+        const upTo = nl < 0 ? end : nl;
         f.line += buf.toString('latin1', at, upTo);
         if (f.line.length > MAX_LINE) throw coded('a chunk line over 4 KiB', 'HPE_CHUNK_EXTENSIONS_OVERFLOW');
         if (upTo === end) return end;
@@ -326,7 +326,7 @@ export const http1Transport: Transport = (input, { method, headers, signal }) =>
       socket.destroy();
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', (err) => exchange.fail(err));
+    socket.on('error', (err) => exchange.fail(err));
     socket.once('close', () => {
       signal.removeEventListener('abort', onAbort);
       exchange.fail(coded('the connection closed before the body ended', 'ECONNRESET'));
