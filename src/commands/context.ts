@@ -41,17 +41,27 @@ export interface CommandContext {
   exitCode: number;
 }
 
-/** A writer that never loses output when stdout is a pipe, and stops quietly when the reader goes away (EPIPE). */
-export function streamWriter(stream: NodeJS.WriteStream): OutputWriter {
-  let closed = false;
+/**
+ * Whether `stream`'s reader went away (EPIPE, as when `| head` exits): from
+ * then on nothing more is written to it, and the command goes on (and cleans
+ * up) instead of dying of the write error.
+ */
+function readerGone(stream: NodeJS.WriteStream): () => boolean {
+  let gone = false;
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') closed = true;
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') gone = true;
     else throw err;
   });
+  return () => gone || stream.destroyed;
+}
+
+/** A writer that never loses output when stdout is a pipe, and stops quietly when the reader goes away (EPIPE). */
+export function streamWriter(stream: NodeJS.WriteStream): OutputWriter {
+  const closed = readerGone(stream);
   return {
     isTTY: stream.isTTY === true,
     async write(chunk) {
-      if (closed || stream.destroyed) return;
+      if (closed()) return;
       if (!stream.write(chunk)) {
         const ac = new AbortController();
         await Promise.race([
@@ -80,9 +90,10 @@ export function createContext(options: ContextOptions = {}): CommandContext {
   const stderr = options.stderr ?? process.stderr;
   const debug = options.debug === true;
   const stderrColors = makeColors(colorsEnabled(stderr, settings.colorAllowed));
+  const stderrGone = readerGone(stderr);
   const logger = createLogger({
     level: debug ? 'debug' : options.quiet ? 'quiet' : 'normal',
-    write: (line) => void stderr.write(line),
+    write: (line) => void (stderrGone() || stderr.write(line)),
     colors: stderrColors,
   });
   traceCommandsTo(logger);

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHub } from '../../hub-emulator/server.ts';
@@ -38,6 +38,7 @@ const MODEL: RepoSpec = {
 const GATED: RepoSpec = { id: 'fetch/gated', gated: 'manual', commits: [{ files: { 'config.json': '{}\n', 'w.safetensors': seeded('gated', 5_000) } }] };
 const BIG: RepoSpec = { id: 'fetch/big', commits: [{ files: { 'config.json': '{}\n', 'big.safetensors': seeded('big', 96 << 20) } }] };
 const AUTO: RepoSpec = { id: 'fetch/auto', commits: [{ files: { 'config.json': '{"auto":1}\n', 'w.safetensors': seeded('auto', 50_000) } }] };
+const EPIPE: RepoSpec = { id: 'fetch/epipe', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('epipe-a', 40_000), 'b.safetensors': seeded('epipe-b', 40_000) } }] };
 const TTY: RepoSpec = { id: 'fetch/tty', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('tty-a', 2 << 20), 'b.safetensors': seeded('tty-b', 2 << 20) } }] };
 const EVALUATED: RepoSpec = { id: 'fetch/evaluated', commits: [{ files: { 'config.json': '{}\n', 'a.safetensors': seeded('ev-a', 30_000), 'b.safetensors': seeded('ev-b', 30_000) } }] };
 const DATASET: RepoSpec = { id: 'fetch/data', type: 'dataset', commits: [{ files: { 'README.md': '# d\n', 'data/train.parquet': seeded('pq', 4_000) } }] };
@@ -73,7 +74,7 @@ const fetchJson = async (args: string[], extra: NodeJS.ProcessEnv = {}): Promise
 
 before(async () => {
   requireBuild();
-  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET, TTY, AUTO, SPACE, GGUF, EVALUATED], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
+  hub = await startHub({ repos: [MODEL, GATED, BIG, DATASET, TTY, AUTO, EPIPE, SPACE, GGUF, EVALUATED], tokens: { [TOKEN]: { grants: ['fetch/gated'] } } });
   nixEnv = nixTestEnv();
   cli = cliEnv();
 });
@@ -212,6 +213,27 @@ describe('fetch', () => {
     assert.match(d.expression, /^nix-hug-lib\.fetchDataset \{\n {2}url = "fetch\/data";/);
     const bare = await fetchJson(['fetch/data', '--no-build']);
     assert.equal(bare.type, 'dataset', 'a bare id that exists only as a dataset is a dataset');
+  });
+
+  it('a reader of its messages that goes away mid-fetch (`2>&1 | head`): the fetch goes on to exit 0 and leaves no temporary folder', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'fetch-epipe-'));
+    try {
+      // A temporary folder of its own, open as /tmp is: Nix's builders make their folders in it too.
+      chmodSync(tmp, 0o1777);
+      const e = env({ TMPDIR: tmp });
+      const child = spawn(process.execPath, [CLI, '--debug', 'fetch', 'fetch/epipe', '--no-link'], { env: e, cwd: cliCwd(e), stdio: ['ignore', 'ignore', 'pipe'] });
+      // Read one chunk of the --debug lines, then close our end, as `head` does.
+      await new Promise<void>((r) => child.stderr.once('data', () => r()));
+      child.stderr.destroy();
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      assert.equal(code, 0);
+      assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('nix-hug-')), []);
+      const again = await runCli(['fetch', 'fetch/epipe', '--no-link', '--json'], env());
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /"storePath"/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('on a TTY shows a live download display; without one, a line per file; --quiet shows neither', async () => {
