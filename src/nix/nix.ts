@@ -261,7 +261,9 @@ async function nixBuildOnce(opts: BuildOptions): Promise<BuildResult> {
   const trace = traceCommand('nix', args, opts.env);
   const child = spawn('nix', args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const onAbort = () => child.kill('SIGTERM');
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // A signal aborted before the spawn never fires its listeners: stop this nix at once then.
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
