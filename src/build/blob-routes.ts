@@ -10,7 +10,6 @@ import { availableParallelism } from 'node:os';
 import type { PinnedRepo, RepoFile } from '../types.js';
 import { copiesFixedOutputs, nixEnv, type NixInfo, type NixLogEvent } from '../nix/nix.js';
 import { blobStorePath } from '../nix/store-path.js';
-import { StoreConnection, StoreUnavailable } from '../nix/store-connection.js';
 import { downloaderFromEnv } from '../settings/downloader.js';
 import type { Settings } from '../settings/index.js';
 import type { Logger } from '../ui/logger.js';
@@ -101,47 +100,24 @@ export class BlobRoutes {
 async function chooseRoutes(worker: StreamWorker | null, opts: BlobRoutesOptions): Promise<{ routes: ((signal: AbortSignal) => Promise<void>)[]; streams: boolean }> {
   const { pin, logger: log, settings, sink, toDownload } = opts;
   const env = nixEnv(settings.env);
-  const conn = worker
-    ? await StoreConnection.open(env, opts.signal).catch((err: unknown) => {
-        if (!(err instanceof StoreUnavailable)) throw err;
-        log.debug(`Nix downloads the blobs: ${err.message}`);
-        return null;
-      })
+  const candidates = toDownload.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! }));
+  // The worker opens its store connections, the first of which asks the binary caches; it tells when the store cannot be reached so.
+  const readiness = worker
+    ? await worker.prepare({ blobs: candidates, parallel: Math.min(MAX_STREAMS, candidates.length), onEvent: (ev) => sink.onEvent(ev), ...(opts.signal ? { signal: opts.signal } : {}) })
     : null;
-  let forNix = [...toDownload];
-  let streamed: RepoFile[] = [];
-  if (conn) {
-    // This connection only shows that the route works and asks the caches; the worker opens its own.
-    log.debug(`streaming into the Nix store through ${conn.via}${conn.daemonVersion ? ` (Nix ${conn.daemonVersion})` : ''}`);
-    const paths = toDownload.map((f) => blobStorePath(f.lfs!.sha256));
-    const substitutable = await conn.querySubstitutable(paths, (ev) => sink.onEvent(ev)).catch((err: unknown) => {
-      if (opts.signal?.aborted) {
-        conn.abort();
-        throw err;
-      }
-      // Nix asks the caches again when it builds, and says what went wrong there.
-      log.debug(`asking the binary caches through the daemon failed (${(err as Error).message}): Nix fetches the blobs`);
-      return null;
-    });
-    if (substitutable === null) conn.abort();
-    else {
-      streamed = toDownload.filter((f) => !substitutable.has(blobStorePath(f.lfs!.sha256)));
-      forNix = toDownload.filter((f) => substitutable.has(blobStorePath(f.lfs!.sha256)));
-      if (forNix.length > 0) log.debug(`${forNix.length} blob(s) are in a binary cache: Nix substitutes them`);
-      await conn.close();
-    }
-  }
+  if (readiness?.kind === 'unavailable') log.debug(`Nix downloads the blobs: ${readiness.reason}`);
+  const inCache = new Set(readiness?.kind === 'ready' ? readiness.substitutable.map((b) => b.lfs.sha256) : []);
+  const streamed = readiness?.kind === 'ready' ? toDownload.filter((f) => !inCache.has(f.lfs!.sha256)) : [];
+  const forNix = readiness?.kind === 'ready' ? toDownload.filter((f) => inCache.has(f.lfs!.sha256)) : [...toDownload];
+  if (readiness?.kind === 'ready' && forNix.length > 0) log.debug(`${forNix.length} blob(s) are in a binary cache: Nix substitutes them`);
   const processes = processCount(forNix.length, availableParallelism());
   const routes: ((signal: AbortSignal) => Promise<void>)[] = [];
   const streams = worker !== null && streamed.length > 0;
   if (worker && streams) {
-    const parallel = Math.min(MAX_STREAMS, streamed.length);
-    log.debug(`streaming ${streamed.length} blob(s) into the Nix store over ${parallel} connection(s) while nix evaluates the snapshot`);
+    log.debug(`streaming ${streamed.length} blob(s) into the Nix store over ${Math.min(MAX_STREAMS, streamed.length)} connection(s) while nix evaluates the snapshot`);
     routes.push((signal) => {
       sink.onWait(`downloading ${streamed.length} LFS file(s) into the Nix store`);
-      return worker.run({
-        blobs: streamed.map((f) => ({ path: f.path, url: resolveUrl(pin, f.path), lfs: f.lfs! })),
-        parallel,
+      return worker.stream({
         signal,
         onStart: (b) => sink.transfer(b.lfs.sha256, b.url, { started: true, expected: b.lfs.size }),
         onBytes: (b, bytes) => sink.transfer(b.lfs.sha256, b.url, { done: bytes }),

@@ -26,6 +26,8 @@ export interface StreamBlobsOptions extends DownloadOptions {
   blobs: readonly BlobToFetch[];
   /** Downloads at once (each with its own connection). */
   parallel: number;
+  /** Connections opened already, one per download at once (more are opened as needed); all are closed at the end. */
+  connections?: readonly StoreConnection[];
   /** For further connections and `nix-store --delete`. */
   env: NodeJS.ProcessEnv;
   onStart?: (blob: BlobToFetch) => void;
@@ -102,9 +104,15 @@ export async function streamBlobs(opts: StreamBlobsOptions): Promise<void> {
   const stop = new AbortController();
   const signal = given ? AbortSignal.any([given, stop.signal]) : stop.signal;
   const queue = [...opts.blobs];
-  const open = new Set<StoreConnection>();
-  const worker = async () => {
-    let conn: StoreConnection | null = null;
+  const open = new Set<StoreConnection>(opts.connections);
+  const slots = Math.max(1, Math.min(opts.parallel, queue.length));
+  // Connections opened for more downloads at once than there are blobs: not needed.
+  for (const spare of opts.connections?.slice(slots) ?? []) {
+    open.delete(spare);
+    void spare.close();
+  }
+  const worker = async (slot: number) => {
+    let conn: StoreConnection | null = opts.connections?.[slot] ?? null;
     try {
       for (let blob = queue.shift(); blob && !signal.aborted; blob = queue.shift()) {
         conn ??= await StoreConnection.open(opts.env, signal);
@@ -131,8 +139,8 @@ export async function streamBlobs(opts: StreamBlobsOptions): Promise<void> {
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(opts.parallel, queue.length)) }, () =>
-        worker().catch((error: unknown) => {
+      Array.from({ length: slots }, (_, slot) =>
+        worker(slot).catch((error: unknown) => {
           failure ??= { error };
           stop.abort();
         }),

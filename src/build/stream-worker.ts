@@ -2,14 +2,19 @@
  * The worker thread that streams blobs into the Nix store (started by
  * stream-in-worker.ts, which says why a thread). It is started before the
  * blobs are known: it makes its own Hub client from its settings, then
- * waits for `run` with the blobs, runs `streamBlobs`, and reports
- * everything to the main thread as messages: progress, log lines and
- * waits, then `done` or `failed`. An `abort` message stops the downloads
- * as an interrupt would.
+ * waits for `prepare` with the blobs. It opens its store connections at
+ * once; the first to open shows that the route works and asks the binary
+ * caches which blobs they have (`routes`, or `unavailable` when the store
+ * cannot be reached this way). On `go` it streams the others over the
+ * connections it holds, and reports everything to the main thread as
+ * messages: progress, log lines, Nix's events and waits, then `done` or
+ * `failed`. An `abort` message stops it as an interrupt would.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { NixHugError } from '../errors.js';
 import { HubClient } from '../hub/client.js';
+import { StoreConnection, StoreUnavailable } from '../nix/store-connection.js';
+import { blobStorePath } from '../nix/store-path.js';
 import { messageLogger } from '../ui/logger-relay.js';
 import type { BlobToFetch } from './blob-download.js';
 import type { FromWorker, StreamSettings, ToWorker } from './stream-in-worker.js';
@@ -24,8 +29,70 @@ const logger = messageLogger((message) => send({ kind: 'log', message }), settin
 const hub = new HubClient({ endpoint: settings.endpoint, token: settings.token, logger, retry: settings.http.retry, timeoutMs: settings.http.timeoutMs });
 const stop = new AbortController();
 
-async function run(blobs: BlobToFetch[], parallel: number): Promise<void> {
-  const index = new Map(blobs.map((b, i) => [b, i]));
+/** What `prepare` left for `go`: the blobs to stream and the connections opened for them. */
+let ready: { all: BlobToFetch[]; blobs: BlobToFetch[]; connections: StoreConnection[] } | null = null;
+
+function failed(err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  send({
+    kind: 'failed',
+    error: {
+      message: logger.redact(e.message),
+      ...(e instanceof NixHugError && e.hint ? { hint: e.hint } : {}),
+      ...(e.stack ? { stack: logger.redact(e.stack) } : {}),
+    },
+  });
+}
+
+/** Drops every connection that opened (or will), then lets the thread end (after the messages sent before). */
+function dropAll(opening: Promise<StoreConnection>[]): void {
+  for (const conn of opening) void conn.then((c) => c.abort(), () => {});
+  port.close();
+}
+
+/**
+ * Opens `parallel` connections at once: the daemon's start-up (a process
+ * each for `nix-daemon --stdio`) overlaps the binary-cache query on the
+ * first, instead of following the main thread's check.
+ */
+async function prepare(blobs: BlobToFetch[], parallel: number): Promise<void> {
+  const opening = Array.from({ length: parallel }, () => StoreConnection.open(settings.env, stop.signal));
+  for (const p of opening) p.catch(() => {}); // each is awaited below, or dropped
+  let first: StoreConnection;
+  try {
+    first = await opening[0]!;
+  } catch (err) {
+    if (err instanceof StoreUnavailable) send({ kind: 'unavailable', reason: err.message });
+    else failed(err);
+    return dropAll(opening);
+  }
+  logger.debug(`streaming into the Nix store through ${first.via}${first.daemonVersion ? ` (Nix ${first.daemonVersion})` : ''}`);
+  const paths = blobs.map((b) => blobStorePath(b.lfs.sha256));
+  let substitutable: Set<string>;
+  try {
+    substitutable = await first.querySubstitutable(paths, (event) => send({ kind: 'nix', event }));
+  } catch (err) {
+    // Nix asks the caches again when it builds, and says what went wrong there.
+    if (!stop.signal.aborted) send({ kind: 'unavailable', reason: `asking the binary caches through the daemon failed (${(err as Error).message})` });
+    return dropAll(opening);
+  }
+  const streamed = blobs.filter((b) => !substitutable.has(blobStorePath(b.lfs.sha256)));
+  try {
+    const connections = [first];
+    for (const p of opening.slice(1, Math.max(1, streamed.length))) connections.push(await p);
+    for (const p of opening.slice(Math.max(1, streamed.length))) void p.then((c) => c.close(), () => {});
+    ready = { all: blobs, blobs: streamed, connections };
+  } catch (err) {
+    failed(err);
+    return dropAll(opening);
+  }
+  if (stop.signal.aborted) return dropReady();
+  send({ kind: 'routes', substitutable: blobs.flatMap((b, i) => (substitutable.has(paths[i]!) ? [i] : [])) });
+}
+
+/** Streams `blobs` (of `all`, whose indices the messages use) over `connections`. */
+async function run(all: BlobToFetch[], blobs: BlobToFetch[], connections: StoreConnection[]): Promise<void> {
+  const index = new Map(all.map((b, i) => [b, i]));
   const at = (blob: BlobToFetch) => index.get(blob) ?? -1;
   // Progress goes out every `progressMs` for all blobs at once: a message per chunk would cost more than the chunk.
   const progress = new Map<number, number>();
@@ -38,7 +105,8 @@ async function run(blobs: BlobToFetch[], parallel: number): Promise<void> {
   try {
     await streamBlobs({
       blobs,
-      parallel,
+      parallel: connections.length,
+      connections,
       env: settings.env,
       get: (url, request) => hub.get(url, { ...request, context: { what: 'downloading a file', repo: settings.repo } }),
       http: settings.http,
@@ -54,15 +122,7 @@ async function run(blobs: BlobToFetch[], parallel: number): Promise<void> {
     });
     send({ kind: 'done' });
   } catch (err) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    send({
-      kind: 'failed',
-      error: {
-        message: logger.redact(e.message),
-        ...(e instanceof NixHugError && e.hint ? { hint: e.hint } : {}),
-        ...(e.stack ? { stack: logger.redact(e.stack) } : {}),
-      },
-    });
+    failed(err);
   } finally {
     clearInterval(ticker);
     // Nothing else keeps the thread alive: it ends once the last message is out.
@@ -70,7 +130,21 @@ async function run(blobs: BlobToFetch[], parallel: number): Promise<void> {
   }
 }
 
+/** Stopped between `prepare` and `go`: the connections it opened are dropped (streamBlobs drops its own). */
+function dropReady(): void {
+  for (const conn of ready?.connections ?? []) conn.abort();
+  ready = null;
+  port.close();
+}
+
 port.on('message', (message: ToWorker) => {
-  if (message.kind === 'abort') stop.abort();
-  else void run(message.blobs, message.parallel);
+  if (message.kind === 'abort') {
+    stop.abort();
+    if (ready) dropReady();
+  } else if (message.kind === 'prepare') void prepare(message.blobs, message.parallel);
+  else if (ready) {
+    const { all, blobs, connections } = ready;
+    ready = null;
+    void run(all, blobs, connections);
+  }
 });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningHub } from '../../hub-emulator/types.ts';
 import type { BlobToFetch } from '../../src/build/blob-download.ts';
-import { StreamWorker, type StreamRun } from '../../src/build/stream-in-worker.ts';
+import { StreamWorker, type StreamReport } from '../../src/build/stream-in-worker.ts';
 import { InterruptedError, NixHugError } from '../../src/errors.ts';
 import { nixEnv } from '../../src/nix/nix.ts';
 import { blobStorePath } from '../../src/nix/store-path.ts';
@@ -41,16 +41,23 @@ after(async () => {
 const blob = (path: string): BlobToFetch => blobHub.blob(path);
 
 /** A worker for `ID`, with the main thread's logger writing into `lines`. */
-function startWorker(lines: string[]): StreamWorker {
+function startWorker(lines: string[], storeEnv: NodeJS.ProcessEnv = env): StreamWorker {
   return StreamWorker.start(
-    { env, endpoint: hub.url, token: null, http: HTTP, repo: { type: 'model', repoId: ID }, progressMs: 10 },
+    { env: storeEnv, endpoint: hub.url, token: null, http: HTTP, repo: { type: 'model', repoId: ID }, progressMs: 10 },
     createLogger({ level: 'debug', write: (line) => void lines.push(line) }),
   );
 }
 
+/** `worker` prepared for `blobs` (no binary cache in tests: all of them to stream), then streaming them. */
+async function prepareAndStream(worker: StreamWorker, blobs: BlobToFetch[], report: StreamReport = {}): Promise<void> {
+  const readiness = await worker.prepare({ blobs, parallel: 2, ...(report.signal ? { signal: report.signal } : {}) });
+  assert.deepEqual(readiness, { kind: 'ready', substitutable: [] });
+  return worker.stream(report);
+}
+
 /** `blobs` streamed by a new worker. */
-function streamInWorker(blobs: BlobToFetch[], lines: string[], extra: Partial<StreamRun> = {}): Promise<void> {
-  return startWorker(lines).run({ blobs, parallel: 2, ...extra });
+function streamInWorker(blobs: BlobToFetch[], lines: string[], report: StreamReport = {}): Promise<void> {
+  return prepareAndStream(startWorker(lines), blobs, report);
 }
 
 describe('streaming in a worker thread', () => {
@@ -80,12 +87,38 @@ describe('streaming in a worker thread', () => {
     const early = startWorker(lines);
     await new Promise((r) => setTimeout(r, 300)); // the worker is ready and waiting
     const b = blob('e.bin');
-    await early.run({ blobs: [b], parallel: 1 });
+    await prepareAndStream(early, [b]);
     assert.equal(await isValidPath(nix.env, blobStorePath(b.lfs.sha256)), true);
-    assert.throws(() => void early.run({ blobs: [b], parallel: 1 }), /runs once/);
+    assert.throws(() => void early.prepare({ blobs: [b], parallel: 1 }), /prepared once/);
+    assert.throws(() => void early.stream({}), /once/);
     const unused = startWorker(lines);
     unused.dispose();
     await unused.exited; // without dispose the idle thread would wait for ever (and keep this test alive)
+  });
+
+  it('prepared, then not needed: dispose ends it and its open connections, and nothing is downloaded', async () => {
+    const lines: string[] = [];
+    const worker = startWorker(lines);
+    const b = blob('e.bin');
+    const before = hub.cdnBytes();
+    const readiness = await worker.prepare({ blobs: [blob('a.bin'), b], parallel: 2 });
+    assert.equal(readiness.kind, 'ready');
+    assert.match(lines.join(''), /streaming into the Nix store through nix-daemon --stdio|streaming into the Nix store through \//, 'the first connection says where it goes');
+    worker.dispose();
+    await worker.exited;
+    assert.equal(hub.cdnBytes() - before, 0, 'no download started');
+  });
+
+  it('a store it cannot reach: prepare says why, the thread ends, nothing is downloaded', async () => {
+    const lines: string[] = [];
+    const socket = '/nonexistent-nix-hug-test/daemon-socket';
+    const worker = startWorker(lines, { ...env, NIX_REMOTE: `unix://${socket}` });
+    const before = hub.cdnBytes();
+    const readiness = await worker.prepare({ blobs: [blob('a.bin')], parallel: 1 });
+    assert.equal(readiness.kind, 'unavailable');
+    assert.match(readiness.kind === 'unavailable' ? readiness.reason : '', new RegExp(`cannot connect to the Nix daemon at ${socket}: .*ENOENT`));
+    await worker.exited;
+    assert.equal(hub.cdnBytes() - before, 0);
   });
 
   it('a failure in the worker arrives as the same error: the file, the repo and what to do', async () => {
