@@ -73,17 +73,27 @@ export class BlobRoutes {
     this.worker?.dispose();
   }
 
-  /** Chooses each blob's route: asks the store and its binary caches; nothing is downloaded yet. */
-  static async choose(opts: BlobRoutesOptions): Promise<BlobRoutes> {
+  /**
+   * The thread that streams blobs, when the downloader is the CLI's own:
+   * started before the blobs are known (by a caller that can), so that its
+   * start-up overlaps that work; handed to `choose`, or ended with `dispose`.
+   */
+  static startWorker(opts: Pick<BlobRoutesOptions, 'settings' | 'logger' | 'pin' | 'nix'>): StreamWorker | null {
     const { pin, logger: log, settings } = opts;
-    const env = nixEnv(settings.env);
     const downloader = downloaderFromEnv(settings.env, { nixCopiesDownloads: copiesFixedOutputs(opts.nix) });
-    if (downloader === 'nix') log.debug(`Nix downloads the blobs (NIX_HUG_DOWNLOADER=${settings.env.NIX_HUG_DOWNLOADER || 'auto'}, Nix ${opts.nix.version}, ${availableParallelism()} cores)`);
-    // Started now, so that its start-up overlaps the store connection and the cache query; ended if unused.
-    const worker =
-      downloader === 'stream'
-        ? StreamWorker.start({ env, endpoint: pin.endpoint, token: settings.token()?.token ?? null, http: settings.http(), repo: { type: pin.type, repoId: pin.repoId }, progressMs: PROGRESS_MS }, log)
-        : null;
+    if (downloader === 'nix') {
+      log.debug(`Nix downloads the blobs (NIX_HUG_DOWNLOADER=${settings.env.NIX_HUG_DOWNLOADER || 'auto'}, Nix ${opts.nix.version}, ${availableParallelism()} cores)`);
+      return null;
+    }
+    const env = nixEnv(settings.env);
+    return StreamWorker.start({ env, endpoint: pin.endpoint, token: settings.token()?.token ?? null, http: settings.http(), repo: { type: pin.type, repoId: pin.repoId }, progressMs: PROGRESS_MS }, log);
+  }
+
+  /**
+   * Chooses each blob's route: asks the store and its binary caches; nothing
+   * is downloaded yet. `worker`: from `startWorker` (started here if not given).
+   */
+  static async choose(opts: BlobRoutesOptions, worker: StreamWorker | null = BlobRoutes.startWorker(opts)): Promise<BlobRoutes> {
     try {
       const { routes, streams } = await chooseRoutes(worker, opts);
       // An unused worker ends now (nothing to stream: Nix has every blob).

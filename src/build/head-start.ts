@@ -11,10 +11,12 @@
  * cache; the caller also holds it back where a download would be wasted
  * (a build that cannot find nixpkgs, auto_persist's restore).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NixInfo } from '../nix/nix.js';
+import { blobStorePath } from '../nix/store-path.js';
 import type { ListedPin } from '../pin/pin.js';
 import type { Settings } from '../settings/index.js';
 import type { RepoFile } from '../types.js';
@@ -64,9 +66,22 @@ export class BlobHeadStart {
 
   private async start(listed: ListedPin, opts: HeadStartOptions): Promise<Started | null> {
     if (listed.info.private || listed.info.gated !== false) return null;
-    const [plan, may] = await Promise.all([this.plan, opts.mayDownload]);
-    if (!may || plan.inHfCache.length > 0 || plan.toDownload.length === 0 || this.signal.aborted) return null;
-    this.dir = await mkdtemp(join(tmpdir(), 'nix-hug-head-start-'));
+    // When a blob is surely missing (no such path on disk), the download thread starts beside the store query below:
+    // its start-up is on the way to the first byte. Not for a re-fetch, which would only pay for it.
+    const missing = listed.selectedLfs.some((f) => !existsSync(blobStorePath(f.lfs!.sha256)));
+    const worker = missing ? BlobRoutes.startWorker({ settings: opts.settings, logger: opts.logger, pin: listed.pin, nix: opts.nix }) : undefined;
+    const [plan, may] = await Promise.all([this.plan, opts.mayDownload]).catch((err: unknown) => {
+      worker?.dispose();
+      throw err;
+    });
+    if (!may || plan.inHfCache.length > 0 || plan.toDownload.length === 0 || this.signal.aborted) {
+      worker?.dispose();
+      return null;
+    }
+    this.dir = await mkdtemp(join(tmpdir(), 'nix-hug-head-start-')).catch((err: unknown) => {
+      worker?.dispose();
+      throw err;
+    });
     const routes = await BlobRoutes.choose({
       settings: opts.settings,
       logger: opts.logger,
@@ -76,7 +91,7 @@ export class BlobHeadStart {
       dir: this.dir,
       sink: this.relay,
       signal: this.signal,
-    });
+    }, worker);
     if (routes.empty || this.signal.aborted) {
       routes.dispose();
       return null;
