@@ -11,6 +11,8 @@ import { InterruptedError } from './errors.js';
 
 export interface Interrupt {
   signal: AbortSignal;
+  /** Aborts `signal` as a signal would, for another reason (the exit code stays the command's). */
+  abort(reason: Error): void;
   /** Stops listening (call when the command is done). */
   dispose(): void;
 }
@@ -29,6 +31,7 @@ function onInterrupt(): Interrupt {
   active = controller;
   return {
     signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
     dispose() {
       process.removeListener('SIGINT', handler);
       process.removeListener('SIGTERM', handler);
@@ -52,6 +55,12 @@ export interface Steps {
   signal: AbortSignal;
   /** Starts the next step (named for the message if a signal stops it); throws if a signal came meanwhile. */
   step(what: string): void;
+  /**
+   * Ends the command with `err`, which work running beside the steps found
+   * (a missing Nix): everything the command began stops as on a signal
+   * (requests, child processes), and `err`, not an interrupt, is what it throws.
+   */
+  fail(err: Error): void;
 }
 
 /**
@@ -63,16 +72,25 @@ export interface Steps {
 export async function interruptible<T>(first: string, work: (steps: Steps) => Promise<T>): Promise<T> {
   const interrupt = onInterrupt();
   let current = first;
+  let failure: Error | null = null;
   const steps: Steps = {
     signal: interrupt.signal,
     step(what) {
-      if (interrupt.signal.aborted) throw new InterruptedError(current);
+      if (interrupt.signal.aborted) throw failure ?? new InterruptedError(current);
       current = what;
+    },
+    fail(err) {
+      if (interrupt.signal.aborted) return;
+      failure = err;
+      interrupt.abort(err);
     },
   };
   try {
-    return await work(steps);
+    const result = await work(steps);
+    if (failure) throw failure;
+    return result;
   } catch (err) {
+    if (failure) throw failure;
     if (interrupt.signal.aborted && !(err instanceof InterruptedError)) throw new InterruptedError(current);
     throw err;
   } finally {

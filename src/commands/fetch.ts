@@ -122,20 +122,29 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
   const hfCacheDir = await hfCacheTarget(ctx, opts);
   const outLink = chooseOutLink({ outLink: opts.outLink, link: opts.link, build: opts.build && !opts.dryRun, out: opts.out }, ctx.settings.cwd);
   const replaced = outLink !== null ? await checkOutLink(outLink, ctx.settings.cwd) : null;
-  // No point asking the Hub for anything when the build cannot run (a dry run asks the store too); while
-  // `nix --version` runs, Node loads the build's modules.
+  // While `nix --version` runs beside the Hub's first answers, Node loads the build's modules.
   const building = opts.build && !opts.dryRun ? loadBuild() : undefined;
-  const nix = opts.build || opts.dryRun ? await detectNix(ctx.settings.env) : undefined;
+  const nixFound = opts.build || opts.dryRun ? detectNix(ctx.settings.env) : undefined;
+  nixFound?.catch(() => {}); // handled in the command, below
   const { settings } = ctx;
-  await interruptible(`asking the Hub about ${url}`, async ({ signal, step }) => {
+  await interruptible(`asking the Hub about ${url}`, async ({ signal, step, fail }) => {
+    // No Nix (or too old a one): the command ends with that at once, its requests stopped (a silent Hub waits for nothing).
+    nixFound?.catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
     const nixpkgs = building ? startNixpkgsCheck(settings, signal) : undefined;
     const request = parsePinRequest(url, opts, settings.endpoint()); // usage errors before the client is made
     let headStart: Promise<BlobHeadStart | undefined> | undefined;
     const onListed =
-      building && nixpkgs && nix ? (listed: ListedPin) => void (headStart = building.then((b) => startDownloadsEarly(b.BlobHeadStart, ctx, listed, opts, { nix, nixpkgs, signal }))) : undefined;
+      building && nixpkgs && nixFound
+        ? (listed: ListedPin) =>
+            void (headStart = Promise.all([building, nixFound]).then(
+              ([b, nix]) => startDownloadsEarly(b.BlobHeadStart, ctx, listed, opts, { nix, nixpkgs, signal }),
+              () => undefined, // each failure is reported where it is awaited
+            ))
+        : undefined;
     try {
       const pinned = await pinRepo(ctx.hub(), request, settings, ctx.logger, signal, onListed);
       try {
+        const nix = await nixFound;
         if (opts.dryRun) await dryRun(ctx, pinned, opts, step);
         else await fetchPinned(ctx, pinned, opts, { modules: await building, nix, nixpkgs, hfCacheDir, outLink, replaced, headStart: await headStart, signal, step });
       } finally {
@@ -150,7 +159,7 @@ export async function run(ctx: CommandContext, url: string, opts: FetchOptions):
 
 /**
  * The build's modules (a third of the fetch handler's loading time), loaded
- * while `nix --version` runs and the Hub answers instead of before both.
+ * while `nix --version` runs and the Hub answers instead of after them.
  */
 function loadBuild() {
   const loading = Promise.all([import('../build/build.js'), import('../build/head-start.js')]).then(([b, h]) => ({ buildSnapshot: b.buildSnapshot, BlobHeadStart: h.BlobHeadStart }));
