@@ -29,8 +29,9 @@ test('fetch without nix on PATH says how to install it (exit 1, one line, no sta
   // A PATH with node and nothing else.
   const bin = mkdtempSync(join(tmpdir(), 'no-nix-'));
   symlinkSync(process.execPath, join(bin, 'node'));
-  // A Hub that takes connections and never answers: Nix is looked for before any request, so the
-  // fetch never waits on it (a request first would wait for its timeout).
+  // A Hub that takes connections and never answers: Nix is looked for beside the first requests, and
+  // its absence stops them, so the fetch never waits on that Hub (a request awaited first would wait
+  // for its timeout).
   const sockets = new Set<Socket>();
   const silent = createServer((socket) => void sockets.add(socket));
   await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
