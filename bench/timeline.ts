@@ -79,7 +79,7 @@ export function phases(run: TimedRun, blobs: ReadonlyMap<string, string>): Phase
   const api = debug.filter((l) => /^(GET|HEAD) \S+\/api\/\S* -> \d+ in \d+ ms$/.test(debugText(l)));
   span(`Hub API (${api.length} requests)`, api);
   const firstRequest = out[0]?.start;
-  if (firstRequest !== undefined) out.push({ what: 'before the first Hub request (Node start-up, nix --version, nixpkgs check)', start: 0, end: firstRequest });
+  if (firstRequest !== undefined) out.push({ what: 'before the first Hub request (Node start-up, the CLI loading; nix --version runs beside the first requests)', start: 0, end: firstRequest });
   span('git (pointer clone and gitRepoHash)', debug.filter((l) => /^gitRepoHash of .* \(\d+ ms\)$/.test(debugText(l))));
   const fetchGit = debug.filter((l) => /^nix: fetching Git repository .*: done in/.test(debugText(l)));
   span('git (fetchGit during evaluation)', fetchGit);
