@@ -3,8 +3,8 @@
  * stream-in-worker.ts, which says why a thread). It is started before the
  * blobs are known: it makes its own Hub client from its settings, then
  * waits for `prepare` with the blobs. It opens its store connections at
- * once; the first to open shows that the route works and asks the binary
- * caches which blobs they have (`routes`, or `unavailable` when the store
+ * once; the first of them, once open, shows that the route works and asks
+ * the binary caches which blobs they have (`routes`, or `unavailable` when the store
  * cannot be reached this way). On `go` it streams the others over the
  * connections it holds, and reports everything to the main thread as
  * messages: progress, log lines, Nix's events and waits, then `done` or
