@@ -26,8 +26,12 @@ export interface StreamBlobsOptions extends DownloadOptions {
   blobs: readonly BlobToFetch[];
   /** Downloads at once (each with its own connection). */
   parallel: number;
-  /** Connections opened already, one per download at once (more are opened as needed); all are closed at the end. */
-  connections?: readonly StoreConnection[];
+  /**
+   * Connections opened (or opening) already, one per download at once:
+   * each download starts once its own is open. More are opened as needed;
+   * all are closed at the end.
+   */
+  connections?: readonly Promise<StoreConnection>[];
   /** For further connections and `nix-store --delete`. */
   env: NodeJS.ProcessEnv;
   onStart?: (blob: BlobToFetch) => void;
@@ -104,16 +108,20 @@ export async function streamBlobs(opts: StreamBlobsOptions): Promise<void> {
   const stop = new AbortController();
   const signal = given ? AbortSignal.any([given, stop.signal]) : stop.signal;
   const queue = [...opts.blobs];
-  const open = new Set<StoreConnection>(opts.connections);
+  const open = new Set<StoreConnection>();
   const slots = Math.max(1, Math.min(opts.parallel, queue.length));
   // Connections opened for more downloads at once than there are blobs: not needed.
-  for (const spare of opts.connections?.slice(slots) ?? []) {
-    open.delete(spare);
-    void spare.close();
-  }
+  for (const spare of opts.connections?.slice(slots) ?? []) void spare.then((c) => c.close(), () => {});
   const worker = async (slot: number) => {
-    let conn: StoreConnection | null = opts.connections?.[slot] ?? null;
+    let conn: StoreConnection | null = null;
     try {
+      const given = opts.connections?.[slot];
+      if (given) {
+        conn = await given;
+        open.add(conn);
+        // Stopped while it opened: the abort handler ran before it was in `open`.
+        if (signal.aborted) conn.abort();
+      }
       for (let blob = queue.shift(); blob && !signal.aborted; blob = queue.shift()) {
         conn ??= await StoreConnection.open(opts.env, signal);
         open.add(conn);

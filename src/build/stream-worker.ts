@@ -4,11 +4,12 @@
  * blobs are known: it makes its own Hub client from its settings, then
  * waits for `prepare` with the blobs. It opens its store connections at
  * once; the first of them, once open, shows that the route works and asks
- * the binary caches which blobs they have (`routes`, or `unavailable` when the store
- * cannot be reached this way). On `go` it streams the others over the
- * connections it holds, and reports everything to the main thread as
- * messages: progress, log lines, Nix's events and waits, then `done` or
- * `failed`. An `abort` message stops it as an interrupt would.
+ * the binary caches which blobs they have (`routes`, or `unavailable` when
+ * the store cannot be reached this way). On `go` it streams the others,
+ * each download over one of those connections as soon as that one is open,
+ * and reports everything to the main thread as messages: progress, log
+ * lines, Nix's events and waits, then `done` or `failed`. An `abort`
+ * message stops it as an interrupt would.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { NixHugError } from '../errors.js';
@@ -29,8 +30,8 @@ const logger = messageLogger((message) => send({ kind: 'log', message }), settin
 const hub = new HubClient({ endpoint: settings.endpoint, token: settings.token, logger, retry: settings.http.retry, timeoutMs: settings.http.timeoutMs });
 const stop = new AbortController();
 
-/** What `prepare` left for `go`: the blobs to stream and the connections opened for them. */
-let ready: { all: BlobToFetch[]; blobs: BlobToFetch[]; connections: StoreConnection[] } | null = null;
+/** What `prepare` left for `go`: the blobs to stream and the connections opening for them. */
+let ready: { all: BlobToFetch[]; blobs: BlobToFetch[]; connections: Promise<StoreConnection>[] } | null = null;
 
 function failed(err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -53,11 +54,13 @@ function dropAll(opening: Promise<StoreConnection>[]): void {
 /**
  * Opens `parallel` connections at once: the daemon's start-up (a process
  * each for `nix-daemon --stdio`) overlaps the binary-cache query on the
- * first, instead of following the main thread's check.
+ * first. The routes go out as soon as the caches have answered, and each
+ * download starts once its own connection is open, so the first bytes do
+ * not wait for the last connection.
  */
 async function prepare(blobs: BlobToFetch[], parallel: number): Promise<void> {
   const opening = Array.from({ length: parallel }, () => StoreConnection.open(settings.env, stop.signal));
-  for (const p of opening) p.catch(() => {}); // each is awaited below, or dropped
+  for (const p of opening) p.catch(() => {}); // each is awaited by a download, or dropped
   let first: StoreConnection;
   try {
     first = await opening[0]!;
@@ -76,22 +79,16 @@ async function prepare(blobs: BlobToFetch[], parallel: number): Promise<void> {
     if (!stop.signal.aborted) send({ kind: 'unavailable', reason: `asking the binary caches through the daemon failed (${(err as Error).message})` });
     return dropAll(opening);
   }
+  if (stop.signal.aborted) return dropAll(opening);
   const streamed = blobs.filter((b) => !substitutable.has(blobStorePath(b.lfs.sha256)));
-  try {
-    const connections = [first];
-    for (const p of opening.slice(1, Math.max(1, streamed.length))) connections.push(await p);
-    for (const p of opening.slice(Math.max(1, streamed.length))) void p.then((c) => c.close(), () => {});
-    ready = { all: blobs, blobs: streamed, connections };
-  } catch (err) {
-    failed(err);
-    return dropAll(opening);
-  }
-  if (stop.signal.aborted) return dropReady();
+  const needed = Math.max(1, Math.min(parallel, streamed.length));
+  for (const p of opening.slice(needed)) void p.then((c) => c.close(), () => {});
+  ready = { all: blobs, blobs: streamed, connections: opening.slice(0, needed) };
   send({ kind: 'routes', substitutable: blobs.flatMap((b, i) => (substitutable.has(paths[i]!) ? [i] : [])) });
 }
 
 /** Streams `blobs` (of `all`, whose indices the messages use) over `connections`. */
-async function run(all: BlobToFetch[], blobs: BlobToFetch[], connections: StoreConnection[]): Promise<void> {
+async function run(all: BlobToFetch[], blobs: BlobToFetch[], connections: Promise<StoreConnection>[]): Promise<void> {
   const index = new Map(all.map((b, i) => [b, i]));
   const at = (blob: BlobToFetch) => index.get(blob) ?? -1;
   // Progress goes out every `progressMs` for all blobs at once: a message per chunk would cost more than the chunk.
@@ -132,9 +129,8 @@ async function run(all: BlobToFetch[], blobs: BlobToFetch[], connections: StoreC
 
 /** Stopped between `prepare` and `go`: the connections it opened are dropped (streamBlobs drops its own). */
 function dropReady(): void {
-  for (const conn of ready?.connections ?? []) conn.abort();
+  dropAll(ready?.connections ?? []);
   ready = null;
-  port.close();
 }
 
 port.on('message', (message: ToWorker) => {
