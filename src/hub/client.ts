@@ -201,6 +201,8 @@ export class HubClient {
    * the commit of `main` with it (one round trip fewer before a download).
    */
   private readonly infos = new Map<string, RepoInfo>();
+  /** Commits of revisions resolved in this run, by `type id rev`. */
+  private readonly commits = new Map<string, string>();
 
   constructor(options: HubClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
@@ -246,13 +248,17 @@ export class HubClient {
     return this.rememberInfo(repo, body);
   }
 
-  /** The info in an answer of `GET /api/{type}/{id}` (or `…/revision/main`, the same), kept under the id asked and the id answered. */
-  private rememberInfo(repo: RepoRef, body: unknown): RepoInfo {
+  /**
+   * The info in an answer of `GET /api/{type}/{id}` (or `…/revision/REV`,
+   * which says the same of the repository), kept under the id asked and the
+   * id answered. Its commit is `main`'s only when the answer was about main.
+   */
+  private rememberInfo(repo: RepoRef, body: unknown, aboutMain = true): RepoInfo {
     const o = (body ?? {}) as Record<string, unknown>;
     const gated = o.gated === 'auto' || o.gated === 'manual' ? o.gated : false;
     const info: RepoInfo = {
       repoId: typeof o.id === 'string' ? o.id : repo.repoId,
-      sha: typeof o.sha === 'string' && /^[0-9a-f]{40}$/.test(o.sha) ? o.sha : null,
+      sha: aboutMain && typeof o.sha === 'string' && /^[0-9a-f]{40}$/.test(o.sha) ? o.sha : null,
       private: o.private === true,
       gated,
     };
@@ -264,8 +270,13 @@ export class HubClient {
   /** A branch, tag, commit or `refs/pr/N` → the 40-hex commit. */
   async resolveRevision(repo: RepoRef, rev: string): Promise<string> {
     // The repo's info describes `main`: when this run has it, its commit is main's.
-    const known = rev === INFO_BRANCH ? this.infos.get(infoKey(repo))?.sha : null;
+    const known = rev === INFO_BRANCH ? this.infos.get(infoKey(repo))?.sha : this.commits.get(`${infoKey(repo)} ${rev}`);
     if (known) return known;
+    return (await this.revisionInfo(repo, rev)).sha;
+  }
+
+  /** `GET /api/{type}/{id}/revision/{rev}`: the commit, and the repository's info (kept, as `repoInfo` keeps it). */
+  private async revisionInfo(repo: RepoRef, rev: string): Promise<{ sha: string; info: RepoInfo }> {
     const url = `${this.endpoint}/api/${apiPath(repo.type)}/${repo.repoId}/revision/${encodeURIComponent(rev)}`;
     const ctx: RequestContext = { what: `resolving the revision ${rev}`, repo, rev };
     const body = await this.getJson(url, ctx);
@@ -283,8 +294,10 @@ export class HubClient {
         `check HF_ENDPOINT (${this.endpoint}): a mirror may serve other contents than the Hub; give a branch or tag to take what it has`,
       );
     }
-    if (rev === INFO_BRANCH) this.rememberInfo(repo, body);
-    return sha;
+    const info = this.rememberInfo(repo, body, rev === INFO_BRANCH);
+    this.commits.set(`${infoKey(repo)} ${rev}`, sha);
+    this.commits.set(`${infoKey({ type: repo.type, repoId: info.repoId })} ${rev}`, sha);
+    return { sha, info };
   }
 
   /**
@@ -329,14 +342,28 @@ export class HubClient {
    * The kind of a bare id and the id the Hub answers under: the same, or the
    * canonical `org/name` of a legacy id without an owner (`gpt2` is
    * `openai-community/gpt2`). One request per kind, as `detectType` says.
+   *
+   * `rev`: the revision about to be resolved. For another than `main`, each
+   * kind is asked for it (`…/revision/REV`), so the commit comes with the
+   * kind instead of a round trip later. A kind that has the repository but
+   * not the revision counts as existing (resolving it then says so); when no
+   * kind answers with an error code, the repository is asked for as is, so
+   * that a missing revision is not taken for a missing repository.
    */
-  async identify(id: string): Promise<RepoRef> {
+  async identify(id: string, rev: string = INFO_BRANCH): Promise<RepoRef> {
+    const atRevision = rev !== INFO_BRANCH;
+    let uncoded = false;
     const exists = async (type: RepoType): Promise<string | null> => {
+      const repo = { type, repoId: id };
       try {
-        return (await this.repoInfo({ type, repoId: id })).repoId;
+        return atRevision ? (await this.revisionInfo(repo, rev)).info.repoId : (await this.repoInfo(repo)).repoId;
       } catch (err) {
         if (err instanceof HubApiError && err.isGated) return id;
-        if (err instanceof HubApiError && err.isRepoNotFound) return null;
+        if (err instanceof HubApiError && atRevision && err.errorCode === 'RevisionNotFound') return id;
+        if (err instanceof HubApiError && err.isRepoNotFound) {
+          uncoded ||= err.errorCode === null;
+          return null;
+        }
         throw err;
       }
     };
@@ -358,6 +385,8 @@ export class HubClient {
       }
       return winner;
     }
+    // Plain 404s for the revision (a mirror without error codes): a missing revision looks like a missing repository.
+    if (atRevision && uncoded) return this.identify(id);
     throw new NixHugError(
       `repository ${id} not found on ${this.endpoint}: it is neither a model, a dataset nor a Space`,
       this.token ? 'check the name; if it is private, check that your token can read it' : 'check the name; for a private repo set HF_TOKEN',

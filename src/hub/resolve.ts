@@ -53,10 +53,10 @@ export interface ResolvedTarget {
  * `openai-community/gpt2`, said in a note), which every later request and the
  * expression then use.
  */
-export async function identifyRepo(client: HubClient, parsed: Pick<ParsedRepoUrl, 'type' | 'repoId'>, logger?: Logger): Promise<RepoRef> {
+export async function identifyRepo(client: HubClient, parsed: Pick<ParsedRepoUrl, 'type' | 'repoId'>, logger?: Logger, rev?: string): Promise<RepoRef> {
   const asked = parsed.repoId;
   let repo: RepoRef;
-  if (parsed.type === null) repo = await client.identify(asked);
+  if (parsed.type === null) repo = await client.identify(asked, rev);
   else if (isLegacyId(asked)) repo = { type: parsed.type, repoId: (await client.repoInfo({ type: parsed.type, repoId: asked })).repoId };
   else repo = { type: parsed.type, repoId: asked };
   if (isLegacyId(asked)) {
@@ -73,7 +73,8 @@ export async function identifyRepo(client: HubClient, parsed: Pick<ParsedRepoUrl
 
 /** Asks the Hub for the type (bare ids), the canonical id (legacy ids) and the commit. */
 export async function resolveTarget(client: HubClient, target: Target, logger?: Logger): Promise<ResolvedTarget> {
-  const repo = await identifyRepo(client, target.parsed, logger);
+  // The kind is asked for at the ref: the commit comes with it (client.identify).
+  const repo = await identifyRepo(client, target.parsed, logger, target.ref);
   const rev = await client.resolveRevision(repo, target.ref);
   logger?.debug(`${repo.type} ${repo.repoId}: ${target.ref} is commit ${rev}`);
   return { repo, ref: target.ref, rev };

@@ -473,6 +473,60 @@ describe('detectType', () => {
   });
 });
 
+describe('identify at a revision other than main', () => {
+  const TAG_SHA = 'd'.repeat(40);
+  /** A dataset `a/d` with the tag v1, and `a/legacy` answered as `org/legacy`; `coded`: the Hub's X-Error-Code headers. */
+  const hub = (coded = true) =>
+    fakeHub((url) => {
+      const m = /^\/api\/(models|datasets|spaces)\/([^/]+\/[^/]+|[^/]+)(?:\/revision\/(.+))?$/.exec(new URL(url).pathname);
+      const [, kind, id, rev] = m ?? [];
+      const known = kind === 'datasets' && (id === 'a/d' || id === 'a/legacy');
+      if (!known) return errorResponse(404, coded ? 'RepoNotFound' : null, 'Repository not found');
+      if (rev !== undefined && rev !== 'v1' && rev !== 'main') return errorResponse(404, coded ? 'RevisionNotFound' : null, 'Invalid rev id');
+      return json({ id: id === 'a/legacy' ? 'org/legacy' : id, sha: rev === 'v1' ? TAG_SHA : SHA, private: false, gated: false });
+    });
+
+  it('asks each kind for the revision: the commit and the info come with the kind, nothing is asked again', async () => {
+    const h = hub();
+    const { c } = client(h.fetch);
+    const repo = await c.identify('a/d', 'v1');
+    assert.deepEqual(repo, { type: 'dataset', repoId: 'a/d' });
+    assert.deepEqual(h.calls.map((x) => new URL(x.url).pathname).sort(), ['/api/datasets/a/d/revision/v1', '/api/models/a/d/revision/v1', '/api/spaces/a/d/revision/v1']);
+    assert.equal(await c.resolveRevision(repo, 'v1'), TAG_SHA);
+    assert.deepEqual(await c.repoInfo(repo), { repoId: 'a/d', sha: null, private: false, gated: false }, "the info of a tag's answer does not claim main's commit");
+    assert.equal(h.calls.length, 3);
+    // main is still asked for: the tag's commit is not main's.
+    assert.equal(await c.resolveRevision(repo, 'main'), SHA);
+    assert.equal(h.calls.length, 4);
+  });
+
+  it('a legacy id: the commit is kept under the id the Hub answered', async () => {
+    const h = hub();
+    const { c } = client(h.fetch);
+    const repo = await c.identify('a/legacy', 'v1');
+    assert.deepEqual(repo, { type: 'dataset', repoId: 'org/legacy' });
+    assert.equal(await c.resolveRevision(repo, 'v1'), TAG_SHA);
+    assert.equal(h.calls.length, 3);
+  });
+
+  it('a missing revision of a repository that exists: the revision is named, not the repository', async () => {
+    for (const coded of [true, false]) {
+      const h = hub(coded);
+      const { c } = client(h.fetch);
+      const repo = await c.identify('a/d', 'v9');
+      assert.deepEqual(repo, { type: 'dataset', repoId: 'a/d' }, `coded: ${coded}`);
+      await assert.rejects(c.resolveRevision(repo, 'v9'), /revision 'v9' not found in dataset a\/d/);
+    }
+  });
+
+  it('no such repository: the same error as at main, with one round of requests when the Hub gives error codes', async () => {
+    const h = hub();
+    await assert.rejects(client(h.fetch).c.identify('a/none', 'v1'), /repository a\/none not found on https:\/\/hub\.test: it is neither a model, a dataset nor a Space/);
+    assert.equal(h.calls.length, 3);
+    await assert.rejects(client(hub(false).fetch).c.identify('a/none', 'v1'), /it is neither a model, a dataset nor a Space/);
+  });
+});
+
 describe('settings', () => {
   it('Link parsing', () => {
     assert.equal(nextLink('<https://h/x?cursor=abc>; rel="next"'), 'https://h/x?cursor=abc');
