@@ -346,9 +346,10 @@ export class HubClient {
    * `rev`: the revision about to be resolved. For another than `main`, each
    * kind is asked for it (`…/revision/REV`), so the commit comes with the
    * kind instead of a round trip later. A kind that has the repository but
-   * not the revision counts as existing (resolving it then says so); when no
-   * kind answers with an error code, the repository is asked for as is, so
-   * that a missing revision is not taken for a missing repository.
+   * not the revision counts as existing (resolving it then says so). When
+   * none is found and a kind answered a plain 404 (no error code), the
+   * repository is asked for as is, so that a missing revision is not taken
+   * for a missing repository.
    */
   async identify(id: string, rev: string = INFO_BRANCH): Promise<RepoRef> {
     const atRevision = rev !== INFO_BRANCH;
