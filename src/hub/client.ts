@@ -149,6 +149,8 @@ function apiPath(type: RepoType): string {
 const INFO_BRANCH = 'main';
 
 const infoKey = (repo: RepoRef) => `${repo.type} ${repo.repoId}`;
+/** The key under which a repository's commit at `rev` is kept. */
+const commitKey = (repo: RepoRef, rev: string) => `${infoKey(repo)} ${rev}`;
 
 /** Why a request threw: the deepest `code` (ECONNREFUSED…) or name. */
 function networkCode(err: unknown): string {
@@ -270,7 +272,7 @@ export class HubClient {
   /** A branch, tag, commit or `refs/pr/N` → the 40-hex commit. */
   async resolveRevision(repo: RepoRef, rev: string): Promise<string> {
     // The repo's info describes `main`: when this run has it, its commit is main's.
-    const known = rev === INFO_BRANCH ? this.infos.get(infoKey(repo))?.sha : this.commits.get(`${infoKey(repo)} ${rev}`);
+    const known = rev === INFO_BRANCH ? this.infos.get(infoKey(repo))?.sha : this.commits.get(commitKey(repo, rev));
     if (known) return known;
     return (await this.revisionInfo(repo, rev)).sha;
   }
@@ -295,8 +297,8 @@ export class HubClient {
       );
     }
     const info = this.rememberInfo(repo, body, rev === INFO_BRANCH);
-    this.commits.set(`${infoKey(repo)} ${rev}`, sha);
-    this.commits.set(`${infoKey({ type: repo.type, repoId: info.repoId })} ${rev}`, sha);
+    this.commits.set(commitKey(repo, rev), sha);
+    this.commits.set(commitKey({ type: repo.type, repoId: info.repoId }, rev), sha);
     return { sha, info };
   }
 
