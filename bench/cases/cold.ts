@@ -96,7 +96,7 @@ async function nixAloneRun(ctx: BenchContext, r: Revision, nixDir: string): Prom
 }
 
 /** A peer's time: the whole process, spawn to exit (what a user waits, as nix-hug's times are taken), and its download alone. */
-export interface PeerTime {
+interface PeerTime {
   whole: number;
   /** Timed by the peer itself around the download: its runtime's start-up and imports excluded. */
   download: number;
@@ -135,6 +135,16 @@ function pythonPeerRun(ctx: BenchContext, r: Revision, python: string): Promise<
 }
 
 type Peer = 'snapshot' | 'parallel' | 'python';
+
+/** Whether a method of the rotation is a peer (the Python one only when at hand). */
+const isPeer = (m: string, python: BenchContext['pythonPeer']): m is Peer => m === 'snapshot' || m === 'parallel' || (m === 'python' && python !== null);
+
+/** One run of a peer. */
+function runPeer(ctx: BenchContext, r: Revision, p: Peer): Promise<PeerTime> {
+  if (p !== 'python') return peerRun(ctx, r, p);
+  if (!ctx.pythonPeer) throw new Error('the Python peer is not at hand');
+  return pythonPeerRun(ctx, r, ctx.pythonPeer.python);
+}
 
 /** What each peer is, for the report. */
 function peerName(p: Peer, r: Revision, python: BenchContext['pythonPeer']): string {
@@ -244,8 +254,7 @@ export async function coldFetch(ctx: BenchContext): Promise<ColdResult> {
         return value;
       };
       if (m === 'limit') await measured(() => limitRun(ctx, r), (s) => s);
-      else if (m === 'snapshot' || m === 'parallel') peerDownload.get(m)!.push((await measured(() => peerRun(ctx, r, m), (p) => p.whole)).download);
-      else if (m === 'python' && python) peerDownload.get(m)!.push((await measured(() => pythonPeerRun(ctx, r, python.python), (p) => p.whole)).download);
+      else if (isPeer(m, python)) peerDownload.get(m)!.push((await measured(() => runPeer(ctx, r, m), (p) => p.whole)).download);
       else if (m.startsWith('nix-alone ')) await measured(() => nixAloneRun(ctx, r, nixAlone.find((a) => a.key === m)!.dir), (s) => s);
       else {
         const n = nixes.find((x) => `fetch ${x.key}` === m)!;
@@ -378,8 +387,8 @@ export async function networkBoundFetch(ctx: BenchContext): Promise<void> {
       const order = methods.map((_, i) => methods[(i + rep) % methods.length]!);
       for (const m of order) {
         if (m === 'limit') times.get(m)!.push(await limitRun(ctx, r));
-        else if (m === 'snapshot' || m === 'parallel' || (m === 'python' && python)) {
-          const t = m === 'python' ? await pythonPeerRun(ctx, r, python!.python) : await peerRun(ctx, r, m);
+        else if (isPeer(m, python)) {
+          const t = await runPeer(ctx, r, m);
           times.get(m)!.push(t.whole);
           peerDownload.get(m)!.push(t.download);
         } else {
